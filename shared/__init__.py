@@ -1,0 +1,1 @@
+"""Code both services import: settings, errors, reference data, crypto, DB and Redis helpers."""

@@ -1,0 +1,91 @@
+"""One error hierarchy for both services.
+
+Domain code raises these; each service maps them to RFC 9457 problem documents in one place
+(``shared.problem``). ``code`` strings are the contract of API.md.
+"""
+
+from __future__ import annotations
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; raised at start-up, never during a request."""
+
+
+class AppError(Exception):
+    status: int = 500
+    code: str = "internal_error"
+    title: str = "Internal error"
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None,
+                 headers: dict[str, str] | None = None, extra: dict[str, object] | None = None) -> None:
+        self.detail = detail or self.title
+        if code is not None:
+            self.code = code
+        self.headers = headers or {}
+        self.extra = extra or {}
+        super().__init__(self.detail)
+
+
+class InvalidRequest(AppError):
+    status = 422
+    code = "invalid_request"
+    title = "Invalid request"
+
+
+class BadRequest(InvalidRequest):
+    status = 400
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    code = "payload_too_large"
+    title = "Request body too large"
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    code = "unsupported_media_type"
+    title = "Unsupported media type"
+
+
+class Unauthorized(AppError):
+    status = 401
+    code = "not_authenticated"
+    title = "Not authenticated"
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class NotFound(AppError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(AppError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class RateLimited(AppError):
+    status = 429
+    code = "rate_limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 1, code: str | None = None) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(detail, code=code, headers={"Retry-After": str(self.retry_after)})
+
+
+class Unavailable(AppError):
+    status = 503
+    code = "unavailable"
+    title = "Service temporarily unavailable"
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None) -> None:
+        super().__init__(detail, code=code, headers={"Retry-After": "1"})

@@ -1,0 +1,36 @@
+"""Factories for the Postgres pool and the Redis client. Called from lifespans and commands, never at import."""
+
+from __future__ import annotations
+
+import asyncpg
+import msgspec
+import redis.asyncio as aioredis
+
+_json_encode = msgspec.json.encode
+_json_decode = msgspec.json.decode
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for typ in ("json", "jsonb"):
+        await conn.set_type_codec(typ, encoder=lambda v: _json_encode(v).decode(), decoder=_json_decode,
+                                  schema="pg_catalog")
+
+
+async def create_pool(database_url: str, *, min_size: int = 0, max_size: int = 10) -> asyncpg.Pool:
+    """min_size=0 by default: a service starts (and serves what needs no Postgres) while Postgres is down."""
+    return await asyncpg.create_pool(
+        database_url, min_size=min_size, max_size=max_size, init=_init_connection,
+        command_timeout=10, timeout=5,
+    )
+
+
+def create_redis(redis_url: str, *, timeout_s: float = 1.0, max_connections: int = 64) -> aioredis.Redis:
+    """Short socket timeouts: a hung Redis turns into an error within ``timeout_s``, never a hung request."""
+    return aioredis.Redis.from_url(
+        redis_url,
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
+        health_check_interval=0,
+        max_connections=max_connections,
+        decode_responses=True,
+    )

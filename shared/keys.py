@@ -1,0 +1,114 @@
+"""The Redis key schema. Every key a Lua script touches shares one hash tag, so scripts run unchanged
+on a single Redis and on Redis Cluster.
+
+Per campaign there are ``shards`` hash-tag buckets ``{c<campaign>:s<shard>}``; a voter belongs to one shard
+(by their pseudonym) and every key of their vote lives in it:
+
+    {c17:s3}:cfg          hash   state, opens_ms, closes_ms, k (copy per shard, written at publication)
+    {c17:s3}:ballot       set    candidate ids on the published ballot
+    {c17:s3}:v:<bucket>   hash   voter -> ",12,40,7," (chosen candidates); ~100 voters per hash keeps it a
+                                 compact listpack, so per-voter memory stays a few dozen bytes
+    {c17:s3}:tally        hash   candidate id -> accepted votes in this shard
+    {c17:s3}:stream       stream accepted votes for the flusher (fields r, c, v, ip, t)
+    {c17:s3}:rl:v:<voter> / :rl:ip:<ip> / :rl:net:<prefix>   fixed-window counters with TTL
+
+Results sum the per-shard tallies. Keys outside scripts (registry, OTP, outbox) are plain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.crypto import unb64u
+
+STREAM_GROUP = "flusher"
+STREAM_REGISTRY = "faces:streams"  # set of "<campaign>:<shard>" the flusher drains
+
+
+def campaign_meta(campaign_id: int | str) -> str:
+    """hash: shards, voter_buckets, k, live_results, state: what the voting service needs to route a vote."""
+    return f"faces:campaign:{campaign_id}"
+
+
+def shard_tag(campaign_id: int | str, shard: int) -> str:
+    return f"{{c{campaign_id}:s{shard}}}"
+
+
+@dataclass(frozen=True, slots=True)
+class ShardKeys:
+    tag: str
+
+    @classmethod
+    def of(cls, campaign_id: int | str, shard: int) -> ShardKeys:
+        return cls(shard_tag(campaign_id, shard))
+
+    @property
+    def cfg(self) -> str:
+        return f"{self.tag}:cfg"
+
+    @property
+    def ballot(self) -> str:
+        return f"{self.tag}:ballot"
+
+    @property
+    def tally(self) -> str:
+        return f"{self.tag}:tally"
+
+    @property
+    def stream(self) -> str:
+        return f"{self.tag}:stream"
+
+    def voters(self, bucket: int) -> str:
+        return f"{self.tag}:v:{bucket}"
+
+    def rl_voter(self, voter: str) -> str:
+        return f"{self.tag}:rl:v:{voter}"
+
+    def rl_ip(self, ip: str) -> str:
+        return f"{self.tag}:rl:ip:{ip}"
+
+    def rl_net(self, net: str) -> str:
+        return f"{self.tag}:rl:net:{net}"
+
+
+def voter_route(voter: str, shards: int, voter_buckets: int) -> tuple[int, int]:
+    """(shard, bucket) of a voter pseudonym; stable for the life of a campaign."""
+    raw = unb64u(voter)
+    return (int.from_bytes(raw[0:4], "big") % shards, int.from_bytes(raw[4:8], "big") % voter_buckets)
+
+
+def stream_member(campaign_id: int | str, shard: int) -> str:
+    return f"{campaign_id}:{shard}"
+
+
+def parse_stream_member(member: str) -> tuple[int, int]:
+    cid, shard = member.split(":")
+    return int(cid), int(shard)
+
+
+# --- sign-in -----------------------------------------------------------------------------------------
+
+def otp(phone_pseudonym: str) -> str:
+    """hash: code_mac, tries; TTL = OTP lifetime."""
+    return f"otp:{{{phone_pseudonym}}}"
+
+
+def otp_resend(phone_pseudonym: str) -> str:
+    return f"otp:{{{phone_pseudonym}}}:resend"
+
+
+def otp_hourly(phone_pseudonym: str) -> str:
+    return f"otp:{{{phone_pseudonym}}}:hour"
+
+
+def rl_otp_ip(ip: str) -> str:
+    return f"rl:otp:ip:{ip}"
+
+
+def rl_nomination_ip(ip: str) -> str:
+    return f"rl:nom:ip:{ip}"
+
+
+def sms_outbox(phone_pseudonym: str) -> str:
+    """list of outbox messages for one phone (dev only); the phone itself is never written."""
+    return f"dev:outbox:{phone_pseudonym}"

@@ -1,0 +1,62 @@
+"""Projects a published campaign into Redis: routing metadata, per-shard config and ballot, consumer group.
+
+The admin service calls this when the working group publishes or closes a campaign; the flusher calls it
+periodically so a Redis that lost its data (restart without persistence) gets the ballot back within seconds.
+Idempotent: running it twice leaves the same keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import redis.asyncio as aioredis
+import redis.exceptions
+
+from shared import keys
+
+
+@dataclass(frozen=True)
+class CampaignProjection:
+    id: int
+    state: str               # published / closed / finalised
+    opens_at: datetime
+    closes_at: datetime
+    votes_per_voter: int
+    live_results: bool
+    shards: int
+    voter_buckets: int
+    candidate_ids: tuple[int, ...]
+
+
+def _ms(dt: datetime) -> int:
+    return int(dt.timestamp() * 1000)
+
+
+async def project(r: aioredis.Redis, c: CampaignProjection) -> None:
+    meta = {
+        "state": c.state,
+        "shards": c.shards,
+        "voter_buckets": c.voter_buckets,
+        "k": c.votes_per_voter,
+        "live_results": int(c.live_results),
+        "opens_ms": _ms(c.opens_at),
+        "closes_ms": _ms(c.closes_at),
+    }
+    for shard in range(c.shards):
+        sk = keys.ShardKeys.of(c.id, shard)
+        pipe = r.pipeline(transaction=True)  # all keys share one hash tag: a MULTI is valid on a cluster
+        pipe.hset(sk.cfg, mapping={"state": c.state, "opens_ms": meta["opens_ms"],
+                                   "closes_ms": meta["closes_ms"], "k": c.votes_per_voter})
+        pipe.delete(sk.ballot)
+        if c.candidate_ids:
+            pipe.sadd(sk.ballot, *[str(i) for i in c.candidate_ids])
+        await pipe.execute()
+        try:
+            await r.xgroup_create(sk.stream, keys.STREAM_GROUP, id="0", mkstream=True)
+        except redis.exceptions.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        await r.sadd(keys.STREAM_REGISTRY, keys.stream_member(c.id, shard))
+    # meta last: the voting service routes votes only once every shard is ready.
+    await r.hset(keys.campaign_meta(c.id), mapping=meta)

@@ -1,0 +1,96 @@
+"""Fixtures on the real servers: one fresh database per test session built by the real migrations, a
+dedicated Redis database flushed before each test. ``DATABASE_URL`` / ``REDIS_URL`` name the servers
+(default: the local ones); tests never touch the databases they are pointed at, only ones they create."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+
+from shared.infra import create_pool, create_redis
+from shared.migrate import migrate_url
+from shared.settings import Settings
+
+REDIS_TEST_DB = int(os.environ.get("TEST_REDIS_DB", "13"))
+
+
+def _key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def _with_db(url: str, dbname: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + dbname))
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    return os.environ.get("DATABASE_URL", "postgresql://127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+async def database_url(server_url: str) -> AsyncIterator[str]:
+    name = f"faces_test_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(server_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = _with_db(server_url, name)
+    try:
+        await migrate_url(url)
+        yield url
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path=f"/{REDIS_TEST_DB}"))
+
+
+@pytest.fixture(scope="session")
+def env(database_url: str, redis_url: str) -> dict[str, str]:
+    return {
+        "APP_ENV": "test",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "VOTER_TOKEN_KEY": _key(),
+        "PSEUDONYM_KEY": _key(),
+        "DATA_KEY": _key(),
+        "SMS_BACKEND": "outbox",
+        "CAMPAIGN_CACHE_S": "0.2",
+    }
+
+
+@pytest.fixture(scope="session")
+def settings(env: dict[str, str]) -> Settings:
+    return Settings.from_env(env)
+
+
+@pytest.fixture(scope="session")
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    p = await create_pool(database_url, min_size=1, max_size=8)
+    yield p
+    await p.close()
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    r = create_redis(redis_url, timeout_s=2.0)
+    await r.flushdb()
+    yield r
+    await r.aclose()
+
+
+@pytest.fixture
+def anyio_backend() -> Iterator[str]:
+    yield "asyncio"

@@ -1,0 +1,96 @@
+"""Commands: ``serve`` (granian), ``flusher``, ``reconcile``, ``migrate``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from shared.settings import Settings
+
+    settings = Settings.from_env()  # fail fast on bad configuration, before forking workers
+    port = args.port or settings.voting_port
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Workers are processes: their metrics meet in one directory that /metrics reads.
+        import tempfile
+
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="voting-metrics-")
+    cmd = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", args.host,
+           "--port", str(port), "--workers", str(args.workers), "--loop", "uvloop", "--no-ws",
+           "--backpressure", "512", "voting_service.app:create_app"]
+    os.execvp(cmd[0], cmd)
+    return 0
+
+
+async def _flusher_main() -> int:
+    from prometheus_client import start_http_server
+
+    from shared.infra import create_pool, create_redis
+    from shared.settings import Settings
+    from voting_service.flusher import Flusher
+
+    settings = Settings.from_env()
+    if settings.flusher_metrics_port:
+        start_http_server(settings.flusher_metrics_port, addr=os.environ.get("FLUSHER_METRICS_HOST", "127.0.0.1"))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    pool = await create_pool(settings.database_url, min_size=1, max_size=4)
+    r = create_redis(settings.redis_url, timeout_s=max(settings.redis_timeout_s, 2.0))
+    try:
+        await Flusher(settings, pool, r).run(stop)
+    finally:
+        await r.aclose()
+        await pool.close()
+    return 0
+
+
+async def _reconcile_main(args: argparse.Namespace) -> int:
+    from shared.infra import create_pool, create_redis
+    from voting_service.reconcile import format_reports, reconcile
+
+    pool = await create_pool(os.environ.get("DATABASE_URL", "postgresql://127.0.0.1:5432/postgres"), min_size=1)
+    r = create_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), timeout_s=5.0)
+    try:
+        reports = await reconcile(pool, r, campaign_id=args.campaign, wait_s=args.wait)
+    finally:
+        await r.aclose()
+        await pool.close()
+    print(format_reports(reports))
+    return 0 if all(rep.clean for rep in reports) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    parser = argparse.ArgumentParser(prog="python -m voting_service")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the public API with granian")
+    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=0)
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("VOTING_WORKERS", "2")))
+    sub.add_parser("flusher", help="move accepted votes from Redis streams to Postgres")
+    rec = sub.add_parser("reconcile", help="compare Redis tallies with Postgres counts; exit 1 on any difference")
+    rec.add_argument("--campaign", type=int, default=None)
+    rec.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the streams to drain")
+    sub.add_parser("migrate", help="apply database migrations")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "flusher":
+        return asyncio.run(_flusher_main())
+    if args.command == "reconcile":
+        return asyncio.run(_reconcile_main(args))
+    from shared.migrate import main as migrate_main
+
+    migrate_main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

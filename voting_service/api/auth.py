@@ -1,0 +1,32 @@
+"""Phone sign-in: request a one-time code, exchange it for a voter token."""
+
+from __future__ import annotations
+
+from litestar.params import JSONBody
+from litestar import Controller, Request, post
+
+from voting_service import metrics
+from voting_service.deps import client_of, services
+from voting_service.models import OtpRequest, OtpSent, OtpVerify, VoterToken
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["sign-in"]
+
+    @post("/otp", operation_id="requestOtp", status_code=202)
+    async def request_otp(self, request: Request, data: JSONBody[OtpRequest]) -> OtpSent:
+        svc = services(request)
+        expires_in, resend_after = await svc.otp.request(phone=data.phone, ip_hash=client_of(request).ip_hash)
+        metrics.otp_sent().labels(svc.settings.sms_backend).inc()
+        return OtpSent(expires_in=expires_in, resend_after=resend_after)
+
+    @post("/otp/verify", operation_id="verifyOtp", status_code=200)
+    async def verify(self, request: Request, data: JSONBody[OtpVerify]) -> VoterToken:
+        try:
+            token, expires_at = await services(request).otp.verify(phone=data.phone, code=data.code)
+        except Exception as exc:
+            metrics.otp_verified().labels(getattr(exc, "code", "error")).inc()
+            raise
+        metrics.otp_verified().labels("ok").inc()
+        return VoterToken(token=token, expires_at=expires_at)

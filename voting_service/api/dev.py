@@ -1,0 +1,24 @@
+"""Development only: read the SMS outbox. Registered only when SMS_BACKEND=outbox (never in production)."""
+
+from __future__ import annotations
+
+from litestar.params import FromQuery
+from litestar import Controller, Request, get
+
+from voting_service.deps import services
+from voting_service.models import OutboxEntry
+from voting_service.services.otp import normalise_or_raise
+from voting_service.services.sms import OutboxSender
+
+
+class DevOutboxController(Controller):
+    path = "/api/v1/dev"
+    tags = ["development"]
+
+    @get("/sms-outbox", operation_id="smsOutbox", cache=False)
+    async def outbox(self, request: Request, phone: FromQuery[str]) -> list[OutboxEntry]:
+        svc = services(request)
+        assert isinstance(svc.sms, OutboxSender)
+        e164 = normalise_or_raise(phone)
+        messages = await svc.sms.read(svc.otp.outbox_pseudonym(e164))
+        return [OutboxEntry(phone=e164, text=m.text, code=m.code, sent_at=m.sent_at) for m in messages]

@@ -1,0 +1,40 @@
+"""The vote and the voter's own choices."""
+
+from __future__ import annotations
+
+from litestar.params import FromPath, JSONBody
+from litestar import Controller, Request, get, post
+
+from shared.errors import AppError
+from voting_service import metrics
+from voting_service.deps import client_of, services, voter_of
+from voting_service.models import MyVotes, VoteAccepted, VoteIn
+from voting_service.services.directory import parse_campaign_id
+
+
+class VoteController(Controller):
+    path = "/api/v1/campaigns/{campaign_id:str}"
+    tags = ["vote"]
+
+    @post("/votes", operation_id="castVote", status_code=201)
+    async def cast(self, request: Request, campaign_id: FromPath[str], data: JSONBody[VoteIn]) -> VoteAccepted:
+        voter = voter_of(request)
+        client = client_of(request)
+        try:
+            accepted = await services(request).ballot_box.cast(
+                campaign_id=parse_campaign_id(campaign_id), voter=voter, candidate_id=data.candidate_id,
+                ip_hash=client.ip_hash, ip_net=client.net,
+            )
+        except AppError as exc:
+            metrics.votes().labels(exc.code).inc()
+            raise
+        metrics.votes().labels("accepted").inc()
+        return VoteAccepted(receipt=accepted.receipt, candidate_id=accepted.candidate_id,
+                            votes_left=accepted.votes_left)
+
+    @get("/my-votes", operation_id="myVotes", cache=False)
+    async def my_votes(self, request: Request, campaign_id: FromPath[str]) -> MyVotes:
+        voter = voter_of(request)
+        ids, left = await services(request).ballot_box.my_votes(campaign_id=parse_campaign_id(campaign_id),
+                                                                  voter=voter)
+        return MyVotes(candidate_ids=ids, votes_left=left)

@@ -1,0 +1,86 @@
+"""The voting service's app factory: ``create_app(settings=None, *, pool=None, redis=None)``.
+
+Served by granian (``--factory voting_service.app:create_app``); tests pass ready-made resources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+import redis.asyncio as aioredis
+from litestar import Litestar, Request
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+
+from shared.errors import UnsupportedMediaType
+from shared.infra import create_pool, create_redis
+from shared.problem import exception_handlers
+from shared.settings import Settings
+from voting_service.api.auth import AuthController
+from voting_service.api.campaigns import CampaignController
+from voting_service.api.dev import DevOutboxController
+from voting_service.api.health import HealthController
+from voting_service.api.nominations import NominationController
+from voting_service.api.receipts import ReceiptController
+from voting_service.api.votes import VoteController
+from voting_service.state import Services
+
+
+class MetricsController(PrometheusController):
+    path = "/metrics"
+    include_in_schema = False
+
+
+async def require_json(request: Request) -> None:
+    """Bodies are JSON only; anything else is refused before it is read."""
+    if request.method in ("POST", "PUT", "PATCH"):
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "application/json" and not ctype.endswith("+json"):
+            raise UnsupportedMediaType("Send the body as application/json.")
+
+
+def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = None,
+               redis: aioredis.Redis | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        own_pool = pool is None
+        own_redis = redis is None
+        the_pool = pool if pool is not None else await create_pool(settings.database_url)
+        the_redis = redis if redis is not None else create_redis(settings.redis_url,
+                                                                 timeout_s=settings.redis_timeout_s)
+        app.state.services = Services.build(settings, the_pool, the_redis)
+        try:
+            yield
+        finally:
+            await app.state.services.close()
+            if own_redis:
+                await the_redis.aclose()
+            if own_pool:
+                await the_pool.close()
+
+    prometheus = PrometheusConfig(app_name="voting", prefix="litestar", group_path=True,
+                                  exclude=["/metrics", "/health"])
+    handlers: list[type] = [HealthController, MetricsController, CampaignController, AuthController, VoteController,
+                            ReceiptController, NominationController]
+    if settings.sms_backend == "outbox" and not settings.is_production:
+        handlers.append(DevOutboxController)
+    return Litestar(
+        route_handlers=handlers,
+        lifespan=[lifespan],
+        before_request=require_json,
+        exception_handlers=exception_handlers(),
+        middleware=[prometheus.middleware],
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="100 New Faces of Kazakhstan — public vote",
+            version="1.0.0",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        debug=False,
+    )

@@ -1,0 +1,194 @@
+"""The flusher: moves accepted votes from the Redis streams into Postgres, in batches, losing none.
+
+Per stream: read a batch through the consumer group, insert it in ONE transaction (idempotent on the
+vote id), and only after COMMIT acknowledge and trim it. A crash anywhere replays at most the batch in
+flight, which the ON CONFLICT clause absorbs. Entries a dead consumer left pending are claimed after
+``flusher_claim_idle_ms``; on start a flusher first re-reads its own pending entries.
+
+Every few seconds it also re-projects published campaigns into Redis (a Redis that lost its data gets
+its ballots back) and refreshes the lag gauges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import redis.asyncio as aioredis
+import redis.exceptions
+
+from shared import keys
+from shared.publication import project
+from shared.repos import campaigns as campaigns_repo
+from shared.settings import Settings
+from voting_service import flusher_metrics as m
+from voting_service.repos import votes as votes_repo
+from voting_service.services.ballot_box import make_receipt
+
+log = logging.getLogger("voting_service.flusher")
+
+Entry = tuple[str, dict[str, str]]
+
+
+def next_id(stream_id: str) -> str:
+    ms, _, seq = stream_id.partition("-")
+    return f"{ms}-{int(seq) + 1}"
+
+
+def to_row(campaign_id: int, shard: int, entry_id: str, fields: dict[str, str]) -> tuple[Any, ...]:
+    ms = int(entry_id.partition("-")[0])
+    return (
+        campaign_id,
+        make_receipt(campaign_id, shard, entry_id, fields["r"]),
+        int(fields["c"]),
+        fields["v"],
+        fields.get("ih", ""),
+        fields.get("n") or None,
+        datetime.fromtimestamp(ms / 1000, UTC),
+    )
+
+
+@dataclass
+class Flusher:
+    settings: Settings
+    pool: asyncpg.Pool
+    redis: aioredis.Redis
+    consumer: str = ""
+    streams: list[tuple[int, int]] = field(default_factory=list)
+    flushed: int = 0
+
+    def __post_init__(self) -> None:
+        self.consumer = self.consumer or self.settings.flusher_consumer or f"flusher-{socket.gethostname()}"
+
+    async def refresh_streams(self) -> None:
+        members = await self.redis.smembers(keys.STREAM_REGISTRY)
+        self.streams = sorted(keys.parse_stream_member(mb) for mb in members)
+
+    async def sync_projections(self) -> None:
+        """Re-project any campaign whose Redis copy is missing or stale (e.g. Redis restarted empty)."""
+        async with self.pool.acquire() as conn:
+            projections = await campaigns_repo.projections(conn)
+        for p in projections:
+            meta = await self.redis.hgetall(keys.campaign_meta(p.id))
+            want = {"state": p.state, "k": str(p.votes_per_voter),
+                    "closes_ms": str(int(p.closes_at.timestamp() * 1000)),
+                    "opens_ms": str(int(p.opens_at.timestamp() * 1000))}
+            cfg = await self.redis.hgetall(keys.ShardKeys.of(p.id, 0).cfg)
+            if any(meta.get(k) != v for k, v in want.items()) or not cfg:
+                log.info("re-projecting campaign %s into Redis", p.id)
+                await project(self.redis, p)
+
+    async def _read(self, stream: str, start: str) -> list[Entry]:
+        try:
+            resp = await self.redis.xreadgroup(keys.STREAM_GROUP, self.consumer, {stream: start},
+                                               count=self.settings.flusher_batch)
+        except redis.exceptions.ResponseError as exc:
+            if "NOGROUP" in str(exc):
+                await self.redis.xgroup_create(stream, keys.STREAM_GROUP, id="0", mkstream=True)
+                return []
+            raise
+        if not resp:
+            return []
+        entries = resp[0][1]
+        gone = [eid for eid, f in entries if not f]  # trimmed while pending: nothing left to move
+        if gone:
+            await self.redis.xack(stream, keys.STREAM_GROUP, *gone)
+        return [(eid, f) for eid, f in entries if f]
+
+    async def _commit(self, campaign_id: int, shard: int, entries: list[Entry]) -> None:
+        sk = keys.ShardKeys.of(campaign_id, shard)
+        rows = [to_row(campaign_id, shard, eid, f) for eid, f in entries]
+        started = time.perf_counter()
+        async with self.pool.acquire() as conn, conn.transaction():
+            await votes_repo.insert_batch(conn, rows)
+        # Acknowledge only what is committed; then trim everything below the oldest pending entry.
+        ids = [eid for eid, _ in entries]
+        await self.redis.xack(sk.stream, keys.STREAM_GROUP, *ids)
+        pending = await self.redis.xpending(sk.stream, keys.STREAM_GROUP)
+        minid = pending["min"] if pending and pending.get("pending") else next_id(max(ids, key=_id_key))
+        await self.redis.xtrim(sk.stream, minid=minid, approximate=False)
+        m.batch_seconds().observe(time.perf_counter() - started)
+        m.flushed().inc(len(rows))
+        self.flushed += len(rows)
+
+    async def drain_once(self, *, claim: bool = False) -> int:
+        """One pass over every stream: own pending first, then claimed, then new entries. Returns votes moved."""
+        moved = 0
+        for campaign_id, shard in self.streams:
+            stream = keys.ShardKeys.of(campaign_id, shard).stream
+            batches: list[list[Entry]] = []
+            own = await self._read(stream, "0")
+            if own:
+                batches.append(own)
+            if claim:
+                _, claimed, *_ = await self.redis.xautoclaim(
+                    stream, keys.STREAM_GROUP, self.consumer, self.settings.flusher_claim_idle_ms,
+                    start_id="0-0", count=self.settings.flusher_batch)
+                claimed = [(eid, f) for eid, f in claimed if f]
+                if claimed:
+                    batches.append(claimed)
+            if not own:
+                new = await self._read(stream, ">")
+                if new:
+                    batches.append(new)
+            for batch in batches:
+                await self._commit(campaign_id, shard, batch)
+                moved += len(batch)
+        return moved
+
+    async def update_lag(self) -> None:
+        pending_total = 0
+        oldest_ms: int | None = None
+        for campaign_id, shard in self.streams:
+            stream = keys.ShardKeys.of(campaign_id, shard).stream
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.xlen(stream)
+            pipe.xrange(stream, "-", "+", count=1)
+            length, first = await pipe.execute()
+            pending_total += length
+            if first:
+                ms = int(first[0][0].partition("-")[0])
+                oldest_ms = ms if oldest_ms is None else min(oldest_ms, ms)
+        m.pending().set(pending_total)
+        m.lag_seconds().set(0.0 if oldest_ms is None else max(0.0, time.time() - oldest_ms / 1000))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        log.info("flusher %s started", self.consumer)
+        last_housekeeping = 0.0
+        while not stop.is_set():
+            try:
+                now = time.monotonic()
+                housekeeping = now - last_housekeeping >= 2.0
+                if housekeeping:
+                    await self.sync_projections()
+                    await self.refresh_streams()
+                    last_housekeeping = now
+                moved = await self.drain_once(claim=housekeeping)
+                if housekeeping or moved:
+                    await self.update_lag()
+                if not moved:
+                    try:
+                        await asyncio.wait_for(stop.wait(), self.settings.flusher_block_ms / 1000)
+                    except TimeoutError:
+                        pass
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError,
+                    asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError) as exc:
+                # Nothing was acknowledged: whatever was in flight stays pending and is replayed.
+                m.errors().inc()
+                log.warning("flusher: store unavailable (%r); retrying in 1 s", exc)
+                try:
+                    await asyncio.wait_for(stop.wait(), 1.0)
+                except TimeoutError:
+                    pass
+        log.info("flusher %s stopped after %d votes", self.consumer, self.flushed)
+
+
+def _id_key(stream_id: str) -> tuple[int, int]:
+    ms, _, seq = stream_id.partition("-")
+    return int(ms), int(seq)

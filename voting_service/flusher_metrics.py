@@ -1,0 +1,33 @@
+"""Flusher metrics, served by the flusher process on FLUSHER_METRICS_PORT (created on first use)."""
+
+from __future__ import annotations
+
+import functools
+
+from prometheus_client import Counter, Gauge, Histogram
+
+
+@functools.cache
+def flushed() -> Counter:
+    return Counter("flusher_votes_flushed", "Votes committed to Postgres by the flusher")
+
+
+@functools.cache
+def pending() -> Gauge:
+    return Gauge("flusher_pending_votes", "Votes in the Redis streams not yet committed to Postgres")
+
+
+@functools.cache
+def lag_seconds() -> Gauge:
+    return Gauge("flusher_lag_seconds", "Age of the oldest vote not yet committed to Postgres")
+
+
+@functools.cache
+def batch_seconds() -> Histogram:
+    return Histogram("flusher_batch_seconds", "Time to commit and acknowledge one batch",
+                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+
+
+@functools.cache
+def errors() -> Counter:
+    return Counter("flusher_errors", "Store outages the flusher waited out")

@@ -1,0 +1,18 @@
+-- otp_verify.lua: check a one-time code; a code is dead after ARGV[2] wrong answers.
+-- KEYS[1] otp hash (code_mac, tries)
+-- ARGV[1] mac of the code offered   ARGV[2] max wrong answers
+-- Returns "ok" (code consumed), "invalid_code" or "too_many_attempts".
+local h = redis.call('HMGET', KEYS[1], 'code_mac', 'tries')
+if not h[1] then
+  return 'invalid_code'
+end
+local max = tonumber(ARGV[2])
+if tonumber(h[2]) >= max then
+  return 'too_many_attempts'
+end
+if h[1] == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 'ok'
+end
+redis.call('HINCRBY', KEYS[1], 'tries', 1)
+return 'invalid_code'

@@ -1,0 +1,40 @@
+"""SQL over the votes table used by the voting service and the flusher."""
+
+from __future__ import annotations
+
+import asyncpg
+
+RECEIPT_STATUS = """
+SELECT invalidated_at IS NOT NULL AS invalidated FROM votes WHERE campaign_id = $1 AND vote_id = $2
+"""
+
+# One statement for a whole batch; ON CONFLICT makes a replayed batch (after a crash between COMMIT
+# and XACK) a no-op.
+INSERT_BATCH = """
+INSERT INTO votes (campaign_id, vote_id, candidate_id, voter, ip_hash, ip_net, cast_at)
+SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::cidr[],
+                     $7::timestamptz[])
+ON CONFLICT (campaign_id, vote_id) DO NOTHING
+"""
+
+COUNTS = """
+SELECT candidate_id, count(*) AS votes FROM votes WHERE campaign_id = $1 GROUP BY candidate_id
+"""
+
+CAMPAIGNS_WITH_VOTES = "SELECT DISTINCT campaign_id FROM votes"
+
+
+async def receipt_status(conn: asyncpg.Connection, *, campaign_id: int, vote_id: str) -> str | None:
+    row = await conn.fetchrow(RECEIPT_STATUS, campaign_id, vote_id)
+    if row is None:
+        return None
+    return "invalidated" if row["invalidated"] else "recorded"
+
+
+async def insert_batch(conn: asyncpg.Connection, rows: list[tuple]) -> str:
+    cols = list(zip(*rows)) if rows else [[]] * 7
+    return await conn.execute(INSERT_BATCH, *[list(c) for c in cols])
+
+
+async def counts(conn: asyncpg.Connection, *, campaign_id: int) -> dict[int, int]:
+    return {r["candidate_id"]: r["votes"] for r in await conn.fetch(COUNTS, campaign_id)}

@@ -1,0 +1,122 @@
+"""What citizens may see of campaigns and ballots, read from Postgres and cached for a second.
+
+Reads are cold (one query a second per worker at most, whatever the traffic); a ballot the admin
+publishes shows within ``campaign_cache_s``. The vote itself never waits on Postgres: it routes with
+``RouteTable``, which reads the Redis projection.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from shared import keys
+from shared.errors import NotFound
+from shared.repos import campaigns as repo
+
+T = TypeVar("T")
+
+
+class CampaignNotFound(NotFound):
+    code = "campaign_not_found"
+    title = "Campaign not found"
+
+
+class TTLCache(Generic[T]):
+    """A tiny per-process cache: values expire after ``ttl_s``; one loader call refreshes a key."""
+
+    def __init__(self, ttl_s: float) -> None:
+        self._ttl = ttl_s
+        self._data: dict[Any, tuple[float, T]] = {}
+
+    async def get(self, key: Any, load: Callable[[], Awaitable[T]]) -> T:
+        now = time.monotonic()
+        hit = self._data.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = await load()
+        if len(self._data) > 10_000:
+            self._data.clear()
+        self._data[key] = (now + self._ttl, value)
+        return value
+
+
+def parse_campaign_id(raw: str) -> int:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise CampaignNotFound(f"No campaign {raw[:40]!r}.")
+    return int(raw)
+
+
+def campaign_view(row: Any, now_ms: int) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "slug": row["slug"],
+        "title": row["title"],
+        "status": repo.public_status(row, now_ms),
+        "opens_at": row["opens_at"],
+        "closes_at": row["closes_at"],
+        "votes_per_voter": row["votes_per_voter"],
+        "seats": row["seats"],
+        "live_results": row["live_results"],
+    }
+
+
+class CampaignDirectory:
+    def __init__(self, pool: asyncpg.Pool, ttl_s: float) -> None:
+        self._pool = pool
+        self._lists: TTLCache[list[asyncpg.Record]] = TTLCache(ttl_s)
+        self._one: TTLCache[asyncpg.Record | None] = TTLCache(ttl_s)
+        self._ballots: TTLCache[list[asyncpg.Record]] = TTLCache(ttl_s)
+
+    async def _fetch(self, fn: Callable[..., Awaitable[T]], **kw: Any) -> T:
+        async with self._pool.acquire() as conn:
+            return await fn(conn, **kw)
+
+    async def list(self) -> list[asyncpg.Record]:
+        return await self._lists.get("all", lambda: self._fetch(repo.list_visible))
+
+    async def get(self, campaign_id: int) -> asyncpg.Record:
+        row = await self._one.get(campaign_id, lambda: self._fetch(repo.get_visible, campaign_id=campaign_id))
+        if row is None:
+            raise CampaignNotFound(f"No published campaign {campaign_id}.")
+        return row
+
+    async def ballot(self, campaign_id: int) -> list[asyncpg.Record]:
+        await self.get(campaign_id)
+        return await self._ballots.get(campaign_id, lambda: self._fetch(repo.ballot, campaign_id=campaign_id))
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """How a campaign's votes are laid out in Redis (from the projection the admin service writes)."""
+
+    campaign_id: int
+    shards: int
+    voter_buckets: int
+    k: int
+    live_results: bool
+    state: str
+
+
+class RouteTable:
+    def __init__(self, r: aioredis.Redis, ttl_s: float) -> None:
+        self._redis = r
+        self._cache: TTLCache[Route | None] = TTLCache(ttl_s)
+
+    async def _load(self, campaign_id: int) -> Route | None:
+        meta = await self._redis.hgetall(keys.campaign_meta(campaign_id))
+        if not meta:
+            return None
+        return Route(campaign_id, int(meta["shards"]), int(meta["voter_buckets"]), int(meta["k"]),
+                     meta.get("live_results") == "1", meta.get("state", "published"))
+
+    async def get(self, campaign_id: int) -> Route:
+        route = await self._cache.get(campaign_id, lambda: self._load(campaign_id))
+        if route is None:
+            raise CampaignNotFound(f"No published campaign {campaign_id}.")
+        return route

@@ -1,0 +1,106 @@
+"""Phone sign-in: a 6-digit one-time code by SMS, exchanged for a signed voter token."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime
+
+import redis.asyncio as aioredis
+
+from shared import keys
+from shared.crypto import VoterTokens, pseudonym
+from shared.errors import AppError, InvalidRequest, RateLimited
+from shared.identity import normalise_kz_mobile
+from shared.settings import Settings
+from voting_service.scripts import Script
+from voting_service.services.sms import SmsSender
+
+SMS_TEXT = "100 New Faces: your code is {code}. Do not share it. / Код: {code}. Никому не сообщайте."
+
+
+class InvalidPhone(InvalidRequest):
+    code = "invalid_phone"
+    title = "Not a Kazakhstan mobile number"
+
+
+class InvalidCode(AppError):
+    status = 401
+    code = "invalid_code"
+    title = "Wrong or expired code"
+
+
+class TooManyAttempts(AppError):
+    status = 429
+    code = "too_many_attempts"
+    title = "Too many wrong codes"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": "60"})
+
+
+def normalise_or_raise(phone: str) -> str:
+    e164 = normalise_kz_mobile(phone)
+    if e164 is None:
+        raise InvalidPhone("Enter a Kazakhstan mobile number, e.g. +7 701 123 45 67.")
+    return e164
+
+
+class OtpService:
+    def __init__(self, *, settings: Settings, redis: aioredis.Redis, sms: SmsSender, tokens: VoterTokens) -> None:
+        self._s = settings
+        self._redis = redis
+        self._sms = sms
+        self._tokens = tokens
+        self._issue = Script("otp_issue")
+        self._verify = Script("otp_verify")
+
+    def _phone_pseudonym(self, e164: str) -> str:
+        return pseudonym(self._s.secrets.pseudonym_key, "phone", e164)
+
+    def _code_mac(self, phone_pseudonym: str, code: str) -> str:
+        return hmac.new(self._s.secrets.token_key, f"otp:{phone_pseudonym}:{code}".encode(),
+                        hashlib.sha256).hexdigest()
+
+    async def request(self, *, phone: str, ip_hash: str) -> tuple[int, int]:
+        """Send a code; return (expires_in, resend_after) in seconds."""
+        e164 = normalise_or_raise(phone)
+        p = self._phone_pseudonym(e164)
+        ip_key = keys.rl_otp_ip(ip_hash)
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.incr(ip_key)
+        pipe.expire(ip_key, 3600, nx=True)
+        pipe.ttl(ip_key)
+        count, _, ttl = await pipe.execute()
+        if count > self._s.otp_max_per_ip_hour:
+            raise RateLimited("Too many codes requested from this network; try later.", retry_after=ttl)
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        result = await self._issue(
+            self._redis,
+            [keys.otp(p), keys.otp_resend(p), keys.otp_hourly(p)],
+            [self._code_mac(p, code), self._s.otp_ttl_s, self._s.otp_resend_s, self._s.otp_max_per_phone_hour],
+        )
+        if result[0] == "rate_limited":
+            raise RateLimited("A code was sent recently; wait before asking again.", retry_after=int(result[1]))
+        await self._sms.send(phone=e164, phone_pseudonym=p, text=SMS_TEXT.format(code=code), code=code)
+        return self._s.otp_ttl_s, self._s.otp_resend_s
+
+    async def verify(self, *, phone: str, code: str) -> tuple[str, datetime]:
+        """Exchange a correct code for (voter token, expires_at)."""
+        e164 = normalise_or_raise(phone)
+        p = self._phone_pseudonym(e164)
+        if len(code) != 6 or not code.isascii() or not code.isdigit():
+            # Still counts as a wrong answer: a malformed guess is a guess.
+            code = "x"
+        outcome = await self._verify(self._redis, [keys.otp(p)], [self._code_mac(p, code), self._s.otp_max_attempts])
+        if outcome == "too_many_attempts":
+            raise TooManyAttempts("This code is blocked after too many wrong answers; request a new one.")
+        if outcome != "ok":
+            raise InvalidCode("The code is wrong or has expired.")
+        voter = pseudonym(self._s.secrets.pseudonym_key, "voter", e164)
+        token, exp = self._tokens.issue(voter)
+        return token, datetime.fromtimestamp(exp, UTC)
+
+    def outbox_pseudonym(self, phone: str) -> str:
+        return self._phone_pseudonym(normalise_or_raise(phone))

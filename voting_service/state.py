@@ -1,0 +1,60 @@
+"""The services one app instance holds, built in the lifespan from settings and resources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from shared.crypto import VoterTokens
+from shared.settings import Settings
+from voting_service.client_ip import ClientIPResolver
+from voting_service.services.ballot_box import BallotBox
+from voting_service.services.directory import CampaignDirectory, RouteTable
+from voting_service.services.nominations import NominationService
+from voting_service.services.otp import OtpService
+from voting_service.services.results import Receipts, Results
+from voting_service.services.sms import HttpGatewaySender, OutboxSender, SmsSender
+
+
+@dataclass
+class Services:
+    settings: Settings
+    pool: asyncpg.Pool
+    redis: aioredis.Redis
+    tokens: VoterTokens
+    client_ips: ClientIPResolver
+    directory: CampaignDirectory
+    ballot_box: BallotBox
+    otp: OtpService
+    sms: SmsSender
+    results: Results
+    receipts: Receipts
+    nominations: NominationService
+
+    @classmethod
+    def build(cls, settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis) -> Services:
+        tokens = VoterTokens(settings.secrets.token_key, settings.voter_token_ttl_s)
+        sms: SmsSender
+        if settings.sms_backend == "outbox":
+            sms = OutboxSender(redis)
+        else:
+            sms = HttpGatewaySender(settings.sms_gateway_url, settings.sms_gateway_token)
+        directory = CampaignDirectory(pool, settings.campaign_cache_s)
+        routes = RouteTable(redis, settings.campaign_cache_s)
+        return cls(
+            settings=settings, pool=pool, redis=redis, tokens=tokens,
+            client_ips=ClientIPResolver(settings.trusted_proxies),
+            directory=directory,
+            ballot_box=BallotBox(settings=settings, redis=redis, routes=routes),
+            otp=OtpService(settings=settings, redis=redis, sms=sms, tokens=tokens),
+            sms=sms,
+            results=Results(redis=redis, directory=directory, ttl_s=settings.campaign_cache_s),
+            receipts=Receipts(redis=redis, pool=pool),
+            nominations=NominationService(settings=settings, pool=pool, redis=redis),
+        )
+
+    async def close(self) -> None:
+        await self.ballot_box.close()
+        await self.sms.close()
