@@ -26,11 +26,15 @@ async def create_pool(database_url: str, *, min_size: int = 0, max_size: int = 1
 
 def create_redis(redis_url: str, *, timeout_s: float = 1.0, max_connections: int = 64) -> aioredis.Redis:
     """Short socket timeouts: a hung Redis turns into an error within ``timeout_s``, never a hung request."""
-    return aioredis.Redis.from_url(
+    # A blocking pool: a burst beyond max_connections waits (up to timeout_s) for a free connection
+    # instead of failing at once.
+    pool = aioredis.BlockingConnectionPool.from_url(
         redis_url,
         socket_timeout=timeout_s,
         socket_connect_timeout=timeout_s,
         health_check_interval=0,
         max_connections=max_connections,
+        timeout=timeout_s,
         decode_responses=True,
     )
+    return aioredis.Redis.from_pool(pool)  # the client owns the pool and closes it

@@ -44,6 +44,14 @@ async def database_url(server_url: str) -> AsyncIterator[str]:
     url = _with_db(server_url, name)
     try:
         await migrate_url(url)
+        # Ids start somewhere random so that Redis keys of an earlier (or concurrent) run never collide.
+        conn = await asyncpg.connect(url)
+        try:
+            for table in ("campaigns", "candidates"):
+                start = secrets.randbelow(10**9) + 10**6
+                await conn.execute(f"ALTER TABLE {table} ALTER COLUMN id RESTART WITH {start}")
+        finally:
+            await conn.close()
         yield url
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 import redis.asyncio as aioredis
 from litestar import Litestar, Request
+from litestar.exceptions import SerializationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
@@ -30,8 +32,18 @@ from voting_service.state import Services
 
 
 class MetricsController(PrometheusController):
-    path = "/metrics"
-    include_in_schema = False
+    path = "/metrics"  # listed in the OpenAPI document like every route of API.md
+
+
+class JSONRequest(Request):
+    """Litestar turns only ``msgspec.DecodeError`` into a 400; msgspec raises UnicodeDecodeError for invalid
+    UTF-8 inside a string and RecursionError for absurd nesting, which would otherwise be a 500."""
+
+    async def json(self) -> Any:
+        try:
+            return await super().json()
+        except (UnicodeDecodeError, RecursionError) as exc:
+            raise SerializationException(f"Malformed JSON body ({type(exc).__name__}).") from exc
 
 
 async def require_json(request: Request) -> None:
@@ -73,6 +85,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         route_handlers=handlers,
         lifespan=[lifespan],
         before_request=require_json,
+        request_class=JSONRequest,
         exception_handlers=exception_handlers(),
         middleware=[prometheus.middleware],
         request_max_body_size=settings.max_body_bytes,

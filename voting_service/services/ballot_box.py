@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -47,14 +48,18 @@ def make_receipt(campaign_id: int, shard: int, stream_id: str, nonce: str) -> st
     return f"{campaign_id}.{shard}.{stream_id}.{nonce}"
 
 
+# ASCII digits only (str.isdigit() also takes "١٢٣") and bounded: campaign ids fit a bigint, stream id
+# parts fit Redis's uint64, so nothing malformed reaches Postgres or XRANGE (where it would be a 500).
+_RECEIPT = re.compile(r"([0-9]{1,18})\.([0-9]{1,9})\.(([0-9]{1,20})-([0-9]{1,20}))\.([A-Za-z0-9_-]{8,16})")
+_U64 = 2**64
+
+
 def parse_receipt(receipt: str) -> tuple[int, int, str, str] | None:
-    parts = receipt.split(".")
-    if len(parts) != 4 or len(receipt) > 96:
+    m = _RECEIPT.fullmatch(receipt) if len(receipt) <= 96 else None
+    if m is None:
         return None
-    cid, shard, sid, nonce = parts
-    ms, _, seq = sid.partition("-")
-    if not (cid.isdigit() and shard.isdigit() and ms.isdigit() and seq.isdigit() and nonce.isascii()
-            and 8 <= len(nonce) <= 16 and nonce.replace("-", "").replace("_", "").isalnum()):
+    cid, shard, sid, ms, seq, nonce = m.groups()
+    if int(ms) >= _U64 or int(seq) >= _U64:
         return None
     return int(cid), int(shard), sid, nonce
 

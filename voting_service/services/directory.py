@@ -7,6 +7,7 @@ publishes shows within ``campaign_cache_s``. The vote itself never waits on Post
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -28,21 +29,35 @@ class CampaignNotFound(NotFound):
 
 
 class TTLCache(Generic[T]):
-    """A tiny per-process cache: values expire after ``ttl_s``; one loader call refreshes a key."""
+    """A tiny per-process cache: values expire after ``ttl_s``. Concurrent misses on one key share a
+    single load (a burst of requests after expiry costs one query, not one per request)."""
 
     def __init__(self, ttl_s: float) -> None:
         self._ttl = ttl_s
         self._data: dict[Any, tuple[float, T]] = {}
+        self._loading: dict[Any, asyncio.Future[T]] = {}
 
     async def get(self, key: Any, load: Callable[[], Awaitable[T]]) -> T:
-        now = time.monotonic()
         hit = self._data.get(key)
-        if hit is not None and hit[0] > now:
+        if hit is not None and hit[0] > time.monotonic():
             return hit[1]
-        value = await load()
+        pending = self._loading.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._loading[key] = fut
+        try:
+            value = await load()
+        except BaseException as exc:
+            fut.set_exception(exc)
+            fut.exception()  # retrieved here; waiters re-raise it
+            raise
+        finally:
+            del self._loading[key]
+        fut.set_result(value)
         if len(self._data) > 10_000:
             self._data.clear()
-        self._data[key] = (now + self._ttl, value)
+        self._data[key] = (time.monotonic() + self._ttl, value)
         return value
 
 

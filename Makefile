@@ -1,0 +1,31 @@
+# Developer entry points. `make run` starts the whole stack locally, `make test` runs the test suite.
+# Both create .venv on first use; it is re-installed only when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.install.stamp
+PYTEST_ARGS ?=
+
+.PHONY: venv run services test
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Bundled Postgres + Redis under .data/ unless DATABASE_URL / REDIS_URL are set; then migrations, demo data,
+# voting service, flusher and admin service. Ctrl-C stops everything.
+run: venv
+	$(PY) -m shared.devstack run
+
+# Only Postgres + Redis for the tests (prints export lines; runs until Ctrl-C).
+services: venv
+	$(PY) -m shared.devstack services
+
+# System Postgres/Redis on 127.0.0.1:5432/6379 if they answer, else bundled ones; then pytest $(PYTEST_ARGS).
+# Fails if pytest fails or collects no tests (exit code 5).
+test: venv
+	$(PY) -m shared.devstack test $(PYTEST_ARGS)

@@ -1,0 +1,1 @@
+"""Internal admin service: candidate lifecycle, verification, reviews, campaigns, fraud review, finalisation."""

@@ -1,0 +1,74 @@
+"""Command line of the admin service: ``python -m admin_service <command>``.
+
+serve         run the HTTP service under granian (ASGI, factory ``admin_service.app:create_app``)
+
+The first admin user will be created here too (``create-user --email E --role admin``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+
+from shared.errors import ConfigError
+from shared.settings import Settings
+
+TARGET = "admin_service.app:create_app"
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    metrics_dir = None
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Several worker processes: each keeps its metrics in files here and /metrics sums them.
+        # Set before any worker imports prometheus_client (this process never imports the app).
+        metrics_dir = tempfile.mkdtemp(prefix="admin-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        Granian(
+            target=TARGET,
+            factory=True,
+            interface=Interfaces.ASGI,
+            address=args.host,
+            port=args.port if args.port is not None else settings.admin_port,
+            workers=args.workers,
+            log_access=args.access_log,
+        ).serve()
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m admin_service", description="100 New Faces — admin service")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP service under granian")
+    # Internal service: loopback unless told otherwise (containers pass --host 0.0.0.0).
+    serve.add_argument("--host", default=os.environ.get("ADMIN_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=None, help="default: ADMIN_PORT or 8001")
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("ADMIN_WORKERS", "1")))
+    serve.add_argument("--access-log", action="store_true")
+    serve.set_defaults(handler=_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        # Fail here, once, with a readable message, rather than in every worker.
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"admin_service: configuration error: {exc}", file=sys.stderr)
+        return 2
+    return args.handler(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

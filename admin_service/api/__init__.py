@@ -1,0 +1,1 @@
+"""HTTP controllers of the admin service, one per resource."""

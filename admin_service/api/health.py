@@ -1,0 +1,38 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+import asyncpg
+import msgspec
+import redis.asyncio as aioredis
+from litestar import Controller, get
+from litestar.di import NamedDependency
+
+from admin_service.services import readiness
+from shared.errors import Unavailable
+
+READY_TIMEOUT_S = 1.0
+
+
+class Health(msgspec.Struct, frozen=True, omit_defaults=True):
+    status: str
+    checks: dict[str, str] = {}
+
+
+class HealthController(Controller):
+    path = "/health"
+    tags = ["health"]
+
+    @get("/live", operation_id="healthLive", summary="The process is up")
+    async def live(self) -> Health:
+        return Health(status="ok")
+
+    @get("/ready", operation_id="healthReady", summary="Postgres and Redis answer within a second")
+    async def ready(self, pool: NamedDependency[asyncpg.Pool], redis: NamedDependency[aioredis.Redis]) -> Health:
+        checks = await readiness.check(pool=pool, redis=redis, timeout_s=READY_TIMEOUT_S)
+        down = sorted(name for name, state in checks.items() if state != readiness.OK)
+        if down:
+            exc = Unavailable(f"not answering: {', '.join(down)}")
+            exc.extra = {"checks": checks}
+            raise exc
+        return Health(status="ok", checks=checks)

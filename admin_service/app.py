@@ -1,0 +1,77 @@
+"""The admin service's application factory.
+
+``granian --interface asgi --factory admin_service.app:create_app`` (or ``python -m admin_service serve``).
+Tests call ``create_app(settings, pool=..., redis=...)`` with resources they own; those are never closed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+import redis.asyncio as aioredis
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+
+from admin_service.api.health import HealthController
+from admin_service.metrics import MetricsController, prometheus_config
+from shared.infra import create_pool, create_redis
+from shared.problem import exception_handlers
+from shared.settings import Settings
+
+TITLE = "100 New Faces — admin"
+VERSION = "0.1.0"
+
+
+def provide_pool(state: State) -> asyncpg.Pool:
+    return state.pool
+
+
+def provide_redis(state: State) -> aioredis.Redis:
+    return state.redis
+
+
+def provide_settings(state: State) -> Settings:
+    return state.settings
+
+
+def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = None,
+               redis: aioredis.Redis | None = None) -> Litestar:
+    settings = settings if settings is not None else Settings.from_env()
+
+    @asynccontextmanager
+    async def resources(app: Litestar) -> AsyncIterator[None]:
+        # Only what is created here is closed here: resources handed in belong to the caller.
+        own_pool = own_redis = None
+        if app.state.pool is None:
+            own_pool = app.state.pool = await create_pool(settings.database_url)
+        if app.state.redis is None:
+            own_redis = app.state.redis = create_redis(settings.redis_url, timeout_s=settings.redis_timeout_s)
+        try:
+            yield
+        finally:
+            if own_redis is not None:
+                await own_redis.aclose()
+                app.state.redis = None
+            if own_pool is not None:
+                await own_pool.close()
+                app.state.pool = None
+
+    metrics = prometheus_config()
+    return Litestar(
+        route_handlers=[HealthController, MetricsController],
+        dependencies={
+            "pool": Provide(provide_pool, sync_to_thread=False),
+            "redis": Provide(provide_redis, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
+        state=State({"settings": settings, "pool": pool, "redis": redis}),
+        lifespan=[resources],
+        middleware=[metrics.middleware],
+        exception_handlers=exception_handlers(),
+        openapi_config=OpenAPIConfig(title=TITLE, version=VERSION, path="/schema"),
+        debug=False,
+    )

@@ -1,0 +1,1 @@
+"""Domain logic of the admin service (no HTTP, no SQL strings)."""

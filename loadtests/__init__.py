@@ -1,0 +1,1 @@
+"""Load tests: the throughput benchmark (``python -m loadtests.bench``) and its baselines."""

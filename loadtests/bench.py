@@ -1,0 +1,417 @@
+"""The throughput benchmark: ``python -m loadtests.bench [--duration 20] [--connections 64] ...``.
+
+Three phases, each served the way production serves the voting service (granian, ``--workers``, uvloop,
+the same flags) and driven by the same wrk script and request mix:
+
+1. ``ceiling``: a Litestar endpoint that decodes the vote body and answers, no I/O (baselines/ceiling_app.py);
+2. ``vote``: the voting service (``python -m voting_service serve``) plus the flusher, on a fresh database
+   and a dedicated Redis database, with a published campaign; after the load it waits for the flusher to
+   drain the streams and runs ``python -m voting_service reconcile``;
+3. ``naive``: each vote written to Postgres inside the request (baselines/naive_app.py).
+
+Progress goes to stderr; the last stdout line is one JSON object with the figures (see docs/performance.md).
+Everything it starts is stopped and its database dropped, also on Ctrl-C or error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from loadtests import loadgen, stack
+from loadtests.baselines import naive_app
+from loadtests.stack import Process, log
+from loadtests.votedata import write_vote_file
+from shared import keys
+from shared.infra import create_pool
+
+PROBE_VOTER, WARM_VOTER, NAIVE_WARM_VOTER = 900_000_000, 800_000_000, 700_000_000
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m loadtests.bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--duration", type=float, default=20.0, help="seconds of load per phase (default 20)")
+    p.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured load before each phase")
+    p.add_argument("--connections", type=int, default=64, help="wrk connections (default 64)")
+    p.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: wrk shares the CPUs)")
+    p.add_argument("--workers", type=int, default=int(os.environ.get("VOTING_WORKERS", "2")),
+                   help="granian workers for every server (default VOTING_WORKERS or 2)")
+    p.add_argument("--timeout", type=float, default=5.0, help="wrk request timeout, s (a timeout is an error)")
+    p.add_argument("--candidates", type=int, default=200)
+    p.add_argument("--k", type=int, default=3, help="votes per voter")
+    p.add_argument("--shards", type=int, default=1)
+    p.add_argument("--voter-buckets", type=int, default=0,
+                   help="0 (default): ~150 voters per bucket, the density 65536 buckets have at 10 M voters")
+    p.add_argument("--requests", type=int, default=0,
+                   help="requests to mint for the vote phase (default: enough for the ceiling rate)")
+    p.add_argument("--no-baselines", action="store_true", help="skip the ceiling and naive phases")
+    p.add_argument("--redis-db", type=int, default=int(os.environ.get("BENCH_REDIS_DB", "12")))
+    p.add_argument("--drain-timeout", type=float, default=120.0)
+    p.add_argument("--profile", type=Path, default=None,
+                   help="py-spy one worker of each phase into <stem>-<phase><suffix> (.svg flamegraph, "
+                        ".json speedscope, else folded stacks for loadtests.profile_summary)")
+    p.add_argument("--keep", type=Path, default=None, help="copy logs and data files here at the end")
+    return p.parse_args(argv)
+
+
+def _key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+class Bench:
+    def __init__(self, opts: argparse.Namespace) -> None:
+        self.o = opts
+        self.workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+        self.procs: list[Process] = []
+        server = os.environ.get("DATABASE_URL", "postgresql://127.0.0.1:5432/postgres")
+        self.db = stack.ScratchDatabase(server)
+        self.redis_url = stack.with_path(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"), f"/{opts.redis_db}")
+        self.redis = aioredis.Redis.from_url(self.redis_url, decode_responses=True, socket_timeout=10)
+        self.report: dict[str, Any] = {}
+
+    # --- plumbing -------------------------------------------------------------------------------------
+
+    def env(self, **extra: str) -> dict[str, str]:
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("VOTE_LIMIT_", "PROMETHEUS_MULTIPROC"))}
+        return {**base, **self._env, **extra}
+
+    def start(self, name: str, cmd: list[str], env: dict[str, str], port: int | None = None) -> Process:
+        p = Process(name, cmd, env, self.workdir / f"{name}.log", port=port).start()
+        self.procs.append(p)
+        return p
+
+    def serve(self, name: str, target: str | None) -> Process:
+        """``target`` None: the voting service by its own entry point; else a granian app factory."""
+        port = stack.free_port()
+        if target is None:
+            cmd = [sys.executable, "-m", "voting_service", "serve", "--host", "127.0.0.1", "--port", str(port),
+                   "--workers", str(self.o.workers)]
+            metrics_dir = self.workdir / "prometheus"
+            metrics_dir.mkdir(exist_ok=True)
+            env = self.env(PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+        else:
+            cmd = stack.granian_command(target, port=port, workers=self.o.workers)
+            env = self.env()
+        p = self.start(name, cmd, env, port)
+        stack.wait_ready(p, f"http://127.0.0.1:{port}/health/ready")
+        log(f"{name}: granian pid {p.pid}, workers {p.children()} on 127.0.0.1:{port}")
+        return p
+
+    def stop(self, p: Process) -> None:
+        p.stop()
+        self.procs.remove(p)
+
+    async def load(self, p: Process, data: Path, *, duration: float, label: str, sampler: Any = None,
+                   extra_cpu: dict[str, list[int]] | None = None) -> tuple[loadgen.WrkResult, dict[str, float]]:
+        groups = {"workers": p.children(), "granian_main": [p.pid], **(extra_cpu or {})}
+        spy = None if label.endswith("warmup") else self._start_profile(p, label)
+        before, busy0 = stack.cpu_snapshot(groups), stack.cpu_busy()
+        try:
+            res = await loadgen.run_wrk(url=f"http://127.0.0.1:{p.port}", data=data, campaign_id=self.campaign.id,
+                                        duration_s=duration, connections=self.o.connections, threads=self.o.threads,
+                                        timeout_s=self.o.timeout, log_path=self.workdir / f"wrk-{label}.log",
+                                        while_running=sampler)
+        finally:
+            self._finish_profile(spy)
+        cpu = stack.cpu_delta(before, stack.cpu_snapshot(groups))
+        cpu["wrk"] = res.cpu_s
+        busy, total, steal = (b - a for a, b in zip(busy0, stack.cpu_busy()))
+        cpu["machine_busy_pct"] = round(100 * busy / total, 1) if total else 0.0
+        cpu["steal_pct"] = round(100 * steal / total, 1) if total else 0.0
+        # CPU the machine spent on anything not listed (another job on the box skews the figures).
+        cpu["other"] = round(max(0.0, busy / stack.TICK - sum(cpu[g] for g in (*groups, "wrk"))), 2)
+        # CPU per answered request, by process group: steadier than rates on a shared or noisy machine.
+        n = res.answered or 1
+        cpu["us_per_request"] = {g: round(1e6 * cpu[g] / n) for g in (*groups, "wrk") if g != "granian_main"}
+        log(f"{label}: {res.per_s(res.answered)}/s answered, {res.per_s(res.accepted)}/s accepted, "
+            f"p50 {res.latency_ms('p50')} ms, p99 {res.latency_ms('p99')} ms, statuses {res.statuses}, "
+            f"errors {res.errors}, cpu {cpu}")
+        return res, cpu
+
+    async def warm(self, p: Process, data: Path, label: str) -> loadgen.WrkResult | None:
+        if self.o.warmup <= 0:
+            return None
+        res, _ = await self.load(p, data, duration=self.o.warmup, label=f"{label}-warmup")
+        return res
+
+    def mint(self, name: str, requests: int, first_voter: int) -> Path:
+        started = time.perf_counter()
+        vf = write_vote_file(self.workdir / f"{name}.txt", requests=requests, candidates=self.campaign.candidate_ids,
+                             k=self.campaign.k, token_key=self._keys["token"], pseudonym_key=self._keys["pseudonym"],
+                             ttl_s=24 * 3600, seed=first_voter + requests, first_voter=first_voter)
+        log(f"minted {name}: {vf.requests} requests ({vf.new_votes} new, {vf.repeats} repeats) "
+            f"from {vf.voters} voters in {time.perf_counter() - started:.1f} s")
+        return vf.path
+
+    # --- the run ----------------------------------------------------------------------------------------
+
+    async def run(self) -> dict[str, Any]:
+        o = self.o
+        loadgen.wrk_binary()
+        token_key, pseudonym_key = secrets.token_bytes(32), secrets.token_bytes(32)
+        self._keys = {"token": token_key, "pseudonym": pseudonym_key}
+        await self.redis.flushdb()
+        db_url = await self.db.create()
+        log(f"database {self.db.name} migrated; Redis {self.redis_url} flushed")
+        self._env = {
+            "APP_ENV": "production", "SMS_BACKEND": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/unused",
+            "DATABASE_URL": db_url, "REDIS_URL": self.redis_url,
+            "VOTER_TOKEN_KEY": base64.urlsafe_b64encode(token_key).decode(),
+            "PSEUDONYM_KEY": base64.urlsafe_b64encode(pseudonym_key).decode(), "DATA_KEY": _key(),
+            # Rate limits off: one client address sends everything, and the limits are not what is measured.
+            "VOTE_LIMIT_VOTER": "0", "VOTE_LIMIT_IP": "0", "VOTE_LIMIT_NET": "0",
+            "FLUSHER_METRICS_PORT": str(stack.free_port()), "FLUSHER_METRICS_HOST": "127.0.0.1",
+            "FLUSHER_CONSUMER": "bench-flusher", "LOG_LEVEL": "WARNING",
+        }
+        log("rate limits OFF for the benchmark (VOTE_LIMIT_VOTER=VOTE_LIMIT_IP=VOTE_LIMIT_NET=0)")
+        r = self.report
+        busy0 = stack.cpu_busy()
+        await asyncio.sleep(1.0)
+        busy, total, _ = (b - a for a, b in zip(busy0, stack.cpu_busy()))
+        r["busy_before_pct"] = round(100 * busy / total, 1) if total else 0.0
+        if r["busy_before_pct"] > 15:
+            log(f"WARNING: the machine was {r['busy_before_pct']} % busy before the run; figures will be low")
+        r.update(duration_s=o.duration, warmup_s=o.warmup, connections=o.connections, threads=o.threads,
+                 workers=o.workers, candidates=o.candidates, k=o.k, shards=o.shards, rate_limits="off")
+        pool = await create_pool(db_url, min_size=1, max_size=2)
+        try:
+            await self._run(pool)
+        finally:
+            await pool.close()
+        return r
+
+    async def _run(self, pool: Any) -> None:
+        o, r = self.o, self.report
+        # The ceiling needs no campaign; its figure sizes the vote file (the service cannot beat it).
+        self.campaign = stack.Campaign(1, list(range(1, o.candidates + 1)), o.k, o.shards, 1)
+        ceiling = None
+        if not o.no_baselines:
+            probe = self.mint("probe", 20_000, PROBE_VOTER)
+            p = self.serve("ceiling", "loadtests.baselines.ceiling_app:create_app")
+            await self.warm(p, probe, "ceiling")
+            ceiling, cpu = await self.load(p, probe, duration=o.duration, label="ceiling")
+            self.stop(p)
+            r.update(ceiling_rps=ceiling.per_s(ceiling.count(lambda s: 200 <= s < 300)),
+                     ceiling_p50_ms=ceiling.latency_ms("p50"), ceiling_p99_ms=ceiling.latency_ms("p99"),
+                     ceiling_errors=ceiling.errors, ceiling_cpu_s=cpu)
+        rate = r.get("ceiling_rps") or 25_000
+        requests = o.requests or min(5_000_000, int(rate * o.duration * 1.15) + 5_000)
+        warm_requests = int(rate * o.warmup * 1.15) + 1_000 if o.warmup > 0 else 0
+        buckets = o.voter_buckets or max(16, int((requests + warm_requests) * 0.45 / 150))
+        self.campaign = await stack.publish_campaign(pool, self.redis, candidates=o.candidates, k=o.k,
+                                                     shards=o.shards, voter_buckets=buckets)
+        r.update(campaign_id=self.campaign.id, voter_buckets=buckets, requests_planned=requests)
+        log(f"campaign {self.campaign.id} published: {o.candidates} candidates, k={o.k}, {buckets} voter buckets")
+        warm = self.mint("warm", warm_requests, WARM_VOTER) if warm_requests else None
+        main = self.mint("votes", requests, 0)
+        await self._vote_phase(warm, main)
+        if not o.no_baselines:
+            await self._naive_phase(pool, main)
+        v = r["votes_per_s"]
+        r["ratio_vs_ceiling"] = round(v / r["ceiling_rps"], 3) if r.get("ceiling_rps") else None
+        r["ratio_vs_naive"] = round(v / r["naive_votes_per_s"], 2) if r.get("naive_votes_per_s") else None
+
+    async def _vote_phase(self, warm: Path | None, main: Path) -> None:
+        o, r = self.o, self.report
+        streams = [keys.ShardKeys.of(self.campaign.id, s).stream for s in range(o.shards)]
+        mem_before = await self._used_memory()
+        # Voter hashes stay compact listpacks only up to this many voters per bucket (see shared/keys.py).
+        r["redis_hash_max_listpack_entries"] = int(
+            (await self.redis.config_get("hash-max-listpack-entries")).get("hash-max-listpack-entries", 0))
+        flusher = self.start("flusher", [sys.executable, "-m", "voting_service", "flusher"], self.env())
+        service = self.serve("voting", None)
+        warm_res = await self.warm(service, warm, "vote") if warm else None
+        backlog = {"max": 0, "next": 0.0}
+
+        async def sample() -> None:
+            if time.monotonic() >= backlog["next"]:
+                backlog["max"] = max(backlog["max"], await self._backlog(streams))
+                backlog["next"] = time.monotonic() + 1.0
+
+        redis_pid = int((await self.redis.info("server"))["process_id"])
+        res, cpu = await self.load(service, main, duration=o.duration, label="vote", sampler=sample,
+                                   extra_cpu={"flusher": [flusher.pid], "redis": [redis_pid],
+                                              "postgres": stack.pids_named("postgres")})
+        ended = time.monotonic()
+        at_end = await self._backlog(streams)
+        gauges = await self._flusher_gauges()
+        lag = None
+        while time.monotonic() - ended < o.drain_timeout:
+            if await self._backlog(streams) == 0:
+                lag = round(time.monotonic() - ended, 2)
+                break
+            await asyncio.sleep(0.05)
+        log(f"flusher: backlog {at_end} at end of load (max {backlog['max']}), drained after {lag} s; {gauges}")
+        rec = subprocess.run([sys.executable, "-m", "voting_service", "reconcile", "--campaign",
+                              str(self.campaign.id), "--wait", "30"], env=self.env(), capture_output=True, text=True)
+        log(f"reconcile (exit {rec.returncode}): {rec.stdout.strip()} {rec.stderr.strip()[-500:]}")
+        self.stop(service)
+        self.stop(flusher)
+        tally = 0
+        for s in range(o.shards):
+            tally += sum(int(n) for n in await self.redis.hvals(keys.ShardKeys.of(self.campaign.id, s).tally))
+        accepted = res.accepted + (warm_res.accepted if warm_res else 0)
+        voters = await self._voters_in_redis()
+        mem_after = await self._used_memory()
+        if res.raw["wrapped"]:
+            log(f"WARNING: wrk ran out of planned votes ({res.raw['wrapped']} wraps); raise --requests")
+        r.update(
+            votes_per_s=res.per_s(res.answered), accepted_per_s=res.per_s(res.accepted),
+            p50_ms=res.latency_ms("p50"), p90_ms=res.latency_ms("p90"), p99_ms=res.latency_ms("p99"),
+            p999_ms=res.latency_ms("p999"), max_ms=res.latency_ms("max"), errors=res.errors,
+            statuses={str(k): v for k, v in sorted(res.statuses.items())}, socket_errors=res.raw["errors"],
+            measured_s=round(res.duration_s, 2), wrapped=res.raw["wrapped"], cpu_s=cpu,
+            flusher_lag_s=lag, flusher_backlog_at_end=at_end, flusher_max_backlog=max(backlog["max"], at_end),
+            flusher_lag_gauge_s=gauges.get("flusher_lag_seconds"),
+            reconcile_clean=rec.returncode == 0, reconcile=rec.stdout.strip(),
+            # wrk stops without reading the answers in flight: up to `connections` votes per wrk run are
+            # accepted (and counted in Redis) without a 201 being seen. More than that, or fewer, is a bug.
+            accepted_total=accepted, tally_total=tally, unseen_accepts=tally - accepted,
+            accepted_match_tally=0 <= tally - accepted <= o.connections * (2 if warm_res else 1),
+            voters_in_redis=voters,
+            redis_bytes_per_voter=round((mem_after - mem_before) / voters, 1) if voters else None,
+        )
+
+    async def _naive_phase(self, pool: Any, main: Path) -> None:
+        o, r = self.o, self.report
+        async with pool.acquire() as conn:
+            await conn.execute(naive_app.SCHEMA)
+            await conn.executemany(naive_app.SEED_TALLY, [(self.campaign.id, c) for c in self.campaign.candidate_ids])
+        p = self.serve("naive", "loadtests.baselines.naive_app:create_app")
+        if o.warmup > 0:
+            warm = self.mint("naive-warm", int(r["votes_per_s"] * o.warmup) + 1_000, NAIVE_WARM_VOTER)
+            await self.warm(p, warm, "naive")
+        res, cpu = await self.load(p, main, duration=o.duration, label="naive",
+                                   extra_cpu={"postgres": stack.pids_named("postgres")})
+        self.stop(p)
+        async with pool.acquire() as conn:
+            rows = await conn.fetchval("SELECT count(*) FROM naive_votes WHERE campaign_id = $1", self.campaign.id)
+        r.update(naive_votes_per_s=res.per_s(res.answered), naive_accepted_per_s=res.per_s(res.accepted),
+                 naive_p50_ms=res.latency_ms("p50"), naive_p99_ms=res.latency_ms("p99"), naive_errors=res.errors,
+                 naive_statuses={str(k): v for k, v in sorted(res.statuses.items())}, naive_cpu_s=cpu,
+                 naive_rows=rows)
+
+    # --- measurements -----------------------------------------------------------------------------------
+
+    async def _backlog(self, streams: list[str]) -> int:
+        pipe = self.redis.pipeline(transaction=False)
+        for s in streams:
+            pipe.xlen(s)
+        return sum(await pipe.execute())
+
+    async def _used_memory(self) -> int:
+        return int((await self.redis.info("memory"))["used_memory"])
+
+    async def _voters_in_redis(self) -> int:
+        total = 0
+        for s in range(self.o.shards):
+            names = [k async for k in self.redis.scan_iter(match=keys.ShardKeys.of(self.campaign.id, s).voters(0)[:-1]
+                                                           + "*", count=1000)]
+            pipe = self.redis.pipeline(transaction=False)
+            for name in names:
+                pipe.hlen(name)
+            total += sum(await pipe.execute()) if names else 0
+        return total
+
+    async def _flusher_gauges(self) -> dict[str, float]:
+        import httpx
+
+        try:
+            async with httpx.AsyncClient(timeout=2.0) as client:
+                text = (await client.get(f"http://127.0.0.1:{self._env['FLUSHER_METRICS_PORT']}/metrics")).text
+        except httpx.HTTPError:
+            return {}
+        wanted = ("flusher_lag_seconds", "flusher_pending_votes")
+        return {name: float(value) for name, _, value in (ln.partition(" ") for ln in text.splitlines())
+                if name in wanted}
+
+    def _start_profile(self, service: Process, label: str) -> subprocess.Popen[bytes] | None:
+        """py-spy on one worker for the phase, into ``<profile stem>-<phase><suffix>``."""
+        if self.o.profile is None:
+            return None
+        spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        if not Path(spy).exists():
+            log("py-spy not found (pip install py-spy); no profile")
+            return None
+        fmt = {".svg": "flamegraph", ".json": "speedscope"}.get(self.o.profile.suffix, "raw")
+        out = self.o.profile.with_name(f"{self.o.profile.stem}-{label}{self.o.profile.suffix}")
+        worker = service.children()[0]
+        log(f"py-spy recording worker {worker} for {self.o.duration:g} s into {out}")
+        with open(self.workdir / f"py-spy-{label}.log", "wb") as err:
+            return subprocess.Popen([spy, "record", "--pid", str(worker), "--duration", str(int(self.o.duration)),
+                                     "--rate", "200", "--nonblocking", "--format", fmt, "--output", str(out)],
+                                    stdout=subprocess.DEVNULL, stderr=err)
+
+    def _finish_profile(self, spy: subprocess.Popen[bytes] | None) -> None:
+        if spy is not None:
+            try:
+                spy.wait(30)
+            except subprocess.TimeoutExpired:
+                spy.kill()
+                spy.wait()
+
+    async def close(self, failed: bool) -> None:
+        for p in reversed(self.procs):
+            if failed:
+                log(f"--- last lines of {p.name} log ---\n{p.tail()}")
+            p.stop()
+        self.procs.clear()
+        try:
+            await self.redis.flushdb()
+        finally:
+            await self.redis.aclose()
+            await self.db.drop()
+            if self.o.keep is not None:
+                shutil.copytree(self.workdir, self.o.keep, dirs_exist_ok=True)
+                log(f"logs and data kept in {self.o.keep}")
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+async def amain(opts: argparse.Namespace) -> dict[str, Any]:
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    bench = Bench(opts)
+    failed = True
+    try:
+        report = await bench.run()
+        failed = False
+        return report
+    except asyncio.CancelledError:
+        failed = False  # interrupted, not broken: no log tails
+        raise
+    finally:
+        await bench.close(failed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = parse_args(argv)
+    try:
+        report = asyncio.run(amain(opts))
+    except loadgen.WrkMissing as exc:
+        log(str(exc))
+        return 2
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        log("interrupted; everything stopped and dropped")
+        return 130
+    report["machine"] = stack.machine()
+    print(json.dumps(report, ensure_ascii=False), flush=True)
+    return 0 if report.get("errors") == 0 and report.get("reconcile_clean") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,262 @@
+"""What the benchmark stands up and tears down: a scratch database, a Redis database, a published
+campaign, and server processes (granian, the flusher) it starts and always stops."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import redis.asyncio as aioredis
+
+from shared.migrate import migrate_url
+from shared.publication import project
+from shared.repos import campaigns as campaigns_repo
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def with_path(url: str, path: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=path))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- the scratch database -----------------------------------------------------------------------------
+
+class ScratchDatabase:
+    """``CREATE DATABASE bench_<random>`` on the server of ``server_url``; ``drop()`` removes it."""
+
+    def __init__(self, server_url: str) -> None:
+        self.server_url = server_url
+        self.name = f"bench_{uuid.uuid4().hex[:10]}"
+        self.url = with_path(server_url, "/" + self.name)
+        self._created = False
+
+    async def create(self) -> str:
+        admin = await asyncpg.connect(self.server_url)
+        try:
+            await admin.execute(f'CREATE DATABASE "{self.name}"')
+            self._created = True
+        finally:
+            await admin.close()
+        await migrate_url(self.url)
+        return self.url
+
+    async def drop(self) -> None:
+        if not self._created:
+            return
+        admin = await asyncpg.connect(self.server_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            self._created = False
+        finally:
+            await admin.close()
+
+
+# --- the campaign (same SQL and projection as the admin service's publication) --------------------------
+
+INSERT_CANDIDATE = """
+INSERT INTO candidates (full_name, region, sphere, gender, birth_year, summary, story, source_kind, status)
+VALUES ($1, $2, $3, $4, $5, $6, $7, 'akimat', 'shortlisted') RETURNING id
+"""
+INSERT_CAMPAIGN = """
+INSERT INTO campaigns (slug, title, opens_at, closes_at, votes_per_voter, seats, live_results, shards, voter_buckets)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
+"""
+_REGIONS = ["KZ-75", "KZ-71", "KZ-79", "KZ-61", "KZ-19"]
+_SPHERES = ["education_science", "healthcare", "culture_sport", "social", "socio_economic"]
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: int
+    candidate_ids: list[int]
+    k: int
+    shards: int
+    voter_buckets: int
+
+
+async def publish_campaign(pool: asyncpg.Pool, r: aioredis.Redis, *, candidates: int, k: int, shards: int,
+                           voter_buckets: int) -> Campaign:
+    """A campaign open from an hour ago for a day, ``candidates`` on its ballot, published and projected."""
+    now = dt.datetime.now(dt.UTC)
+    async with pool.acquire() as conn, conn.transaction():
+        ids = [
+            await conn.fetchval(INSERT_CANDIDATE, f"Кандидат {i:04d}", _REGIONS[i % 5], _SPHERES[i % 5],
+                                "female" if i % 2 else "male", 1980 + i % 20, "Краткое описание",
+                                "История успеха кандидата.")
+            for i in range(candidates)
+        ]
+        cid = await conn.fetchval(INSERT_CAMPAIGN, f"bench-{uuid.uuid4().hex[:12]}",
+                                  {"kk": "Бенчмарк", "ru": "Бенчмарк", "en": "Benchmark"},
+                                  now - dt.timedelta(hours=1), now + dt.timedelta(days=1), k, 100, True,
+                                  shards, voter_buckets)
+        await conn.executemany("INSERT INTO ballot_entries (campaign_id, candidate_id, position) VALUES ($1, $2, $3)",
+                               [(cid, c, n) for n, c in enumerate(ids)])
+        await campaigns_repo.mark_published(conn, campaign_id=cid)
+    async with pool.acquire() as conn:
+        (proj,) = await campaigns_repo.projections(conn, campaign_id=cid)
+    await project(r, proj)
+    return Campaign(cid, ids, k, shards, voter_buckets)
+
+
+# --- processes ----------------------------------------------------------------------------------------
+
+# The flags `python -m voting_service serve` passes to granian (voting_service/__main__.py); the baselines
+# are served with the same ones so that only the application differs.
+GRANIAN_FLAGS = ("--interface", "asgi", "--factory", "--loop", "uvloop", "--no-ws", "--backpressure", "512")
+
+
+def granian_command(target: str, *, port: int, workers: int) -> list[str]:
+    return [sys.executable, "-m", "granian", *GRANIAN_FLAGS, "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers), target]
+
+
+@dataclass
+class Process:
+    """A child in its own process group (granian forks workers: stopping the group stops them all)."""
+
+    name: str
+    cmd: Sequence[str]
+    env: dict[str, str]
+    logfile: Path
+    proc: subprocess.Popen[bytes] | None = None
+    port: int | None = None
+    _log: object = field(default=None, repr=False)
+
+    def start(self) -> Process:
+        self._log = open(self.logfile, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(list(self.cmd), env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def children(self) -> list[int]:
+        """Direct children (granian's workers)."""
+        found: list[int] = []
+        for task in Path(f"/proc/{self.pid}/task").glob("*"):
+            try:
+                found += [int(p) for p in (task / "children").read_text().split()]
+            except OSError:
+                continue
+        return found
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(self.proc.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    self.proc.wait(timeout_s)
+                    break
+                except subprocess.TimeoutExpired:
+                    log(f"{self.name} did not stop on SIGTERM; killing")
+        if self.proc is not None:
+            try:  # workers left behind by a leader that died first
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if self._log is not None:
+            self._log.close()  # type: ignore[attr-defined]
+            self._log = None
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.logfile.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def wait_ready(p: Process, url: str, timeout_s: float = 60.0) -> None:
+    """Poll ``url`` until it answers 200; fail early (with the log) if the process exits."""
+    deadline = time.monotonic() + timeout_s
+    with httpx.Client(timeout=1.0) as client:
+        while time.monotonic() < deadline:
+            if not p.alive():
+                raise RuntimeError(f"{p.name} exited with code {p.proc.returncode if p.proc else '?'}:\n{p.tail()}")
+            try:
+                if client.get(url).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+    raise RuntimeError(f"{p.name} not ready at {url} after {timeout_s:.0f} s:\n{p.tail()}")
+
+
+# --- CPU accounting (read-only /proc) -------------------------------------------------------------------
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """user+system CPU of one process, 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def pids_named(comm: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == comm:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def cpu_snapshot(groups: dict[str, list[int]]) -> dict[str, dict[int, float]]:
+    return {name: {pid: cpu_seconds(pid) for pid in pids} for name, pids in groups.items()}
+
+
+def cpu_delta(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
+    """CPU seconds each group used between two snapshots (processes present in both)."""
+    return {name: round(sum(max(0.0, after[name].get(pid, 0.0) - t0) for pid, t0 in pids.items()), 2)
+            for name, pids in before.items()}
+
+
+def cpu_busy() -> tuple[int, int, int]:
+    """(busy, total, steal) jiffies of the whole machine from /proc/stat; steal (a hypervisor giving the
+    CPU to someone else) is neither busy nor idle for us."""
+    fields = ([int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]] + [0] * 8)[:8]
+    user, nice, system, idle, iowait, irq, softirq, steal = fields
+    return user + nice + system + irq + softirq, sum(fields), steal
+
+
+def machine() -> dict[str, Any]:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor())
+    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version()}

@@ -1,0 +1,72 @@
+"""Request data for wrk: voter tokens minted offline and a planned sequence of votes.
+
+Voter ``n`` has the phone ``+77<n:09d>``, the pseudonym the sign-in would give it
+(``pseudonym(PSEUDONYM_KEY, "voter", phone)``) and a token from ``VoterTokens.issue`` — exactly what
+``POST /auth/otp/verify`` hands out, without the SMS round trip.
+
+The plan: 9 requests in 10 are new votes, voter ``n`` casting ``1 + n % k`` of them for distinct random
+candidates (so every new vote is accepted: 201); every 10th request repeats a (voter, candidate) pair sent
+500 to 5000 requests earlier (409 already_voted). New votes are shuffled so one voter's choices are spread
+over the run, as when people come back.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.crypto import VoterTokens, pseudonym
+
+REPEAT_EVERY = 10          # every 10th request is a repeat
+REPEAT_GAP = (500, 5000)   # ... of a pair sent this many requests earlier
+
+
+@dataclass(frozen=True)
+class VoteFile:
+    path: Path
+    requests: int
+    new_votes: int
+    repeats: int
+    voters: int
+
+
+def plan(requests: int, *, candidates: list[int], k: int, rng: random.Random,
+         first_voter: int = 0) -> tuple[list[tuple[int, int]], int, int]:
+    """(voter number, candidate) per request, the number of voters used and the number of repeats."""
+    n_repeats = requests // REPEAT_EVERY
+    n_new = requests - n_repeats
+    new: list[tuple[int, int]] = []
+    voter = first_voter
+    while len(new) < n_new:
+        new.extend((voter, c) for c in rng.sample(candidates, min(k, 1 + voter % k)))
+        voter += 1
+    del new[n_new:]
+    rng.shuffle(new)
+    out: list[tuple[int, int]] = []
+    sent_new = 0
+    for i in range(requests):
+        if i % REPEAT_EVERY == REPEAT_EVERY - 1 and sent_new:
+            lo, hi = max(0, sent_new - REPEAT_GAP[1]), max(1, sent_new - REPEAT_GAP[0])
+            out.append(new[rng.randrange(lo, hi)])
+        else:
+            out.append(new[sent_new])
+            sent_new += 1
+    return out, voter - first_voter, requests - sent_new
+
+
+def write_vote_file(path: Path, *, requests: int, candidates: list[int], k: int, token_key: bytes,
+                    pseudonym_key: bytes, ttl_s: int, seed: int, first_voter: int = 0) -> VoteFile:
+    """Mint tokens for the voters the plan needs and write ``<token> <candidate>`` lines."""
+    rng = random.Random(seed)
+    sequence, voters, repeats = plan(requests, candidates=candidates, k=k, rng=rng, first_voter=first_voter)
+    issuer = VoterTokens(token_key, ttl_s)
+    tokens: dict[int, str] = {}
+    lines = []
+    for voter, candidate in sequence:
+        token = tokens.get(voter)
+        if token is None:
+            token = tokens[voter] = issuer.issue(pseudonym(pseudonym_key, "voter", f"+77{voter:09d}"))[0]
+        lines.append(f"{token} {candidate}\n")
+    path.write_text("".join(lines), encoding="ascii")
+    return VoteFile(path, requests, requests - repeats, repeats, voters)

@@ -1,0 +1,40 @@
+"""The throughput benchmark end to end, very short: it must run, count every answer and reconcile clean.
+
+Runs ``python -m loadtests.bench`` as ``make bench`` would (3 s per phase, 8 connections) on the servers
+``DATABASE_URL`` / ``REDIS_URL`` name; the bench creates and drops its own database. Skipped without wrk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SMOKE_REDIS_DB = os.environ.get("TEST_BENCH_REDIS_DB", "11")  # not the bench's 12 nor the tests' 13/14
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(120)
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install -y wrk)")
+def test_bench_runs_and_reconciles() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "loadtests.bench", "--duration", "3", "--warmup", "0", "--connections", "8",
+         "--threads", "1", "--redis-db", SMOKE_REDIS_DB],
+        cwd=ROOT, capture_output=True, text=True, timeout=110,
+    )
+    lines = proc.stdout.strip().splitlines()
+    assert lines, f"no output (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
+    report = json.loads(lines[-1])
+    assert report["errors"] == 0, proc.stderr[-3000:]
+    assert report["votes_per_s"] > 0
+    assert report["accepted_per_s"] > 0
+    assert report["reconcile_clean"] is True, report["reconcile"]
+    assert report["accepted_match_tally"] is True, report
+    assert report["ceiling_rps"] > 0 and report["naive_votes_per_s"] > 0
+    assert proc.returncode == 0, proc.stderr[-3000:]
