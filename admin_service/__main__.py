@@ -2,7 +2,8 @@
 
 serve         run the HTTP service under granian (ASGI, factory ``admin_service.app:create_app``)
 
-The first admin user will be created here too (``create-user --email E --role admin``).
+create-user   create a staff account: ``create-user --email E --role admin`` (password from ADMIN_PASSWORD
+              or a prompt); there are no default accounts
 """
 
 from __future__ import annotations
@@ -45,6 +46,39 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _create_user(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+    import getpass
+
+    from admin_service.services.users import create_user
+    from shared.errors import AppError
+    from shared.infra import create_pool
+
+    password = os.environ.get("ADMIN_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            print("admin_service: set ADMIN_PASSWORD or run in a terminal to be prompted", file=sys.stderr)
+            return 2
+        password = getpass.getpass("Password (12+ characters): ")
+        if getpass.getpass("Repeat: ") != password:
+            print("admin_service: the passwords differ", file=sys.stderr)
+            return 2
+
+    async def run() -> int:
+        pool = await create_pool(settings.database_url, min_size=1, max_size=1)
+        try:
+            row = await create_user(pool, email=args.email, password=password, roles=args.role, actor=None)
+        except AppError as exc:
+            print(f"admin_service: {exc.code}: {exc.detail}", file=sys.stderr)
+            return 1
+        finally:
+            await pool.close()
+        print(f"created user {row['id']} {row['email']} roles={','.join(row['roles'])}")
+        return 0
+
+    return asyncio.run(run())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m admin_service", description="100 New Faces — admin service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -56,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=int(os.environ.get("ADMIN_WORKERS", "1")))
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(handler=_serve)
+
+    cu = commands.add_parser("create-user", help="create a staff account (password from ADMIN_PASSWORD or a prompt)")
+    cu.add_argument("--email", required=True)
+    cu.add_argument("--role", required=True, action="append",
+                    choices=["admin", "secretariat", "expert", "working_group", "auditor"],
+                    help="repeat for several roles")
+    cu.set_defaults(handler=_create_user)
     return parser
 
 

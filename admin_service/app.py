@@ -11,13 +11,17 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 import redis.asyncio as aioredis
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
+from admin_service import state as app_state
+from admin_service.api import API_CONTROLLERS
 from admin_service.api.health import HealthController
+from admin_service.auth.guards import authenticate
 from admin_service.metrics import MetricsController, prometheus_config
+from shared.http import JSONRequest, require_json
 from shared.infra import create_pool, create_redis
 from shared.problem import exception_handlers
 from shared.settings import Settings
@@ -41,15 +45,19 @@ def provide_settings(state: State) -> Settings:
 def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = None,
                redis: aioredis.Redis | None = None) -> Litestar:
     settings = settings if settings is not None else Settings.from_env()
+    state = State({"settings": settings, "pool": pool, "redis": redis})
+    if pool is not None and redis is not None:
+        app_state.attach(state, settings, pool, redis)
 
     @asynccontextmanager
     async def resources(app: Litestar) -> AsyncIterator[None]:
         # Only what is created here is closed here: resources handed in belong to the caller.
         own_pool = own_redis = None
         if app.state.pool is None:
-            own_pool = app.state.pool = await create_pool(settings.database_url)
+            own_pool = await create_pool(settings.database_url)
         if app.state.redis is None:
-            own_redis = app.state.redis = create_redis(settings.redis_url, timeout_s=settings.redis_timeout_s)
+            own_redis = create_redis(settings.redis_url, timeout_s=settings.redis_timeout_s)
+        app_state.attach(app.state, settings, own_pool or app.state.pool, own_redis or app.state.redis)
         try:
             yield
         finally:
@@ -61,15 +69,19 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
                 app.state.pool = None
 
     metrics = prometheus_config()
+    api = Router(path="/api/v1", guards=[authenticate], route_handlers=API_CONTROLLERS)
     return Litestar(
-        route_handlers=[HealthController, MetricsController],
+        route_handlers=[HealthController, MetricsController, api],
         dependencies={
             "pool": Provide(provide_pool, sync_to_thread=False),
             "redis": Provide(provide_redis, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        state=State({"settings": settings, "pool": pool, "redis": redis}),
+        state=state,
         lifespan=[resources],
+        before_request=require_json,
+        request_class=JSONRequest,
+        request_max_body_size=settings.max_body_bytes * 8,
         middleware=[metrics.middleware],
         exception_handlers=exception_handlers(),
         openapi_config=OpenAPIConfig(title=TITLE, version=VERSION, path="/schema"),

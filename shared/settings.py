@@ -72,6 +72,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     flusher_claim_idle_ms: int = 10_000
     flusher_consumer: str = ""
     flusher_metrics_port: int = 9101
+    admin_session_idle_s: int = 30 * 60
+    admin_session_absolute_s: int = 12 * 3600
+    admin_login_max_per_pair: int = 5        # failures per (account, IP) per window
+    admin_login_max_per_account: int = 20    # failures per account per window, any IP
+    admin_login_max_per_ip: int = 50         # failures per IP per window, any account
+    admin_login_window_s: int = 15 * 60
+    admin_allowed_origins: str = ""          # extra origins allowed to post (comma-separated); own origin always
 
     @property
     def is_production(self) -> bool:

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import asyncpg
 import redis.asyncio as aioredis
-from litestar import Litestar, Request
-from litestar.exceptions import SerializationException
+from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
-from shared.errors import UnsupportedMediaType
+from shared.http import JSONRequest, require_json
 from shared.infra import create_pool, create_redis
 from shared.problem import exception_handlers
 from shared.settings import Settings
@@ -33,25 +31,6 @@ from voting_service.state import Services
 
 class MetricsController(PrometheusController):
     path = "/metrics"  # listed in the OpenAPI document like every route of API.md
-
-
-class JSONRequest(Request):
-    """Litestar turns only ``msgspec.DecodeError`` into a 400; msgspec raises UnicodeDecodeError for invalid
-    UTF-8 inside a string and RecursionError for absurd nesting, which would otherwise be a 500."""
-
-    async def json(self) -> Any:
-        try:
-            return await super().json()
-        except (UnicodeDecodeError, RecursionError) as exc:
-            raise SerializationException(f"Malformed JSON body ({type(exc).__name__}).") from exc
-
-
-async def require_json(request: Request) -> None:
-    """Bodies are JSON only; anything else is refused before it is read."""
-    if request.method in ("POST", "PUT", "PATCH"):
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype != "application/json" and not ctype.endswith("+json"):
-            raise UnsupportedMediaType("Send the body as application/json.")
 
 
 def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = None,

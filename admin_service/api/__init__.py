@@ -1,1 +1,9 @@
-"""HTTP controllers of the admin service, one per resource."""
+"""The JSON API under /api/v1: every controller here sits behind the authentication guard."""
+
+from __future__ import annotations
+
+from admin_service.api.audit import AuditController
+from admin_service.api.session import SessionController
+from admin_service.api.users import UserController
+
+API_CONTROLLERS: list[type] = [SessionController, UserController, AuditController]

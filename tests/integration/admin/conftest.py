@@ -61,3 +61,50 @@ async def demo_redis() -> AsyncIterator[tuple[str, aioredis.Redis]]:
     finally:
         await r.flushdb()
         await r.aclose()
+
+
+# --- signed-in staff ----------------------------------------------------------------------------------
+
+import httpx  # noqa: E402
+
+from admin_service.app import create_app as create_admin_app  # noqa: E402
+from admin_service.services.users import create_user  # noqa: E402
+from shared.settings import Settings  # noqa: E402
+
+STAFF_PASSWORD = "Zhetisu-Steppe-2026!"
+
+
+@pytest.fixture
+async def admin_app(settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis):
+    return create_admin_app(settings, pool=pool, redis=redis)
+
+
+@pytest.fixture
+async def anon(admin_app) -> AsyncIterator[httpx.AsyncClient]:
+    """A client with no session (httpx's ASGI transport: the app runs on the test's event loop)."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=admin_app, client=("198.51.100.20", 50000)),
+                                 base_url="http://admin.test") as c:
+        yield c
+
+
+@pytest.fixture
+async def staff(admin_app, pool):
+    """``await staff("secretariat")`` -> a client signed in as a new user with those roles; requests carry
+    the session cookie and the X-CSRF-Token header. ``client.user`` is the session's user JSON."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def make(*roles: str, ip: str = "198.51.100.21") -> httpx.AsyncClient:
+        email = f"{'-'.join(roles) or 'none'}-{uuid.uuid4().hex[:8]}@100faces.kz"
+        await create_user(pool, email=email, password=STAFF_PASSWORD, roles=list(roles), actor=None)
+        c = httpx.AsyncClient(transport=httpx.ASGITransport(app=admin_app, client=(ip, 50001)),
+                              base_url="http://admin.test")
+        clients.append(c)
+        r = await c.post("/api/v1/session", json={"email": email, "password": STAFF_PASSWORD})
+        assert r.status_code == 200, r.text
+        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+        c.user = r.json()["user"]  # type: ignore[attr-defined]
+        return c
+
+    yield make
+    for c in clients:
+        await c.aclose()

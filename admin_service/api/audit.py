@@ -1,0 +1,35 @@
+"""The audit log, newest first, filterable by entity, actor and action (admin and auditor)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, get
+from litestar.params import FromQuery, QueryParameter
+
+from admin_service.auth.guards import roles
+from admin_service.models import AuditEntry, AuditPage
+from admin_service.repos import audit as repo
+
+
+class AuditController(Controller):
+    path = "/audit"
+    tags = ["audit"]
+    guards = [roles("admin", "auditor")]
+
+    @get("/", operation_id="listAudit")
+    async def list_entries(
+        self, request: Request,
+        entity: FromQuery[str | None] = None,
+        actor: FromQuery[str | None] = None,
+        action: FromQuery[str | None] = None,
+        before: FromQuery[int | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    ) -> AuditPage:
+        async with request.app.state.pool.acquire() as conn:
+            rows = await repo.list_entries(conn, entity=entity, actor=actor, action=action, before_id=before,
+                                           limit=limit)
+        items = [AuditEntry(id=str(r["id"]), at=r["at"], actor=r["actor_email"], action=r["action"],
+                            entity_type=r["entity_type"], entity_id=r["entity_id"], old=r["old_value"],
+                            new=r["new_value"], reason=r["reason"]) for r in rows]
+        return AuditPage(items=items, next_before=items[-1].id if len(items) == limit else None)

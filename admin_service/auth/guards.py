@@ -1,0 +1,83 @@
+"""Authentication, CSRF and role guards.
+
+``authenticate`` runs on every ``/api/v1`` route (and every page of the web UI): it resolves the session
+cookie (401 ``not_authenticated`` without one), and on any state-changing method requires the session's
+``X-CSRF-Token`` (403 ``csrf_failed``) and an Origin, if the browser sent one, that is this site's own.
+Routes marked ``opt={"public": True}`` (sign-in) skip the session but keep the Origin check.
+``roles(...)`` then checks the role (403 ``forbidden``).
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from admin_service.auth.context import Staff
+from admin_service.services.sessions import COOKIE
+from shared.errors import Forbidden, Unauthorized
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class CsrfFailed(Forbidden):
+    code = "csrf_failed"
+    title = "Missing or wrong CSRF token"
+
+
+class LoginRequired(Unauthorized):
+    """Raised for web pages; the web error handler turns it into a redirect to the sign-in page."""
+
+
+def _own_origin(connection: ASGIConnection) -> str:
+    return f"{connection.url.scheme}://{connection.headers.get('host', connection.url.netloc)}"
+
+
+def check_origin(connection: ASGIConnection) -> None:
+    origin = connection.headers.get("origin")
+    if origin is None or connection.method in SAFE_METHODS:
+        return
+    allowed = {_own_origin(connection)}
+    extra = connection.app.state.settings.admin_allowed_origins
+    allowed.update(o.strip().rstrip("/") for o in extra.split(",") if o.strip())
+    if origin.rstrip("/") not in allowed:
+        raise CsrfFailed("Cross-origin request refused.")
+
+
+async def authenticate(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    check_origin(connection)
+    if handler.opt.get("public"):
+        return
+    raw = connection.cookies.get(COOKIE, "")
+    staff: Staff | None = await connection.app.state.sessions.resolve(raw) if raw else None
+    if staff is None:
+        if handler.opt.get("web"):
+            raise LoginRequired("Sign in first.")
+        raise Unauthorized("Sign in first.")
+    connection.scope.setdefault("state", {})["staff"] = staff
+    if connection.method not in SAFE_METHODS:
+        sent = connection.headers.get("x-csrf-token", "")
+        if not sent and handler.opt.get("web"):
+            form = await connection.form() if hasattr(connection, "form") else {}  # type: ignore[attr-defined]
+            sent = str(form.get("csrf_token", ""))
+        if not sent or not hmac.compare_digest(sent, staff.csrf_token):
+            raise CsrfFailed("Send the X-CSRF-Token header you received at sign-in.")
+
+
+def roles(*allowed: str):  # noqa: ANN201 - a Litestar guard
+    """Guard: the signed-in staff member must hold one of ``allowed``."""
+    wanted = frozenset(allowed)
+
+    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        staff: Staff | None = connection.scope.get("state", {}).get("staff")
+        if staff is None:
+            raise Unauthorized("Sign in first.")
+        if not staff.roles & wanted:
+            raise Forbidden(f"This needs one of the roles: {', '.join(sorted(wanted))}.")
+
+    guard.__name__ = f"roles_{'_'.join(sorted(wanted))}"
+    return guard
+
+
+ANY_ROLE = ("admin", "secretariat", "expert", "working_group", "auditor")

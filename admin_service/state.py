@@ -1,0 +1,16 @@
+"""What an admin app instance holds on ``app.state``: settings, resources and the services built on them."""
+
+from __future__ import annotations
+
+import asyncpg
+import redis.asyncio as aioredis
+from litestar.datastructures import State
+
+from admin_service.services.sessions import SessionService
+from shared.settings import Settings
+
+
+def attach(state: State, settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis) -> None:
+    state.pool = pool
+    state.redis = redis
+    state.sessions = SessionService(settings=settings, pool=pool, redis=redis)
