@@ -276,7 +276,8 @@ class Bench:
             statuses={str(k): v for k, v in sorted(res.statuses.items())}, socket_errors=res.raw["errors"],
             measured_s=round(res.duration_s, 2), wrapped=res.raw["wrapped"], cpu_s=cpu,
             flusher_lag_s=lag, flusher_backlog_at_end=at_end, flusher_max_backlog=max(backlog["max"], at_end),
-            flusher_lag_gauge_s=gauges.get("flusher_lag_seconds"),
+            flusher_lag_gauge_s=gauges.get("flusher_lag_seconds"), flusher_avg_batch=gauges.get("avg_batch_votes"),
+            flusher_avg_batch_ms=gauges.get("avg_batch_ms"),
             reconcile_clean=rec.returncode == 0, reconcile=rec.stdout.strip(),
             # wrk stops without reading the answers in flight: up to `connections` votes per wrk run are
             # accepted (and counted in Redis) without a 201 being seen. More than that, or fewer, is a bug.
@@ -335,9 +336,14 @@ class Bench:
                 text = (await client.get(f"http://127.0.0.1:{self._env['FLUSHER_METRICS_PORT']}/metrics")).text
         except httpx.HTTPError:
             return {}
-        wanted = ("flusher_lag_seconds", "flusher_pending_votes")
-        return {name: float(value) for name, _, value in (ln.partition(" ") for ln in text.splitlines())
-                if name in wanted}
+        wanted = ("flusher_lag_seconds", "flusher_pending_votes", "flusher_votes_flushed_total",
+                  "flusher_batch_seconds_count", "flusher_batch_seconds_sum")
+        g = {name: float(value) for name, _, value in (ln.partition(" ") for ln in text.splitlines())
+             if name in wanted}
+        if g.get("flusher_batch_seconds_count"):
+            g["avg_batch_votes"] = round(g.get("flusher_votes_flushed_total", 0) / g["flusher_batch_seconds_count"], 1)
+            g["avg_batch_ms"] = round(1000 * g.get("flusher_batch_seconds_sum", 0) / g["flusher_batch_seconds_count"], 2)
+        return g
 
     def _start_profile(self, service: Process, label: str) -> subprocess.Popen[bytes] | None:
         """py-spy on one worker for the phase, into ``<profile stem>-<phase><suffix>``."""

@@ -36,8 +36,8 @@ def parse(path: Path) -> list[tuple[list[str], int]]:
     stacks = []
     for line in path.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
-        if stack and count.isdigit():
-            stacks.append((stack.split(";"), int(count)))
+        if count.isdigit():  # an empty stack: a thread with no Python frame at all (e.g. granian's Rust threads)
+            stacks.append((stack.split(";") if stack else [], int(count)))
     return stacks
 
 
@@ -63,6 +63,9 @@ def area_of(stack: list[str]) -> str:
 
 
 def summarise(stacks: list[tuple[list[str], int]], top: int, group: bool, functions: list[str] | None = None) -> str:
+    everything = sum(n for _, n in stacks)
+    bare = sum(n for stack, n in stacks if not stack)
+    stacks = [(stack, n) for stack, n in stacks if stack]
     total = sum(n for _, n in stacks) or 1
     selfs: Counter[str] = Counter()
     incl: Counter[str] = Counter()
@@ -72,7 +75,8 @@ def summarise(stacks: list[tuple[list[str], int]], top: int, group: bool, functi
         for f in {func_of(fr) for fr in stack}:
             incl[f] += n
         areas[area_of(stack)] += n
-    out = [f"{total} samples"]
+    out = [f"{everything} samples; {bare} ({100 * bare / (everything or 1):.1f} %) in threads with no Python stack "
+           f"(granian's Rust runtime threads); the shares below are of the {total} samples with one"]
     if group:
         out.append("\nby area (innermost known frame):")
         out += [f"  {100 * n / total:5.1f} %  {name}" for name, n in areas.most_common()]

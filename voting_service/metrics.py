@@ -13,8 +13,9 @@ def votes() -> Counter:
 
 
 @functools.cache
-def otp_sent() -> Counter:
-    return Counter("otp_sent_total", "One-time codes sent by SMS backend", ["backend"])
+def otp_sends() -> Counter:
+    return Counter("otp_sends", "Code requests by outcome (sent, rate_limited, invalid_phone, unavailable)",
+                   ["result"])
 
 
 @functools.cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar.params import JSONBody
 from litestar import Controller, Request, post
 
+from shared.errors import AppError
 from voting_service import metrics
 from voting_service.deps import client_of, services
 from voting_service.models import OtpRequest, OtpSent, OtpVerify, VoterToken
@@ -16,17 +17,21 @@ class AuthController(Controller):
 
     @post("/otp", operation_id="requestOtp", status_code=202)
     async def request_otp(self, request: Request, data: JSONBody[OtpRequest]) -> OtpSent:
-        svc = services(request)
-        expires_in, resend_after = await svc.otp.request(phone=data.phone, ip_hash=client_of(request).ip_hash)
-        metrics.otp_sent().labels(svc.settings.sms_backend).inc()
+        try:
+            expires_in, resend_after = await services(request).otp.request(
+                phone=data.phone, ip_hash=client_of(request).ip_hash)
+        except AppError as exc:
+            metrics.otp_sends().labels(exc.code).inc()
+            raise
+        metrics.otp_sends().labels("sent").inc()
         return OtpSent(expires_in=expires_in, resend_after=resend_after)
 
     @post("/otp/verify", operation_id="verifyOtp", status_code=200)
     async def verify(self, request: Request, data: JSONBody[OtpVerify]) -> VoterToken:
         try:
             token, expires_at = await services(request).otp.verify(phone=data.phone, code=data.code)
-        except Exception as exc:
-            metrics.otp_verified().labels(getattr(exc, "code", "error")).inc()
+        except AppError as exc:
+            metrics.otp_verified().labels(exc.code).inc()
             raise
         metrics.otp_verified().labels("ok").inc()
         return VoterToken(token=token, expires_at=expires_at)
