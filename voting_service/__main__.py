@@ -41,7 +41,7 @@ async def _flusher_main() -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    pool = await create_pool(settings.database_url, min_size=1, max_size=4)
+    pool = await create_pool(settings.database_url, min_size=0, max_size=4)  # starts even while Postgres is down
     r = create_redis(settings.redis_url, timeout_s=max(settings.redis_timeout_s, 2.0))
     try:
         await Flusher(settings, pool, r).run(stop)
