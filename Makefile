@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.install.stamp
 PYTEST_ARGS ?=
 
-.PHONY: venv run services test
+.PHONY: venv run services test bench
 
 venv: $(STAMP)
 
@@ -26,6 +26,15 @@ services: venv
 	$(PY) -m shared.devstack services
 
 # System Postgres/Redis on 127.0.0.1:5432/6379 if they answer, else bundled ones; then pytest $(PYTEST_ARGS).
-# Fails if pytest fails or collects no tests (exit code 5).
+# Fails if pytest fails or collects no tests (exit code 5). Chromium for the browser test is installed first
+# when missing and we are root (scripts/ensure_chromium.sh; without it that test skips).
 test: venv
+	bash scripts/ensure_chromium.sh
 	$(PY) -m shared.devstack test $(PYTEST_ARGS)
+
+# Throughput benchmark: the voting service as in production (granian workers + flusher) driven by wrk, with
+# the plain-Litestar ceiling and the naive Postgres-per-vote design measured in the same run; last line JSON.
+# Needs wrk (apt-get install wrk). Arguments: make bench BENCH_ARGS="--duration 60".
+BENCH_ARGS ?=
+bench: venv
+	$(PY) -m loadtests.bench $(BENCH_ARGS)

@@ -21,6 +21,7 @@ from admin_service.api import API_CONTROLLERS
 from admin_service.api.health import HealthController
 from admin_service.auth.guards import authenticate
 from admin_service.metrics import MetricsController, prometheus_config
+from admin_service.web import static_files, template_config, web_router
 from shared.http import JSONRequest, require_json
 from shared.infra import create_pool, create_redis
 from shared.problem import exception_handlers
@@ -70,8 +71,12 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
 
     metrics = prometheus_config()
     api = Router(path="/api/v1", guards=[authenticate], route_handlers=API_CONTROLLERS)
+    # Web UI (admin_service/web): pages behind the same guard (opt web -> no session means a redirect to
+    # /login, errors render as HTML, see web/errors.py), public static files, Jinja templates.
+    web = [web_router(), static_files()]
     return Litestar(
-        route_handlers=[HealthController, MetricsController, api],
+        route_handlers=[HealthController, MetricsController, api, *web],
+        template_config=template_config(),
         dependencies={
             "pool": Provide(provide_pool, sync_to_thread=False),
             "redis": Provide(provide_redis, sync_to_thread=False),

@@ -80,6 +80,12 @@ def _postgres_down(_: Request, exc: Exception) -> Response[bytes]:
                             "The database is not answering; try again shortly.", {"Retry-After": "1"})
 
 
+def _unstorable_text(_: Request, exc: Exception) -> Response[bytes]:
+    # e.g. a NUL character: valid JSON, but text Postgres cannot store. Nothing was written.
+    return problem_response(422, "invalid_request", "Invalid request",
+                            "The text contains characters that cannot be stored (such as NUL).")
+
+
 def _unexpected(_: Request, exc: Exception) -> Response[bytes]:
     log.exception("unhandled error", exc_info=exc)
     return problem_response(500, "internal_error", "Internal error", "An unexpected error occurred.")
@@ -92,6 +98,8 @@ def exception_handlers() -> dict[Any, Any]:
         redis.exceptions.ConnectionError: _redis_down,
         redis.exceptions.TimeoutError: _redis_down,
         TimeoutError: _redis_down,
+        asyncpg.exceptions.CharacterNotInRepertoireError: _unstorable_text,
+        asyncpg.exceptions.UntranslatableCharacterError: _unstorable_text,
         asyncpg.exceptions.CannotConnectNowError: _postgres_down,
         asyncpg.exceptions.ConnectionDoesNotExistError: _postgres_down,
         asyncpg.exceptions.InterfaceError: _postgres_down,

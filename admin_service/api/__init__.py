@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from admin_service.api.audit import AuditController
+from admin_service.api.campaigns import CampaignController
+from admin_service.api.candidates import CandidateController, VerificationController
+from admin_service.api.nominations import NominationController
 from admin_service.api.session import SessionController
 from admin_service.api.users import UserController
 
-API_CONTROLLERS: list[type] = [SessionController, UserController, AuditController]
+API_CONTROLLERS: list[type] = [
+    SessionController, UserController, AuditController, CandidateController, VerificationController,
+    NominationController, CampaignController,
+]

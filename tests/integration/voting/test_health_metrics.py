@@ -64,7 +64,7 @@ async def test_metrics_count_votes_by_outcome(client, pool, redis):
     assert "votes_total" in after
     for result in ("accepted", "already_voted", "vote_limit_reached"):
         assert value(after, "votes_total", result=result) == value(before, "votes_total", result=result) + 1
-    assert value(after, "otp_sent_total", backend="outbox") >= value(before, "otp_sent_total", backend="outbox") + 1
+    assert value(after, "otp_sends_total", result="sent") >= value(before, "otp_sends_total", result="sent") + 1
     assert value(after, "otp_verify_total", result="ok") >= value(before, "otp_verify_total", result="ok") + 1
 
 

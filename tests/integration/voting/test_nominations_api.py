@@ -178,3 +178,17 @@ async def test_rate_limited_per_ip(env, pool, redis):
 
 def test_nomination_fixture_is_valid_json():
     msgspec.json.encode(nomination())  # guards the helper itself
+
+
+async def test_nul_character_is_refused_and_nothing_stored(client, pool):
+    body = {
+        "nominee": {"full_name": "Айгерим Сапарова", "region": "KZ-75", "sphere": "education_science",
+                    "gender": "female", "birth_year": 1988},
+        "story": "Открыла школу робототехники\u0000 в ауле и вывела учеников на мировые олимпиады.",
+        "achievements": [{"claim": "Победа на олимпиаде", "evidence_url": "https://example.kz/a"}],
+        "nominated_by": {"kind": "self", "full_name": "Айгерим Сапарова", "phone": "+77011112233"},
+    }
+    before = await pool.fetchval("SELECT count(*) FROM nominations")
+    r = await client.post("/api/v1/nominations", json=body)
+    assert r.status_code == 422 and r.json()["code"] == "invalid_request"
+    assert await pool.fetchval("SELECT count(*) FROM nominations") == before

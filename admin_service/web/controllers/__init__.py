@@ -1,0 +1,13 @@
+"""Page controllers of the admin UI (server-rendered; every route is behind the authentication guard)."""
+
+from __future__ import annotations
+
+from admin_service.web.controllers.audit import AuditPage
+from admin_service.web.controllers.auth import AuthPages, SignOutPage
+from admin_service.web.controllers.campaigns import CampaignPages
+from admin_service.web.controllers.candidates import CandidatePages, VerificationPages
+from admin_service.web.controllers.home import HomePage
+from admin_service.web.controllers.nominations import NominationPages
+
+PAGES: list[type] = [AuthPages, SignOutPage, HomePage, CandidatePages, VerificationPages, NominationPages,
+                     CampaignPages, AuditPage]
