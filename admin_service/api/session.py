@@ -6,6 +6,7 @@ import hashlib
 import hmac
 
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.params import JSONBody
 
@@ -21,9 +22,15 @@ def client_ip_hash(request: Request) -> str:
     return b64u(hmac.new(key, f"ip:{peer}".encode(), hashlib.sha256).digest()[:9])
 
 
+def cookie_secure(connection: ASGIConnection) -> bool:
+    """Secure behind TLS: the request came over https, or this is production, where the admin service is
+    only reached through a TLS-terminating proxy (which may talk plain http to us)."""
+    return connection.url.scheme == "https" or connection.app.state.settings.is_production
+
+
 def session_cookie(request: Request, value: str, *, max_age: int) -> Cookie:
     return Cookie(key=COOKIE, value=value, path="/", httponly=True, samesite="strict",
-                  secure=request.url.scheme == "https", max_age=max_age)
+                  secure=cookie_secure(request), max_age=max_age)
 
 
 def user_out(staff: Staff) -> UserOut:

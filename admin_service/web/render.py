@@ -16,6 +16,7 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
+from admin_service.api.session import cookie_secure
 from admin_service.auth.context import Staff
 from admin_service.web.i18n import COOKIE as LANG_COOKIE
 from admin_service.web.i18n import DEFAULT, LANGUAGES, catalogue, name_in, pick, translator
@@ -57,7 +58,7 @@ def lang_cookies(connection: ASGIConnection) -> list[Cookie]:
     asked = connection.query_params.get("lang")
     if asked in LANGUAGES and connection.cookies.get(LANG_COOKIE) != asked:
         return [Cookie(key=LANG_COOKIE, value=asked, path="/", httponly=True, samesite="strict",
-                       secure=connection.url.scheme == "https", max_age=365 * 24 * 3600)]
+                       secure=cookie_secure(connection), max_age=365 * 24 * 3600)]
     return []
 
 

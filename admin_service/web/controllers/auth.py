@@ -8,6 +8,7 @@ import secrets
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 
+from admin_service.api.session import cookie_secure
 from admin_service.api.session import client_ip_hash, session_cookie
 from admin_service.auth.context import staff_of
 from admin_service.services.sessions import COOKIE, InvalidCredentials
@@ -22,7 +23,7 @@ LOGIN_COOKIE = "faces_admin_login"
 
 def _login_cookie(request: Request, value: str, *, max_age: int) -> Cookie:
     return Cookie(key=LOGIN_COOKIE, value=value, path="/login", httponly=True, samesite="strict",
-                  secure=request.url.scheme == "https", max_age=max_age)
+                  secure=cookie_secure(request), max_age=max_age)
 
 
 def _form(request: Request, *, status: int = 200, error: str | None = None, email: str = "",

@@ -182,3 +182,17 @@ async def test_audit_is_for_admin_and_auditor_only(staff):
         c = await staff(role)
         r = await c.get("/api/v1/audit")
         assert r.status_code == status, role
+
+
+async def test_cookie_is_secure_in_production(env, pool, redis):
+    from admin_service.app import create_app
+    from shared.settings import Settings
+
+    settings = Settings.from_env({**env, "APP_ENV": "production", "SMS_BACKEND": "http",
+                                  "SMS_GATEWAY_URL": "https://sms.example.kz/send"})
+    app = create_app(settings, pool=pool, redis=redis)
+    email = await new_user(pool, "auditor")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("198.51.100.30", 1)),
+                                 base_url="http://admin.test") as c:
+        r = await c.post("/api/v1/session", json={"email": email, "password": STAFF_PASSWORD})
+    assert r.status_code == 200 and "Secure" in r.headers["set-cookie"]
