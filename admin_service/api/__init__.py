@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from admin_service.api.audit import AuditController
+from admin_service.api.campaign_votes import CampaignVotesController
 from admin_service.api.campaigns import CampaignController
 from admin_service.api.candidates import CandidateController, VerificationController
 from admin_service.api.nominations import NominationController
@@ -11,5 +12,5 @@ from admin_service.api.users import UserController
 
 API_CONTROLLERS: list[type] = [
     SessionController, UserController, AuditController, CandidateController, VerificationController,
-    NominationController, CampaignController,
+    NominationController, CampaignController, CampaignVotesController,
 ]

@@ -1,0 +1,46 @@
+"""Fraud review's invalidations and the results export of a campaign."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, JSONBody
+from msgspec import Meta
+
+from admin_service.auth.context import staff_of
+from admin_service.auth.guards import ANY_ROLE, roles
+from admin_service.services import invalidations as service
+from admin_service.services.common import parse_id
+from shared.errors import InvalidRequest
+
+
+class InvalidationIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    reason: Annotated[str, Meta(min_length=1, max_length=2000)]
+    vote_ids: Annotated[list[Annotated[str, Meta(max_length=96)]], Meta(max_length=10_000)] | None = None
+    cluster_id: Annotated[str, Meta(max_length=64)] | None = None
+
+
+class CampaignVotesController(Controller):
+    path = "/campaigns/{campaign_id:str}"
+    tags = ["campaigns"]
+
+    @post("/invalidations", operation_id="invalidateVotes", status_code=200, guards=[roles("working_group")])
+    async def invalidate(self, request: Request, campaign_id: FromPath[str],
+                         data: JSONBody[InvalidationIn]) -> dict[str, Any]:
+        if data.cluster_id is not None:
+            # Clusters come from the fraud analysis (GET .../fraud/flags), which is not built yet.
+            raise InvalidRequest("Invalidation by cluster is not available yet; give vote_ids.",
+                                 extra={"field": "cluster_id"})
+        if not data.vote_ids:
+            raise InvalidRequest("Give the vote_ids to invalidate.", extra={"field": "vote_ids"})
+        return await service.invalidate(request.app.state.pool, campaign_id=parse_id(campaign_id, "campaign"),
+                                        vote_ids=data.vote_ids, reason=data.reason, actor=staff_of(request))
+
+    @get("/export.csv", operation_id="exportResults", guards=[roles(*ANY_ROLE)], media_type="text/csv")
+    async def export(self, request: Request, campaign_id: FromPath[str]) -> Response[str]:
+        cid = parse_id(campaign_id, "campaign")
+        body = await service.export_csv(request.app.state.pool, campaign_id=cid)
+        return Response(body, media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="campaign-{cid}-results.csv"'})
