@@ -372,7 +372,9 @@ def print_banner(host: str, voting_port: int, admin_port: int, demo: dict) -> No
     if os.environ.get("SMS_BACKEND") == "outbox":
         rows.append(("SMS outbox", f"{voting}/api/v1/dev/sms-outbox?phone={SAMPLE_PHONE}"))
     rows += [
-        ("admin", f"{admin}/  (internal; OpenAPI {admin}/schema/openapi.json)"),
+        ("admin", f"{admin}/login  (internal; OpenAPI {admin}/schema/openapi.json)"),
+        ("first admin", "ADMIN_PASSWORD='...' .venv/bin/python -m admin_service create-user --email you@x.kz "
+                        "--role admin  (in another terminal, same DATABASE_URL; there are no default accounts)"),
         ("metrics", f"{voting}/metrics  {admin}/metrics  flusher: http://127.0.0.1:{flusher_port}/metrics"),
         ("demo campaign", f"id={campaign} slug={demo.get('slug', '?')}  {voting}/api/v1/campaigns/{campaign}/candidates"),
         ("demo details", ", ".join(f"{k}={v}" for k, v in demo.items() if k not in ("campaign_id", "slug")) or "-"),
