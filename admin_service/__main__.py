@@ -50,6 +50,8 @@ def _create_user(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
     import getpass
 
+    import asyncpg
+
     from admin_service.services.users import create_user
     from shared.errors import AppError
     from shared.infra import create_pool
@@ -65,7 +67,11 @@ def _create_user(args: argparse.Namespace, settings: Settings) -> int:
             return 2
 
     async def run() -> int:
-        pool = await create_pool(settings.database_url, min_size=1, max_size=1)
+        try:
+            pool = await create_pool(settings.database_url, min_size=1, max_size=1)
+        except (OSError, asyncpg.PostgresError) as exc:
+            print(f"admin_service: cannot reach the database at DATABASE_URL: {exc}", file=sys.stderr)
+            return 1
         try:
             row = await create_user(pool, email=args.email, password=password, roles=args.role, actor=None)
         except AppError as exc:

@@ -373,8 +373,10 @@ def print_banner(host: str, voting_port: int, admin_port: int, demo: dict) -> No
         rows.append(("SMS outbox", f"{voting}/api/v1/dev/sms-outbox?phone={SAMPLE_PHONE}"))
     rows += [
         ("admin", f"{admin}/login  (internal; OpenAPI {admin}/schema/openapi.json)"),
-        ("first admin", "ADMIN_PASSWORD='...' .venv/bin/python -m admin_service create-user --email you@x.kz "
-                        "--role admin  (in another terminal, same DATABASE_URL; there are no default accounts)"),
+        ("first admin", "there are no default accounts; in another terminal:\n"
+                        f"{'':17}set -a; . .data/secrets.env; set +a; DATABASE_URL='{os.environ['DATABASE_URL']}' \\\n"
+                        f"{'':17}ADMIN_PASSWORD='<12+ characters>' .venv/bin/python -m admin_service create-user "
+                        "--email you@example.kz --role admin"),
         ("metrics", f"{voting}/metrics  {admin}/metrics  flusher: http://127.0.0.1:{flusher_port}/metrics"),
         ("demo campaign", f"id={campaign} slug={demo.get('slug', '?')}  {voting}/api/v1/campaigns/{campaign}/candidates"),
         ("demo details", ", ".join(f"{k}={v}" for k, v in demo.items() if k not in ("campaign_id", "slug")) or "-"),
