@@ -8,9 +8,9 @@ import asyncpg
 import msgspec
 import redis.asyncio as aioredis
 
-from shared import keys
+from shared import keys, ratelimit
 from shared.crypto import Sealer, pseudonym
-from shared.errors import InvalidRequest, RateLimited
+from shared.errors import InvalidRequest
 from shared.identity import normalise_kz_mobile
 from shared.reference import region_codes
 from shared.settings import Settings
@@ -35,14 +35,8 @@ class NominationService:
         if phone is None:
             raise InvalidRequest("Enter the nominator's Kazakhstan mobile number.",
                                  extra={"field": "nominated_by.phone"})
-        key = keys.rl_nomination_ip(ip_hash)
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.incr(key)
-        pipe.expire(key, 3600, nx=True)
-        pipe.ttl(key)
-        count, _, ttl = await pipe.execute()
-        if count > self._s.nominations_per_ip_hour:
-            raise RateLimited("Too many nominations from this network; try later.", retry_after=ttl)
+        await ratelimit.hit(self._redis, keys.rl_nomination_ip(ip_hash), limit=self._s.nominations_per_ip_hour,
+                            window_s=3600, detail="Too many nominations from this network; try later.")
         contact = msgspec.json.encode({"full_name": data.nominated_by.full_name, "phone": phone})
         async with self._pool.acquire() as conn:
             return await repo.insert(

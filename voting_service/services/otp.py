@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 
-from shared import keys
+from shared import keys, ratelimit
 from shared.crypto import VoterTokens, pseudonym
 from shared.errors import AppError, InvalidRequest, RateLimited
 from shared.identity import normalise_kz_mobile
@@ -67,14 +67,8 @@ class OtpService:
         """Send a code; return (expires_in, resend_after) in seconds."""
         e164 = normalise_or_raise(phone)
         p = self._phone_pseudonym(e164)
-        ip_key = keys.rl_otp_ip(ip_hash)
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.incr(ip_key)
-        pipe.expire(ip_key, 3600, nx=True)
-        pipe.ttl(ip_key)
-        count, _, ttl = await pipe.execute()
-        if count > self._s.otp_max_per_ip_hour:
-            raise RateLimited("Too many codes requested from this network; try later.", retry_after=ttl)
+        await ratelimit.hit(self._redis, keys.rl_otp_ip(ip_hash), limit=self._s.otp_max_per_ip_hour, window_s=3600,
+                            detail="Too many codes requested from this network; try later.")
         code = f"{secrets.randbelow(1_000_000):06d}"
         result = await self._issue(
             self._redis,
