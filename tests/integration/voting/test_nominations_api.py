@@ -151,10 +151,6 @@ async def test_invalid_nominations_are_refused(client, pool, case):
     assert await count(pool) == before
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "service bug: Litestar converts request data with msgspec strict=False (litestar/_signature/model.py), so "
-    "a numeric string is coerced to an int although voting_service/models.py promises strict types; fixing it "
-    "means decoding the raw body with msgspec (strict) in each POST handler"))
 async def test_birth_year_as_string_is_refused(client, pool):
     before = await count(pool)
     r = await client.post(URL, json=nomination(nominee__birth_year="1988"))
