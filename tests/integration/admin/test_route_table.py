@@ -47,6 +47,9 @@ ROLE_TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/campaigns/{campaign_id:str}/composition"): ANY,
     ("POST", "/api/v1/campaigns/{campaign_id:str}/invalidations"): WG,
     ("GET", "/api/v1/campaigns/{campaign_id:str}/export.csv"): ANY,
+    ("POST", "/api/v1/campaigns/{campaign_id:str}/finalise"): WG,
+    ("GET", "/api/v1/campaigns/{campaign_id:str}/finalisation"): ANY,
+    ("GET", "/api/v1/campaigns/{campaign_id:str}/counted-votes.txt"): ANY,
 }
 
 # DELETE /session would sign the client out; it is covered by test_auth.py.

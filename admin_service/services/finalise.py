@@ -1,0 +1,341 @@
+"""Finalisation of the 100 (working group): rank the ballot by valid votes, freeze the result.
+
+Preconditions (else 409 ``not_ready``, the detail says which): the campaign is ``closed`` (by hand), or
+``published`` with ``closes_at`` in the past (it is then closed in the same transaction); its Redis streams
+are drained into Postgres and the Redis tally of every candidate equals its Postgres count
+(``voting_service.reconcile``, waiting at most ``RECONCILE_WAIT_S``). A finalised campaign is 409 ``conflict``.
+
+Policy ``top_votes`` (the only one so far): the ``seats`` ballot candidates with the most VALID votes
+(raw - invalidated). Ties are broken, in this order, by:
+  1. more valid votes;
+  2. more raw votes (recorded, invalidated included);
+  3. the earlier first valid vote (min ``cast_at`` of its valid votes; a candidate without any comes last);
+  4. the lower candidate id.
+The order is total, so the same votes always give the same list.
+
+The snapshot (table ``campaign_results``, which the database refuses to UPDATE or DELETE) holds:
+- ``seats``: the selected candidates in rank order, ``counts``: every ballot candidate in rank order, each
+  ``{rank, candidate_id, raw, invalidated, valid, first_valid_at, region, sphere, gender}`` (``seats`` items
+  without further fields; ``counts`` items also ``selected``);
+- ``digest``: SHA-256 (hex) of the canonical JSON of ``{"campaign_id", "policy", "seats", "counts"}`` —
+  keys sorted, no whitespace (separators ``,`` and ``:``), non-ASCII escaped as ``\\uXXXX``, UTF-8; in
+  Python ``json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True)``;
+- ``merkle_root``: root of a binary Merkle tree over the COUNTED votes (valid votes for ballot candidates):
+  sort their vote ids by byte order (UTF-8), leaf = SHA-256(vote_id as UTF-8), parent = SHA-256(left || right)
+  over the raw 32-byte digests, pairing left to right; a level with an odd number of nodes PROMOTES its last
+  node unchanged to the next level (it is not duplicated). One vote: the root is its leaf; no votes: SHA-256 of
+  the empty string. GET .../counted-votes.txt lists those ids in that order, one per line, so anyone can
+  recompute the root;
+- ``report``: the representation of the selected seats by region, sphere, gender (and ethnicity) next to
+  the population's shares, the same for the whole ballot, the ties at the cut line and the totals.
+
+In the same transaction: campaign -> ``finalised``, every ballot candidate ``on_ballot -> finalist`` (selected)
+or ``not_selected`` with history and audit, and an audit entry with the digest and the root. After commit the
+campaign is re-projected to Redis with state ``finalised`` (the vote script refuses votes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import asyncpg
+import redis.asyncio as aioredis
+import redis.exceptions as redis_errors
+
+from admin_service.auth.context import Staff
+from admin_service.repos import campaigns as campaigns_repo
+from admin_service.repos import candidates as candidates_repo
+from admin_service.repos import finalise as repo
+from admin_service.services import audit
+from admin_service.services.campaign_reports import composition_of
+from shared.errors import Conflict, InvalidRequest, NotFound, Unavailable
+from shared.publication import project
+from shared.repos import campaigns as shared_repo
+from voting_service.reconcile import reconcile
+
+log = logging.getLogger("admin_service.finalise")
+
+POLICIES = ("top_votes",)
+RECONCILE_WAIT_S = 5.0
+CLOSE_REASON = "closes_at passed; closed at finalisation"
+TIE_BREAK = ["more valid votes", "more raw votes", "earlier first valid vote (min cast_at)", "lower candidate id"]
+_NEVER = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+class NotReady(Conflict):
+    code = "not_ready"
+    title = "Not ready to finalise"
+
+
+# --- the pure parts: anyone can re-run them on an export ------------------------------------------------
+
+
+def canonical_json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("utf-8")
+
+
+def digest_of(*, campaign_id: str, policy: str, seats: Sequence[Mapping[str, Any]],
+              counts: Sequence[Mapping[str, Any]]) -> str:
+    body = {"campaign_id": str(campaign_id), "policy": policy, "seats": list(seats), "counts": list(counts)}
+    return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+class MerkleBuilder:
+    """The same root as ``merkle_root`` over ids added one by one IN BYTE ORDER, in O(log n) memory.
+
+    Pairing level by level with the odd last node promoted gives the tree whose left part is always the
+    largest power of two below the number of leaves (the shape of RFC 6962), so a stack of complete subtrees
+    builds it: merge equal heights as leaves arrive, then fold the stack from the right."""
+
+    def __init__(self) -> None:
+        self._stack: list[tuple[int, bytes]] = []
+        self._last: bytes | None = None
+        self.count = 0
+
+    def add(self, vote_id: str) -> None:
+        raw = vote_id.encode("utf-8")
+        if self._last is not None and raw <= self._last:
+            raise ValueError("vote ids must be added in strictly increasing byte order")
+        self._last = raw
+        self.count += 1
+        node = (0, hashlib.sha256(raw).digest())
+        while self._stack and self._stack[-1][0] == node[0]:
+            height, left = self._stack.pop()
+            node = (height + 1, hashlib.sha256(left + node[1]).digest())
+        self._stack.append(node)
+
+    def root(self) -> str:
+        if not self._stack:
+            return hashlib.sha256(b"").hexdigest()
+        acc = self._stack[-1][1]
+        for _, left in reversed(self._stack[:-1]):
+            acc = hashlib.sha256(left + acc).digest()
+        return acc.hex()
+
+
+def merkle_root(vote_ids: Iterable[str]) -> str:
+    """See the module docstring: sorted ids, SHA-256 leaves, SHA-256(left || right), odd node promoted."""
+    level = [hashlib.sha256(v.encode("utf-8")).digest()
+             for v in sorted(vote_ids, key=lambda s: s.encode("utf-8"))]
+    if not level:
+        return hashlib.sha256(b"").hexdigest()
+    while len(level) > 1:
+        nxt = [hashlib.sha256(level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0].hex()
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.astimezone(dt.UTC).isoformat() if value is not None else None
+
+
+def rank_key(row: Mapping[str, Any]) -> tuple:
+    valid = row["raw"] - row["invalidated"]
+    return (-valid, -row["raw"], row["first_valid_at"] or _NEVER, row["candidate_id"])
+
+
+def rank(rows: Sequence[Mapping[str, Any]], seats: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(seats, counts) as stored in the snapshot: see the module docstring."""
+    counts = []
+    for n, r in enumerate(sorted(rows, key=rank_key), start=1):
+        counts.append({
+            "rank": n, "candidate_id": str(r["candidate_id"]), "raw": r["raw"], "invalidated": r["invalidated"],
+            "valid": r["raw"] - r["invalidated"], "first_valid_at": _iso(r["first_valid_at"]),
+            "region": r["region"], "sphere": r["sphere"], "gender": r["gender"], "selected": n <= seats,
+        })
+    chosen = [{k: v for k, v in c.items() if k != "selected"} for c in counts if c["selected"]]
+    return chosen, counts
+
+
+def _report(rows: Sequence[Mapping[str, Any]], seats: list[dict[str, Any]], counts: list[dict[str, Any]],
+            *, policy: str, seats_wanted: int, counted_votes: int) -> dict[str, Any]:
+    by_id = {str(r["candidate_id"]): r for r in rows}
+    chosen = [dict(by_id[s["candidate_id"]]) for s in seats]
+    ties: list[dict[str, Any]] = []
+    if seats and len(counts) > len(seats):
+        cut = seats[-1]["valid"]
+        ties = [{"candidate_id": c["candidate_id"], "rank": c["rank"], "valid": c["valid"], "raw": c["raw"],
+                 "first_valid_at": c["first_valid_at"], "selected": c["selected"]}
+                for c in counts if c["valid"] == cut]
+        if all(t["selected"] for t in ties):
+            ties = []
+    return {
+        "policy": policy,
+        "tie_break": TIE_BREAK,
+        "seats_wanted": seats_wanted,
+        "seats_filled": len(seats),
+        "ballot_size": len(counts),
+        "counted_votes": counted_votes,
+        "totals": {k: sum(c[k] for c in counts) for k in ("raw", "invalidated", "valid")},
+        "ties_at_cut": ties,
+        "seated": [{"rank": s["rank"], "candidate_id": s["candidate_id"],
+                    "full_name": by_id[s["candidate_id"]]["full_name"]} for s in seats],
+        "representation": composition_of(chosen),
+        "ballot_representation": composition_of([dict(r) for r in rows]),
+    }
+
+
+def view(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "campaign_id": str(row["campaign_id"]),
+        "finalised_at": row["finalised_at"],
+        "finalised_by": row["finalised_by"],
+        "policy": row["policy"],
+        "seats": row["seats"],
+        "counts": row["counts"],
+        "digest": row["digest"],
+        "merkle_root": row["merkle_root"],
+        "counted_votes": row["counted_votes"],
+        "report": row["report"],
+    }
+
+
+# --- the action ----------------------------------------------------------------------------------------
+
+
+async def _check_drained(pool: asyncpg.Pool, redis: aioredis.Redis, conn: asyncpg.Connection,
+                         campaign_id: int) -> None:
+    """Project the (closed) campaign again so Redis refuses votes even if the close's projection failed,
+    then wait for the flusher to drain and compare the tallies."""
+    try:
+        for projection in await shared_repo.projections(conn, campaign_id=campaign_id):
+            await project(redis, projection)
+        (rep,) = await reconcile(pool, redis, campaign_id=campaign_id, wait_s=RECONCILE_WAIT_S)
+    except (redis_errors.RedisError, OSError, TimeoutError) as exc:
+        log.warning("finalisation of campaign %s: Redis failed: %r", campaign_id, exc)
+        raise Unavailable("Redis does not answer: the streams cannot be checked; try again.") from None
+    if rep.undrained:
+        raise NotReady(f"Not drained: {rep.undrained} accepted vote(s) are still in the Redis streams waiting "
+                       "for the flusher; try again when it has written them.",
+                       extra={"reason": "not_drained", "undrained": rep.undrained})
+    if rep.differences:
+        raise NotReady(f"Not reconciled: the Redis tally differs from the Postgres count for "
+                       f"{len(rep.differences)} candidate(s); run `python -m voting_service reconcile`.",
+                       extra={"reason": "not_reconciled",
+                              "differences": {k: {"redis": a, "postgres": b}
+                                              for k, (a, b) in list(rep.differences.items())[:50]}})
+
+
+async def finalise(pool: asyncpg.Pool, redis: aioredis.Redis, *, campaign_id: int, policy: str = "top_votes",
+                   actor: Staff) -> dict[str, Any]:
+    if policy not in POLICIES:
+        raise InvalidRequest(f"Policy {policy[:40]!r} is not available yet; use 'top_votes'.",
+                             extra={"field": "policy", "available": list(POLICIES)})
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            camp = await campaigns_repo.lock(conn, campaign_id=campaign_id)  # invalidations wait for us
+            if camp is None:
+                raise NotFound(f"No campaign {campaign_id}.")
+            state = camp["state"]
+            if state == "finalised":
+                raise Conflict(f"Campaign {campaign_id} is already finalised; its result is frozen.",
+                               extra={"state": state})
+            if state == "draft":
+                raise NotReady("Not ready: the campaign is a draft (never published).",
+                               extra={"reason": "draft", "state": state})
+            if state == "published":
+                if camp["closes_at"] > dt.datetime.now(dt.UTC):
+                    raise NotReady(f"Not ready: the campaign is open until {camp['closes_at'].isoformat()}; "
+                                   "close it first.", extra={"reason": "open", "state": state})
+                await campaigns_repo.close(conn, campaign_id=campaign_id)
+                await audit.record(conn, actor=actor, action="campaign.close", entity_type="campaign",
+                                   entity_id=campaign_id, old={"state": "published"}, new={"state": "closed"},
+                                   reason=CLOSE_REASON)
+            await _check_drained(pool, redis, conn, campaign_id)
+
+            seats_wanted = (await campaigns_repo.get(conn, campaign_id=campaign_id))["seats"]
+            rows = [dict(r) for r in await repo.counts(conn, campaign_id=campaign_id)]
+            seats, counts = rank(rows, seats_wanted)
+            tree = MerkleBuilder()  # streamed from a cursor: millions of ids never sit in memory at once
+            async for chunk in repo.iter_counted_ids(conn, campaign_id=campaign_id):
+                for vote_id in chunk:
+                    tree.add(vote_id)
+            if tree.count != sum(c["valid"] for c in counts):  # cannot happen: both read the same snapshot
+                raise NotReady("Not reconciled: the counted votes do not add up; try again.",
+                               extra={"reason": "not_reconciled"})
+            root, n_counted = tree.root(), tree.count
+            digest = digest_of(campaign_id=str(campaign_id), policy=policy, seats=seats, counts=counts)
+            report = _report(rows, seats, counts, policy=policy, seats_wanted=seats_wanted,
+                             counted_votes=n_counted)
+            at = await repo.insert_snapshot(conn, campaign_id=campaign_id, finalised_by=actor.email,
+                                            finalised_by_id=actor.id, policy=policy, seats=seats, counts=counts,
+                                            digest=digest, merkle_root=root, counted_votes=n_counted,
+                                            report=report)
+            if not await repo.mark_finalised(conn, campaign_id=campaign_id, at=at):
+                raise Conflict("The campaign changed state meanwhile; try again.")
+            await _move_candidates(conn, counts, campaign_id=campaign_id, actor=actor)
+            await audit.record(conn, actor=actor, action="campaign.finalise", entity_type="campaign",
+                               entity_id=campaign_id, old={"state": "closed"},
+                               new={"state": "finalised", "policy": policy, "digest": digest, "merkle_root": root,
+                                    "counted_votes": n_counted,
+                                    "seats": [s["candidate_id"] for s in seats]})
+            snapshot = await repo.snapshot(conn, campaign_id=campaign_id)
+        projected = await _project(redis, conn, campaign_id)
+    out = view(snapshot)
+    out["projected"] = projected
+    return out
+
+
+async def _move_candidates(conn: asyncpg.Connection, counts: list[dict[str, Any]], *, campaign_id: int,
+                           actor: Staff) -> None:
+    ids = [int(c["candidate_id"]) for c in counts]
+    await candidates_repo.lock_many(conn, candidate_ids=ids)
+    by_id = {int(c["candidate_id"]): c for c in counts}
+    for to, wanted in (("finalist", [i for i in ids if by_id[i]["selected"]]),
+                       ("not_selected", [i for i in ids if not by_id[i]["selected"]])):
+        moved = await repo.move_from_on_ballot(conn, candidate_ids=wanted, to=to)
+        rows = []
+        for i in wanted:
+            if i not in moved:
+                continue
+            c = by_id[i]
+            reason = (f"finalisation of campaign {campaign_id}: rank {c['rank']} of {len(counts)}, "
+                      f"{c['valid']} valid vote(s)")
+            rows.append((i, "on_ballot", to, reason, actor.email, actor.id))
+            await audit.record(conn, actor=actor, action="candidate.transition", entity_type="candidate",
+                               entity_id=i, old={"status": "on_ballot"}, new={"status": to}, reason=reason)
+        if rows:
+            await candidates_repo.insert_transitions(conn, rows)
+
+
+async def _project(redis: aioredis.Redis, conn: asyncpg.Connection, campaign_id: int) -> bool:
+    """After commit: state ``finalised`` in Redis. False if Redis failed (the flusher re-projects)."""
+    try:
+        for projection in await shared_repo.projections(conn, campaign_id=campaign_id):
+            await project(redis, projection)
+    except (redis_errors.RedisError, OSError, TimeoutError) as exc:
+        log.warning("campaign %s finalised but not projected (the flusher will retry): %r", campaign_id, exc)
+        return False
+    return True
+
+
+async def get(pool: asyncpg.Pool, *, campaign_id: int) -> dict[str, Any]:
+    async with pool.acquire() as conn:
+        row = await repo.snapshot(conn, campaign_id=campaign_id)
+        if row is None:
+            if await campaigns_repo.get(conn, campaign_id=campaign_id) is None:
+                raise NotFound(f"No campaign {campaign_id}.")
+            raise NotFound(f"Campaign {campaign_id} is not finalised.")
+    return view(row)
+
+
+async def counted_votes_lines(pool: asyncpg.Pool, *, campaign_id: int):
+    """The counted vote ids of a finalised campaign (one per line, byte order), streamed; checks first."""
+    async with pool.acquire() as conn:
+        if await repo.snapshot(conn, campaign_id=campaign_id) is None:
+            if await campaigns_repo.get(conn, campaign_id=campaign_id) is None:
+                raise NotFound(f"No campaign {campaign_id}.")
+            raise NotFound(f"Campaign {campaign_id} is not finalised: its counted votes are not fixed yet.")
+
+    async def lines():
+        async for chunk in repo.stream_counted_ids(pool, campaign_id=campaign_id):
+            yield "".join(f"{v}\n" for v in chunk)
+
+    return lines()
