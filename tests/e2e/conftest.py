@@ -12,22 +12,31 @@ import pytest
 
 @pytest.fixture
 def spawn(env: dict[str, str]) -> Iterator[Callable[..., subprocess.Popen]]:
-    """Start a project command (``python -m ...``) as a real process with the test settings; all are
-    killed at the end whatever happens."""
+    """Start a project command (``python -m ...``) as a real process with the test settings, in its own
+    process group; at the end every group is stopped (SIGTERM, then SIGKILL), so a granian server's
+    worker processes never outlive the test."""
     procs: list[subprocess.Popen] = []
 
     def _spawn(*args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
         proc_env = {**os.environ, **env, **(extra_env or {})}
         p = subprocess.Popen([sys.executable, *args], env=proc_env, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
+                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
         procs.append(p)
         return p
 
     yield _spawn
     for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGKILL)
-        p.wait(timeout=10)
+        for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 10.0)):
+            try:
+                os.killpg(p.pid, sig)  # the group outlives a leader killed earlier by the test itself
+            except ProcessLookupError:
+                break
+            try:
+                p.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                continue
+            if sig == signal.SIGTERM:
+                time.sleep(0.2)  # let workers finish exiting before the group is checked again
         if p.stdout:
             p.stdout.close()
 
