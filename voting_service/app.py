@@ -14,6 +14,7 @@ from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.types import Receive, Scope, Send
 
 from shared.http import JSONRequest, require_json
 from shared.infra import create_pool, create_redis
@@ -26,6 +27,8 @@ from voting_service.api.health import HealthController
 from voting_service.api.nominations import NominationController
 from voting_service.api.receipts import ReceiptController
 from voting_service.api.votes import VoteController
+from voting_service.fastpath import VOTE_PATH, VOTE_TEMPLATE, VoteFastPath
+from voting_service.metrics import HotRouteMetrics
 from voting_service.state import Services
 
 
@@ -33,8 +36,27 @@ class MetricsController(PrometheusController):
     path = "/metrics"  # listed in the OpenAPI document like every route of API.md
 
 
+class VotingApp(Litestar):
+    """The Litestar app with the vote's fast path in front (voting_service/fastpath.py): ``POST
+    /api/v1/campaigns/{id}/votes`` goes to it, every other request — and every vote request the fast path
+    does not answer itself — to Litestar."""
+
+    vote_fast_path: VoteFastPath
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = scope["path"]
+            if scope["method"] == "POST":
+                m = VOTE_PATH.fullmatch(path)
+                if m is not None:
+                    return await self.vote_fast_path(scope, receive, send, m.group(1), super().__call__)
+            elif path == "/metrics":
+                self.vote_fast_path.metrics.flush()
+        return await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = None,
-               redis: aioredis.Redis | None = None) -> Litestar:
+               redis: aioredis.Redis | None = None) -> VotingApp:
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
@@ -48,6 +70,8 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         try:
             yield
         finally:
+            if isinstance(app, VotingApp):
+                app.vote_fast_path.metrics.flush()
             await app.state.services.close()
             if own_redis:
                 await the_redis.aclose()
@@ -60,7 +84,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
                             ReceiptController, NominationController]
     if settings.sms_backend == "outbox" and not settings.is_production:
         handlers.append(DevOutboxController)
-    return Litestar(
+    app = VotingApp(
         route_handlers=handlers,
         lifespan=[lifespan],
         before_request=require_json,
@@ -76,3 +100,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         ),
         debug=False,
     )
+    metrics = HotRouteMetrics(app_name=prometheus.app_name, prefix=prometheus.prefix, method="POST",
+                              path=VOTE_TEMPLATE, buckets=prometheus.buckets)
+    app.vote_fast_path = VoteFastPath(app, settings.max_body_bytes, metrics)
+    return app

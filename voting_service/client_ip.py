@@ -37,5 +37,7 @@ class ClientIPResolver:
 
 def network_of(ip: IPAddress) -> str:
     """The /24 (IPv4) or /64 (IPv6) a client sits in: the unit bot farms rotate inside."""
-    prefix = 24 if ip.version == 4 else 64
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+    if ip.version == 4:
+        p = ip.packed
+        return f"{p[0]}.{p[1]}.{p[2]}.0/24"
+    return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))

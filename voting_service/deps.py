@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from litestar import Request
 
 from shared.crypto import b64u
 from shared.errors import AppError
-from voting_service.client_ip import network_of
+from voting_service.client_ip import ClientIPResolver, network_of
 from voting_service.state import Services
 
 
@@ -44,9 +45,16 @@ class Client:
     net: str         # /24 or /64, kept in clear for fraud review
 
 
+@functools.lru_cache(maxsize=4096)
+def client_for(resolver: ClientIPResolver, key: bytes, peer: str | None, forwarded_for: str | None) -> Client:
+    """The client behind (peer, X-Forwarded-For); cached: a worker sees the same few peers (proxies, NATs)
+    again and again, and resolving, hashing and the /24 cost more than the lookup."""
+    ip = resolver.resolve(peer, forwarded_for)
+    digest = hmac.new(key, b"ip:" + ip.packed, hashlib.sha256).digest()[:9]
+    return Client(ip_hash=b64u(digest), net=network_of(ip))
+
+
 def client_of(request: Request) -> Client:
     svc = services(request)
     peer = request.client.host if request.client else None
-    ip = svc.client_ips.resolve(peer, request.headers.get("x-forwarded-for"))
-    digest = hmac.new(svc.settings.secrets.pseudonym_key, b"ip:" + ip.packed, hashlib.sha256).digest()[:9]
-    return Client(ip_hash=b64u(digest), net=network_of(ip))
+    return client_for(svc.client_ips, svc.settings.secrets.pseudonym_key, peer, request.headers.get("x-forwarded-for"))

@@ -19,11 +19,6 @@ import redis.exceptions
 from shared.errors import Unavailable
 
 
-def _retrieve(fut: asyncio.Future[Any]) -> None:
-    if not fut.cancelled():
-        fut.exception()
-
-
 class Script:
     def __init__(self, name: str) -> None:
         self.name = name
@@ -40,11 +35,39 @@ class Script:
             return await r.eval(self.source, len(keys), *keys, *args)
 
 
+def _bulk(value: Any) -> bytes:
+    """One RESP bulk string (what redis-py's ``pack_command`` makes of str, int and bytes arguments)."""
+    if isinstance(value, bytes):
+        raw = value
+    elif isinstance(value, str):
+        raw = value.encode()
+    elif isinstance(value, int) and not isinstance(value, bool):
+        raw = b"%d" % value
+    else:
+        raise TypeError(f"unsupported script argument {value!r}")
+    return b"$%d\r\n%s\r\n" % (len(raw), raw)
+
+
+def _expire(group: list[asyncio.Future[Any]]) -> None:
+    for fut in group:
+        if not fut.done():
+            fut.set_exception(Unavailable("The vote store did not answer in time; try again."))
+
+
 class ScriptBatcher:
-    """Runs one script for many callers, pipelining whatever has queued since the last round trip."""
+    """Runs one script for many callers, pipelining whatever has queued since the last round trip.
+
+    A call costs one future: no ``wait_for``/``shield`` per caller. Deadlines are kept per *group* of calls
+    queued within ``GROUP_S`` of each other: one timer per group fails whatever of it is still unanswered
+    ``timeout_s`` after the group opened (a caller waits at most ``timeout_s``, at least ``timeout_s -
+    GROUP_S``). The ``EVALSHA`` commands are packed into RESP here, the script's constant trailing arguments
+    (``tail_args``) once at construction, and each batch goes out in one write on one pooled connection.
+    """
+
+    GROUP_S = 0.01
 
     def __init__(self, r: aioredis.Redis, script: Script, *, max_batch: int = 512, max_inflight: int = 2,
-                 timeout_s: float = 1.5) -> None:
+                 timeout_s: float = 1.5, tail_args: Sequence[Any] = ()) -> None:
         self._redis = r
         self._script = script
         self._max_batch = max_batch
@@ -53,16 +76,24 @@ class ScriptBatcher:
         self._queue: list[tuple[Sequence[str], Sequence[Any], asyncio.Future[Any]]] = []
         self._inflight = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        self._tail = b"".join(_bulk(a) for a in tail_args)
+        self._n_tail = len(tail_args)
+        self._head = _bulk("EVALSHA") + _bulk(script.sha)
+        self._group: list[asyncio.Future[Any]] = []
+        self._group_t0 = float("-inf")
 
     async def __call__(self, keys: Sequence[str], args: Sequence[Any]) -> Any:
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        fut.add_done_callback(_retrieve)  # a caller that timed out must not leave an unread exception
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Any] = loop.create_future()
+        now = loop.time()
+        if now - self._group_t0 > self.GROUP_S:
+            self._group = []
+            self._group_t0 = now
+            loop.call_at(now + self._timeout_s, _expire, self._group)
+        self._group.append(fut)
         self._queue.append((keys, args, fut))
         self._kick()
-        try:
-            return await asyncio.wait_for(asyncio.shield(fut), self._timeout_s)
-        except TimeoutError as exc:
-            raise Unavailable("The vote store did not answer in time; try again.") from exc
+        return await fut
 
     def _kick(self) -> None:
         while self._queue and self._inflight < self._max_inflight:
@@ -110,11 +141,41 @@ class ScriptBatcher:
                 results[i] = res
         return results
 
-    async def _pipeline(self, calls: list[tuple[Sequence[str], Sequence[Any]]]) -> list[Any]:
-        pipe = self._redis.pipeline(transaction=False)
+    def _pack(self, calls: list[tuple[Sequence[str], Sequence[Any]]]) -> bytes:
+        head, tail, n_tail = self._head, self._tail, self._n_tail
+        parts: list[bytes] = []
+        append = parts.append
         for keys, args in calls:
-            pipe.evalsha(self._script.sha, len(keys), *keys, *args)
-        return await pipe.execute(raise_on_error=False)
+            append(b"*%d\r\n" % (3 + len(keys) + len(args) + n_tail))
+            append(head)
+            append(_bulk(len(keys)))
+            for a in keys:
+                append(_bulk(a))
+            for a in args:
+                append(_bulk(a))
+            append(tail)
+        return b"".join(parts)
+
+    async def _pipeline(self, calls: list[tuple[Sequence[str], Sequence[Any]]]) -> list[Any]:
+        """Like a non-transactional redis-py pipeline of ``EVALSHA``s, with replies read straight off the
+        connection; an error reply is returned in its place, a connection failure raised for the batch."""
+        packed = self._pack(calls)
+        pool = self._redis.connection_pool
+        conn = await pool.get_connection()
+        try:
+            await conn.send_packed_command(packed, check_health=False)
+            out: list[Any] = []
+            for _ in calls:
+                try:
+                    out.append(await conn.read_response())
+                except redis.exceptions.ResponseError as exc:
+                    out.append(exc)
+            return out
+        except BaseException:
+            await conn.disconnect(nowait=True)
+            raise
+        finally:
+            await pool.release(conn)
 
     async def close(self) -> None:
         for task in list(self._tasks):

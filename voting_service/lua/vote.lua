@@ -9,7 +9,8 @@
 -- KEYS[6] rl voter counter   KEYS[7] rl ip counter   KEYS[8] rl net counter
 -- ARGV[1] voter pseudonym   ARGV[2] candidate id   ARGV[3] receipt nonce
 -- ARGV[4] ip hash   ARGV[5] ip network (/24 or /64)
--- ARGV[6..11] voter limit, window s, ip limit, window s, net limit, window s (limit <= 0: off)
+-- ARGV[6..11] voter limit, window s, ip limit, window s, net limit, window s (limit <= 0: off); constant per
+--             process (settings): the batcher packs them once and appends them to every call
 --
 -- Returns {result, x}:
 --   {"ok", stream_id, votes_left}   {"already_voted", votes_left}   {"vote_limit_reached", 0}

@@ -74,20 +74,22 @@ class BallotBox:
         self._redis = redis
         self._routes = routes
         self._script = Script("vote")
-        self._batcher = ScriptBatcher(redis, self._script, timeout_s=max(0.5, settings.redis_timeout_s * 1.5))
+        # vote.lua's ARGV[6..11]: per-process constants, packed once by the batcher rather than per call.
+        self.limit_args = (settings.vote_limit_voter, settings.vote_limit_voter_window_s,
+                           settings.vote_limit_ip, settings.vote_limit_ip_window_s,
+                           settings.vote_limit_net, settings.vote_limit_net_window_s)
+        self._batcher = ScriptBatcher(redis, self._script, timeout_s=max(0.5, settings.redis_timeout_s * 1.5),
+                                      tail_args=self.limit_args)
 
     async def cast(self, *, campaign_id: int, voter: str, candidate_id: str, ip_hash: str, ip_net: str) -> Accepted:
         route = await self._routes.get(campaign_id)
         shard, bucket = keys.voter_route(voter, route.shards, route.voter_buckets)
         sk = keys.ShardKeys.of(campaign_id, shard)
         nonce = new_nonce()
-        s = self._s
-        result = await self._batcher(
+        result = await self._batcher(  # ARGV[1..5]; the batcher appends ARGV[6..11] (self.limit_args)
             [sk.cfg, sk.ballot, sk.voters(bucket), sk.tally, sk.stream,
              sk.rl_voter(voter), sk.rl_ip(ip_hash), sk.rl_net(ip_net)],
-            [voter, candidate_id, nonce, ip_hash, ip_net,
-             s.vote_limit_voter, s.vote_limit_voter_window_s, s.vote_limit_ip, s.vote_limit_ip_window_s,
-             s.vote_limit_net, s.vote_limit_net_window_s],
+            [voter, candidate_id, nonce, ip_hash, ip_net],
         )
         outcome = result[0]
         if outcome == "ok":

@@ -1,0 +1,159 @@
+"""A raw-ASGI fast path for the one hot route, ``POST /api/v1/campaigns/{campaign_id}/votes``.
+
+It runs inside the Litestar app (``VotingApp.__call__``), in the same process and on the same event loop,
+and answers only requests that are valid up to the vote itself: JSON content type, a body within the size
+limit that decodes strictly into ``VoteIn``, a valid bearer token and a well-formed campaign id. Everything
+else — wrong content type, oversized or malformed body, unknown fields, wrong types, missing or bad token,
+odd headers — is handed to Litestar untouched (the body already read is replayed), so every refusal keeps
+the exact status, headers and problem+json body Litestar's route gives it. The outcome of the vote is
+rendered with the same encoders and the same exception handlers (``shared.problem``) as the Litestar route:
+the JSON bodies are byte-identical.
+
+The Litestar route stays: it serves the fall-through cases and documents the operation in OpenAPI.
+Request metrics (``litestar_request*``, route-template labels) and ``votes_total`` are counted in
+per-process accumulators and folded into the Prometheus metrics (multiprocess files included) at most a
+second later and before every scrape (``metrics.HotRouteMetrics``).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import msgspec
+from litestar.types import Receive, Scope, Send
+
+from shared.errors import AppError
+from shared.problem import exception_handlers
+from voting_service.deps import client_for
+from voting_service.metrics import HotRouteMetrics
+from voting_service.models import VoteAccepted, VoteIn
+from voting_service.services.directory import parse_campaign_id
+from voting_service.state import Services
+
+VOTE_PATH = re.compile(r"/api/v1/campaigns/([^/]+)/votes")
+VOTE_TEMPLATE = "/api/v1/campaigns/{campaign_id}/votes"
+
+_decode_vote = msgspec.json.Decoder(VoteIn).decode
+_encode = msgspec.json.Encoder().encode
+_JSON_HEADERS = ((b"content-type", b"application/json"),)
+
+
+class _FallThrough(Exception):
+    """Not a request the fast path answers: Litestar will."""
+
+
+def _replay(body: bytes, more_body: bool, receive: Receive) -> Receive:
+    """A ``receive`` that first hands back the body already read, then continues with the real one."""
+    sent = False
+
+    async def again() -> Any:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": more_body}
+        return await receive()
+
+    return again
+
+
+class VoteFastPath:
+    def __init__(self, app: Any, max_body: int, metrics: HotRouteMetrics) -> None:
+        self._app = app  # the Litestar app: its state holds the services (built in the lifespan or by tests)
+        self._max_body = max_body
+        self.metrics = metrics
+        self._handlers = exception_handlers()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, raw_id: str, fallback: Any) -> None:
+        ctype = auth = xff = None
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                if ctype is not None:
+                    return await fallback(scope, receive, send)
+                ctype = value
+            elif name == b"authorization":
+                if auth is not None:
+                    return await fallback(scope, receive, send)
+                auth = value
+            elif name == b"x-forwarded-for":
+                if xff is not None:
+                    return await fallback(scope, receive, send)
+                xff = value
+            elif name == b"content-length":
+                if not value.isdigit() or int(value) > self._max_body:
+                    return await fallback(scope, receive, send)
+        # The shared ``require_json`` rule; anything else gets Litestar's 415.
+        media = ctype.decode("latin-1").split(";")[0].strip().lower() if ctype is not None else ""
+        if media != "application/json" and not media.endswith("+json"):
+            return await fallback(scope, receive, send)
+
+        body = b""
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client left before sending the body
+                return await fallback(scope, _replay(body, True, receive), send)
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self._max_body:
+                return await fallback(scope, _replay(body, more, receive), send)
+            if not more:
+                break
+
+        try:
+            data = _decode_vote(body)
+            scheme, _, token = auth.decode("latin-1").partition(" ") if auth is not None else ("", "", "")
+            if scheme.lower() != "bearer" or not token:
+                raise _FallThrough
+            svc: Services = self._app.state.services
+            voter = svc.tokens.verify(token.strip())
+            if voter is None:
+                raise _FallThrough
+            campaign_id = parse_campaign_id(raw_id)
+        except Exception:  # malformed body, bad token, odd id...: Litestar answers, exactly as it always has
+            return await fallback(scope, _replay(body, False, receive), send)
+
+        started = time.perf_counter()
+        client = scope.get("client")
+        who = client_for(svc.client_ips, svc.settings.secrets.pseudonym_key, client[0] if client else None,
+                         xff.decode("latin-1") if xff is not None else None)
+        self.metrics.started()
+        try:
+            accepted = await svc.ballot_box.cast(campaign_id=campaign_id, voter=voter,
+                                                 candidate_id=data.candidate_id, ip_hash=who.ip_hash,
+                                                 ip_net=who.net)
+        except BaseException as exc:
+            if isinstance(exc, AppError):
+                self.metrics.vote(exc.code)
+            if not isinstance(exc, Exception):
+                self.metrics.finished(500, time.perf_counter() - started)
+                raise
+            status = await self._problem(send, exc)
+            self.metrics.finished(status, time.perf_counter() - started)
+            return None
+        self.metrics.vote("accepted")
+        payload = _encode(VoteAccepted(receipt=accepted.receipt, candidate_id=accepted.candidate_id,
+                                       votes_left=accepted.votes_left))
+        await send({"type": "http.response.start", "status": 201,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", b"%d" % len(payload))]})
+        await send({"type": "http.response.body", "body": payload})
+        self.metrics.finished(201, time.perf_counter() - started)
+        return None
+
+    async def _problem(self, send: Send, exc: Exception) -> int:
+        """The response the app's exception handlers give ``exc`` (most specific class first)."""
+        for cls in type(exc).__mro__:
+            handler = self._handlers.get(cls)
+            if handler is not None:
+                break
+        resp = handler(None, exc)
+        payload: bytes = resp.content
+        # Litestar's order: the response's own headers, then content type and length.
+        headers = [(name.lower().encode("latin-1"), str(value).encode("latin-1"))
+                   for name, value in (resp.headers or {}).items()]
+        headers.append((b"content-type", resp.media_type.encode("latin-1")))
+        headers.append((b"content-length", b"%d" % len(payload)))
+        await send({"type": "http.response.start", "status": resp.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+        return resp.status_code
