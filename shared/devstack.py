@@ -293,9 +293,9 @@ def fresh_dir(path: Path) -> str:
     return str(path)
 
 
-def granian(app: str, host: str, port: int, workers: int) -> list[str]:
-    return [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", host,
-            "--port", str(port), "--workers", str(workers), app]
+def serve(service: str, host: str, port: int, workers: int) -> list[str]:
+    """The service's own ``serve`` command: the same granian flags as in production."""
+    return [sys.executable, "-m", service, "serve", "--host", host, "--port", str(port), "--workers", str(workers)]
 
 
 async def start_apps(host: str, voting_port: int, admin_port: int, workers: int) -> list[Child]:
@@ -305,10 +305,10 @@ async def start_apps(host: str, voting_port: int, admin_port: int, workers: int)
     voting_env = {**env, "PROMETHEUS_MULTIPROC_DIR": fresh_dir(DATA / "prometheus" / "voting")}
     admin_env = {**env, "PROMETHEUS_MULTIPROC_DIR": fresh_dir(DATA / "prometheus" / "admin")}
     return [
-        await spawn("voting service", granian("voting_service.app:create_app", host, voting_port, workers),
+        await spawn("voting service", serve("voting_service", host, voting_port, workers),
                     voting_env),
         await spawn("flusher", [sys.executable, "-m", "voting_service", "flusher"], flusher_env),
-        await spawn("admin service", granian("admin_service.app:create_app", host, admin_port, 1), admin_env),
+        await spawn("admin service", serve("admin_service", host, admin_port, 1), admin_env),
     ]
 
 
