@@ -30,9 +30,12 @@ class CampaignVotesController(Controller):
     async def invalidate(self, request: Request, campaign_id: FromPath[str],
                          data: JSONBody[InvalidationIn]) -> dict[str, Any]:
         if data.cluster_id is not None:
-            # Clusters come from the fraud analysis (GET .../fraud/flags), which is not built yet.
-            raise InvalidRequest("Invalidation by cluster is not available yet; give vote_ids.",
-                                 extra={"field": "cluster_id"})
+            if data.vote_ids:
+                raise InvalidRequest("Give either vote_ids or cluster_id, not both.", extra={"field": "cluster_id"})
+            return await service.invalidate_cluster(request.app.state.pool,
+                                                    campaign_id=parse_id(campaign_id, "campaign"),
+                                                    cluster_id=data.cluster_id, reason=data.reason,
+                                                    actor=staff_of(request))
         if not data.vote_ids:
             raise InvalidRequest("Give the vote_ids to invalidate.", extra={"field": "vote_ids"})
         return await service.invalidate(request.app.state.pool, campaign_id=parse_id(campaign_id, "campaign"),

@@ -12,8 +12,9 @@ import asyncpg
 
 from admin_service.auth.context import Staff
 from admin_service.repos import campaigns as campaigns_repo
+from admin_service.repos import fraud as fraud_repo
 from admin_service.repos import invalidations as repo
-from admin_service.services import audit
+from admin_service.services import audit, fraud
 from admin_service.services.campaign_reports import results
 from shared.errors import Conflict, InvalidRequest, NotFound
 
@@ -47,6 +48,36 @@ async def invalidate(pool: asyncpg.Pool, *, campaign_id: int, vote_ids: list[str
                                                        "vote_ids": [r["vote_id"] for r in marked]},
                            reason=reason)
     return {"invalidated": len(marked), "already_invalid": len(ids) - len(marked),
+            "per_candidate": dict(per_candidate)}
+
+
+async def invalidate_cluster(pool: asyncpg.Pool, *, campaign_id: int, cluster_id: str, reason: str,
+                             actor: Staff) -> dict[str, Any]:
+    """Every still-valid vote of one fraud cluster (``net:<cidr>`` or ``ip:<ip_hash>``) as of now: votes the
+    flusher records later from the same network are not touched."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidRequest("Say why these votes are invalid.", extra={"field": "reason"})
+    kind, key = fraud.parse_cluster_id(cluster_id)
+    async with pool.acquire() as conn, conn.transaction():
+        camp = await campaigns_repo.lock(conn, campaign_id=campaign_id)  # finalisation waits for us, or we for it
+        if camp is None:
+            raise NotFound(f"No campaign {campaign_id}.")
+        if camp["state"] == "finalised":
+            raise Conflict("The campaign is finalised; its result is frozen.")
+        before = await fraud.cluster_exists(conn, campaign_id=campaign_id, kind=kind, key=key)
+        marked = await fraud_repo.invalidate_cluster(conn, campaign_id=campaign_id, kind=kind, key=key,
+                                                     reason=reason, actor_email=actor.email)
+        per_candidate = Counter(str(r["candidate_id"]) for r in marked)
+        ids = [r["vote_id"] for r in marked]
+        await audit.record(conn, actor=actor, action="votes.invalidate", entity_type="campaign",
+                           entity_id=campaign_id,
+                           new={"cluster_id": f"{kind}:{key}", "invalidated": len(marked),
+                                "per_candidate": per_candidate,
+                                # the votes themselves carry reason, actor and time when the list is too long
+                                "vote_ids": ids if len(ids) <= MAX_VOTES else None},
+                           reason=reason)
+    return {"invalidated": len(marked), "already_invalid": before["invalid"], "cluster_id": f"{kind}:{key}",
             "per_candidate": dict(per_candidate)}
 
 

@@ -45,6 +45,8 @@ ROLE_TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/campaigns/{campaign_id:str}/close"): WG,
     ("GET", "/api/v1/campaigns/{campaign_id:str}/results"): ANY,
     ("GET", "/api/v1/campaigns/{campaign_id:str}/composition"): ANY,
+    ("GET", "/api/v1/campaigns/{campaign_id:str}/fraud/flags"): frozenset({"secretariat", "working_group",
+                                                                           "auditor"}),
     ("POST", "/api/v1/campaigns/{campaign_id:str}/invalidations"): WG,
     ("GET", "/api/v1/campaigns/{campaign_id:str}/export.csv"): ANY,
     ("POST", "/api/v1/campaigns/{campaign_id:str}/finalise"): WG,

@@ -1,0 +1,31 @@
+"""Fraud review: the clusters of a campaign's votes that look like farms, bursts or bots, with the reasons."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get
+from litestar.params import FromPath, FromQuery, QueryParameter
+
+from admin_service.auth.guards import roles
+from admin_service.services import fraud as service
+from admin_service.services.common import parse_id
+
+
+class FraudController(Controller):
+    path = "/campaigns/{campaign_id:str}/fraud"
+    tags = ["fraud"]
+    guards = [roles("secretariat", "working_group", "auditor")]
+
+    @get("/flags", operation_id="fraudFlags")
+    async def flags(
+        self,
+        request: Request,
+        campaign_id: FromPath[str],
+        limit: Annotated[int, QueryParameter(ge=1, le=service.MAX_LIMIT)] = service.DEFAULT_LIMIT,
+        offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
+        kind: FromQuery[str | None] = None,
+    ) -> dict[str, Any]:
+        """Clusters (``net:<cidr>``, ``ip:<ip_hash>``) with at least one signal, highest score first."""
+        return await service.flags(request.app.state.pool, campaign_id=parse_id(campaign_id, "campaign"),
+                                   limit=limit, offset=offset, kind=kind)
