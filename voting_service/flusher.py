@@ -120,9 +120,9 @@ class Flusher:
         pipe = self.redis.pipeline(transaction=False)  # one round trip; XPENDING sees the XACK before it
         pipe.xack(sk.stream, keys.STREAM_GROUP, *ids)
         pipe.xpending(sk.stream, keys.STREAM_GROUP)
-        _, pending = await pipe.execute()
-        minid = pending["min"] if pending and pending.get("pending") else next_id(max(ids, key=_id_key))
-        await self.redis.xtrim(sk.stream, minid=minid, approximate=False)
+        pipe.xinfo_groups(sk.stream)
+        _, pending, groups = await pipe.execute()
+        await self.redis.xtrim(sk.stream, minid=trim_below(pending, groups, ids), approximate=False)
         m.batch_seconds().observe(time.perf_counter() - started)
         m.flushed().inc(len(rows))
         self.flushed += len(rows)
@@ -203,6 +203,18 @@ class Flusher:
                 except TimeoutError:
                     pass
         log.info("flusher %s stopped after %d votes", self.consumer, self.flushed)
+
+
+def trim_below(pending: dict[str, Any], groups: list[dict[str, Any]], ids: list[str]) -> str:
+    """The id below which every entry is committed and acknowledged: the oldest still-pending entry, or, with
+    nothing pending, just past the group's last delivered entry (everything delivered is acknowledged by then).
+    Not "past this batch": a batch of reclaimed old entries must not leave later, acknowledged ones behind."""
+    if pending and pending.get("pending"):
+        return pending["min"]
+    for g in groups:
+        if g.get("name") == keys.STREAM_GROUP and g.get("last-delivered-id"):
+            return next_id(g["last-delivered-id"])
+    return next_id(max(ids, key=_id_key))
 
 
 def _id_key(stream_id: str) -> tuple[int, int]:
