@@ -16,11 +16,6 @@ from typing import Any
 import redis.asyncio as aioredis
 import redis.exceptions
 
-try:  # redis-py internals, used only to read a batch's replies in one go (ScriptBatcher._pipeline)
-    from redis._parsers.hiredis import NOT_ENOUGH_DATA, _AsyncHiredisParser
-except ImportError:  # another redis-py layout: the plain per-reply read_response() loop is used
-    NOT_ENOUGH_DATA = _AsyncHiredisParser = None  # type: ignore[assignment,misc]
-
 from shared.errors import Unavailable
 
 
@@ -57,37 +52,6 @@ def _expire(group: list[asyncio.Future[Any]]) -> None:
     for fut in group:
         if not fut.done():
             fut.set_exception(Unavailable("The vote store did not answer in time; try again."))
-
-
-async def _read_replies(conn: Any, parser: Any, n: int) -> list[Any]:
-    """``n`` replies straight from hiredis, every complete reply already buffered taken in one go, under one
-    deadline for the whole batch (the connection's socket timeout) rather than a timeout context per reply.
-    Error replies come back as exception objects in their place (hiredis's ``replyError``); a connection error
-    or the deadline raises for the batch, as ``read_response`` would."""
-    reader = parser._reader
-    stream = conn._reader
-    gets, feed = reader.gets, reader.feed
-    out: list[Any] = []
-    append = out.append
-    try:
-        async with asyncio.timeout(conn.socket_timeout):
-            while True:
-                res = gets()
-                while res is not NOT_ENOUGH_DATA:
-                    if isinstance(res, redis.exceptions.ConnectionError):
-                        raise res
-                    append(res)
-                    if len(out) == n:
-                        return out
-                    res = gets()
-                if not parser._connected:
-                    raise redis.exceptions.ConnectionError("Connection closed by server.")
-                data = await stream.read(65536)
-                if not data:
-                    raise redis.exceptions.ConnectionError("Connection closed by server.")
-                feed(data)
-    except TimeoutError:
-        raise redis.exceptions.TimeoutError("Timeout reading the batch's replies from Redis") from None
 
 
 class ScriptBatcher:
@@ -200,10 +164,6 @@ class ScriptBatcher:
         conn = await pool.get_connection()
         try:
             await conn.send_packed_command(packed, check_health=False)
-            parser = conn._parser
-            if (_AsyncHiredisParser is not None and calls and isinstance(parser, _AsyncHiredisParser)
-                    and parser._reader is not None):
-                return await _read_replies(conn, parser, len(calls))
             out: list[Any] = []
             for _ in calls:
                 try:
