@@ -157,8 +157,9 @@ async def set_ballot(pool: asyncpg.Pool, *, campaign_id: int, candidate_ids: lis
     return await get(pool, campaign_id=campaign_id)
 
 
-async def _project(redis: aioredis.Redis, conn: asyncpg.Connection, campaign_id: int) -> bool:
-    """After commit: the campaign as the voting service reads it from Redis. False if Redis failed."""
+async def project_after_commit(redis: aioredis.Redis, conn: asyncpg.Connection, campaign_id: int) -> bool:
+    """After commit: the campaign as the voting service reads it from Redis. False if Redis failed (the
+    flusher re-projects every few seconds)."""
     try:
         for projection in await shared_repo.projections(conn, campaign_id=campaign_id):
             await project(redis, projection)
@@ -195,7 +196,7 @@ async def publish(pool: asyncpg.Pool, redis: aioredis.Redis, *, campaign_id: int
             await audit.record(conn, actor=actor, action="campaign.publish", entity_type="campaign",
                                entity_id=campaign_id, old={"state": "draft"},
                                new={"state": "published", "candidate_ids": ids})
-        projected = await _project(redis, conn, campaign_id)
+        projected = await project_after_commit(redis, conn, campaign_id)
         campaign = await _get(conn, campaign_id)
     campaign["projected"] = projected
     return campaign
@@ -211,7 +212,7 @@ async def close(pool: asyncpg.Pool, redis: aioredis.Redis, *, campaign_id: int, 
                                extra={"state": camp["state"]})
             await audit.record(conn, actor=actor, action="campaign.close", entity_type="campaign",
                                entity_id=campaign_id, old={"state": "published"}, new={"state": "closed"})
-        projected = await _project(redis, conn, campaign_id)
+        projected = await project_after_commit(redis, conn, campaign_id)
         campaign = await _get(conn, campaign_id)
     campaign["projected"] = projected
     return campaign

@@ -53,6 +53,7 @@ from admin_service.repos import candidates as candidates_repo
 from admin_service.repos import finalise as repo
 from admin_service.services import audit
 from admin_service.services.campaign_reports import composition_of
+from admin_service.services.campaigns import project_after_commit
 from shared.errors import Conflict, InvalidRequest, NotFound, Unavailable
 from shared.publication import project
 from shared.repos import campaigns as shared_repo
@@ -277,7 +278,7 @@ async def finalise(pool: asyncpg.Pool, redis: aioredis.Redis, *, campaign_id: in
                                     "counted_votes": n_counted,
                                     "seats": [s["candidate_id"] for s in seats]})
             snapshot = await repo.snapshot(conn, campaign_id=campaign_id)
-        projected = await _project(redis, conn, campaign_id)
+        projected = await project_after_commit(redis, conn, campaign_id)
     out = view(snapshot)
     out["projected"] = projected
     return out
@@ -305,15 +306,6 @@ async def _move_candidates(conn: asyncpg.Connection, counts: list[dict[str, Any]
             await candidates_repo.insert_transitions(conn, rows)
 
 
-async def _project(redis: aioredis.Redis, conn: asyncpg.Connection, campaign_id: int) -> bool:
-    """After commit: state ``finalised`` in Redis. False if Redis failed (the flusher re-projects)."""
-    try:
-        for projection in await shared_repo.projections(conn, campaign_id=campaign_id):
-            await project(redis, projection)
-    except (redis_errors.RedisError, OSError, TimeoutError) as exc:
-        log.warning("campaign %s finalised but not projected (the flusher will retry): %r", campaign_id, exc)
-        return False
-    return True
 
 
 async def get(pool: asyncpg.Pool, *, campaign_id: int) -> dict[str, Any]:

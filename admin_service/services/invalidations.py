@@ -21,6 +21,15 @@ from shared.errors import Conflict, InvalidRequest, NotFound
 MAX_VOTES = 10_000
 
 
+async def _lock_unfinalised(conn: asyncpg.Connection, campaign_id: int) -> None:
+    """Lock the campaign row (finalisation waits for us, or we for it) and refuse once it is finalised."""
+    camp = await campaigns_repo.lock(conn, campaign_id=campaign_id)
+    if camp is None:
+        raise NotFound(f"No campaign {campaign_id}.")
+    if camp["state"] == "finalised":
+        raise Conflict("The campaign is finalised; its result is frozen.")
+
+
 async def invalidate(pool: asyncpg.Pool, *, campaign_id: int, vote_ids: list[str], reason: str,
                      actor: Staff) -> dict[str, Any]:
     reason = reason.strip()
@@ -30,11 +39,7 @@ async def invalidate(pool: asyncpg.Pool, *, campaign_id: int, vote_ids: list[str
     if not ids or len(ids) > MAX_VOTES:
         raise InvalidRequest(f"Give between 1 and {MAX_VOTES} vote ids.", extra={"field": "vote_ids"})
     async with pool.acquire() as conn, conn.transaction():
-        camp = await campaigns_repo.lock(conn, campaign_id=campaign_id)  # finalisation waits for us, or we for it
-        if camp is None:
-            raise NotFound(f"No campaign {campaign_id}.")
-        if camp["state"] == "finalised":
-            raise Conflict("The campaign is finalised; its result is frozen.")
+        await _lock_unfinalised(conn, campaign_id)
         known = await repo.known(conn, campaign_id=campaign_id, vote_ids=ids)
         unknown = [i for i in ids if i not in known]
         if unknown:
@@ -60,11 +65,7 @@ async def invalidate_cluster(pool: asyncpg.Pool, *, campaign_id: int, cluster_id
         raise InvalidRequest("Say why these votes are invalid.", extra={"field": "reason"})
     kind, key = fraud.parse_cluster_id(cluster_id)
     async with pool.acquire() as conn, conn.transaction():
-        camp = await campaigns_repo.lock(conn, campaign_id=campaign_id)  # finalisation waits for us, or we for it
-        if camp is None:
-            raise NotFound(f"No campaign {campaign_id}.")
-        if camp["state"] == "finalised":
-            raise Conflict("The campaign is finalised; its result is frozen.")
+        await _lock_unfinalised(conn, campaign_id)
         before = await fraud.cluster_exists(conn, campaign_id=campaign_id, kind=kind, key=key)
         marked = await fraud_repo.invalidate_cluster(conn, campaign_id=campaign_id, kind=kind, key=key,
                                                      reason=reason, actor_email=actor.email)
