@@ -26,6 +26,6 @@ RUN pip install --no-deps . \
 
 USER app
 EXPOSE 8000 8001
-# docker-compose.yml sets the command per service; this default serves the voting API.
-CMD ["granian", "--interface", "asgi", "--factory", "--host", "0.0.0.0", "--port", "8000", \
-     "--workers", "2", "voting_service.app:create_app"]
+# docker-compose.yml sets the command per service; this default serves the voting API as production does
+# (granian, RSGI, the production flags: voting_service/__main__.py).
+CMD ["python", "-m", "voting_service", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]

@@ -50,6 +50,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: wrk shares the CPUs)")
     p.add_argument("--workers", type=int, default=int(os.environ.get("VOTING_WORKERS", "2")),
                    help="granian workers for every server (default VOTING_WORKERS or 2)")
+    p.add_argument("--interface", choices=("rsgi", "asgi"), default="rsgi",
+                   help="granian interface for all three servers (default rsgi, as production; asgi to compare)")
     p.add_argument("--timeout", type=float, default=5.0, help="wrk request timeout, s (a timeout is an error)")
     p.add_argument("--candidates", type=int, default=200)
     p.add_argument("--k", type=int, default=3, help="votes per voter")
@@ -102,9 +104,9 @@ class Bench:
                    "--workers", str(self.o.workers)]
             metrics_dir = self.workdir / "prometheus"
             metrics_dir.mkdir(exist_ok=True)
-            env = self.env(PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+            env = self.env(PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), VOTING_INTERFACE=self.o.interface)
         else:
-            cmd = stack.granian_command(target, port=port, workers=self.o.workers)
+            cmd = stack.granian_command(target, port=port, workers=self.o.workers, interface=self.o.interface)
             env = self.env()
         p = self.start(name, cmd, env, port)
         stack.wait_ready(p, f"http://127.0.0.1:{port}/health/ready")
@@ -201,7 +203,7 @@ class Bench:
         ceiling = None
         if not o.no_baselines:
             probe = self.mint("probe", 20_000, PROBE_VOTER)
-            p = self.serve("ceiling", "loadtests.baselines.ceiling_app:create_app")
+            p = self.serve("ceiling", "loadtests.baselines.ceiling_app")
             await self.warm(p, probe, "ceiling")
             ceiling, cpu = await self.load(p, probe, duration=o.duration, label="ceiling")
             self.stop(p)
@@ -292,7 +294,7 @@ class Bench:
         async with pool.acquire() as conn:
             await conn.execute(naive_app.SCHEMA)
             await conn.executemany(naive_app.SEED_TALLY, [(self.campaign.id, c) for c in self.campaign.candidate_ids])
-        p = self.serve("naive", "loadtests.baselines.naive_app:create_app")
+        p = self.serve("naive", "loadtests.baselines.naive_app")
         if o.warmup > 0:
             warm = self.mint("naive-warm", int(r["votes_per_s"] * o.warmup) + 1_000, NAIVE_WARM_VOTER)
             await self.warm(p, warm, "naive")

@@ -124,12 +124,14 @@ async def publish_campaign(pool: asyncpg.Pool, r: aioredis.Redis, *, candidates:
 
 # The flags `python -m voting_service serve` passes to granian (voting_service/__main__.py); the baselines
 # are served with the same ones so that only the application differs.
-GRANIAN_FLAGS = ("--interface", "asgi", "--factory", "--loop", "uvloop", "--no-ws", "--backpressure", "512")
+GRANIAN_FLAGS = ("--factory", "--loop", "uvloop", "--no-ws", "--backpressure", "512")
 
 
-def granian_command(target: str, *, port: int, workers: int) -> list[str]:
-    return [sys.executable, "-m", "granian", *GRANIAN_FLAGS, "--host", "127.0.0.1", "--port", str(port),
-            "--workers", str(workers), target]
+def granian_command(target: str, *, port: int, workers: int, interface: str = "rsgi") -> list[str]:
+    """``target``: a module path; its ``create_app`` (ASGI) or ``create_rsgi_app`` (RSGI) is served."""
+    factory = "create_rsgi_app" if interface == "rsgi" else "create_app"
+    return [sys.executable, "-m", "granian", "--interface", interface, *GRANIAN_FLAGS, "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(workers), f"{target}:{factory}"]
 
 
 @dataclass

@@ -27,9 +27,11 @@ def _serve(args: argparse.Namespace) -> int:
         metrics_dir = tempfile.mkdtemp(prefix="voting-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     try:
-        # The production flags (measured in docs/performance.md): uvloop, no websockets, backpressure 512.
+        # The production flags (measured in docs/performance.md): RSGI (the vote route served natively, the
+        # rest through the ASGI bridge, voting_service/app.py), uvloop, no websockets, backpressure 512.
+        interface = Interfaces(args.interface)
         Granian(
-            target="voting_service.app:create_app", factory=True, interface=Interfaces.ASGI,
+            target="voting_service.app:create_app", factory=True, interface=interface,
             address=args.host, port=args.port or settings.voting_port, workers=args.workers,
             loop=Loops.uvloop, websockets=False, backpressure=512,
         ).serve()
@@ -86,12 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=0)
     serve.add_argument("--workers", type=int, default=int(os.environ.get("VOTING_WORKERS", "2")))
+    serve.add_argument("--interface", choices=("rsgi", "asgi"), default=os.environ.get("VOTING_INTERFACE", "rsgi"),
+                       help="granian interface (default VOTING_INTERFACE or rsgi: the vote route served natively)")
     sub.add_parser("flusher", help="move accepted votes from Redis streams to Postgres")
     rec = sub.add_parser("reconcile", help="compare Redis tallies with Postgres counts; exit 1 on any difference")
     rec.add_argument("--campaign", type=int, default=None)
     rec.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the streams to drain")
     sub.add_parser("migrate", help="apply database migrations")
     args = parser.parse_args(argv)
+    if args.command == "serve" and args.interface not in ("rsgi", "asgi"):  # a bad VOTING_INTERFACE
+        parser.error(f"VOTING_INTERFACE must be rsgi or asgi, not {args.interface!r}")
     if args.command == "serve":
         return _serve(args)
     if args.command == "flusher":

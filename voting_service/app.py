@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -19,6 +20,7 @@ from litestar.types import Receive, Scope, Send
 from shared.http import JSONRequest, require_json
 from shared.infra import create_pool, create_redis
 from shared.problem import exception_handlers
+from shared.rsgi import ASGIOverRSGI
 from shared.settings import Settings
 from voting_service.api.auth import AuthController
 from voting_service.api.campaigns import CampaignController
@@ -42,6 +44,7 @@ class VotingApp(Litestar):
     does not answer itself — to Litestar."""
 
     vote_fast_path: VoteFastPath
+    _bridge: ASGIOverRSGI
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -53,6 +56,26 @@ class VotingApp(Litestar):
             elif path == "/metrics":
                 self.vote_fast_path.metrics.flush()
         return await super().__call__(scope, receive, send)
+
+    # Served by granian's RSGI interface (production, ``python -m voting_service serve``): the vote route is
+    # answered natively, everything else through the ASGI bridge to this same app (shared/rsgi.py).
+
+    def __rsgi_init__(self, loop: Any) -> None:
+        self._bridge = ASGIOverRSGI(self)
+        self._bridge.startup(loop)
+
+    def __rsgi_del__(self, loop: Any) -> None:
+        self._bridge.shutdown(loop)
+
+    async def __rsgi__(self, scope: Any, proto: Any) -> None:
+        if scope.proto == "http":
+            if scope.method == "POST":
+                m = VOTE_PATH.fullmatch(scope.path)
+                if m is not None:
+                    return await self.vote_fast_path.rsgi(scope, proto, m.group(1), self._bridge)
+            elif scope.path == "/metrics":
+                self.vote_fast_path.metrics.flush()
+        return await self._bridge(scope, proto)
 
 
 def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = None,

@@ -1,13 +1,18 @@
-"""A raw-ASGI fast path for the one hot route, ``POST /api/v1/campaigns/{campaign_id}/votes``.
+"""A fast path for the one hot route, ``POST /api/v1/campaigns/{campaign_id}/votes``, over RSGI and ASGI.
 
-It runs inside the Litestar app (``VotingApp.__call__``), in the same process and on the same event loop,
-and answers only requests that are valid up to the vote itself: JSON content type, a body within the size
-limit that decodes strictly into ``VoteIn``, a valid bearer token and a well-formed campaign id. Everything
-else — wrong content type, oversized or malformed body, unknown fields, wrong types, missing or bad token,
-odd headers — is handed to Litestar untouched (the body already read is replayed), so every refusal keeps
-the exact status, headers and problem+json body Litestar's route gives it. The outcome of the vote is
-rendered with the same encoders and the same exception handlers (``shared.problem``) as the Litestar route:
-the JSON bodies are byte-identical.
+In production granian serves the voting app through RSGI (``VotingApp.__rsgi__``): this module answers the
+vote route natively (``VoteFastPath.rsgi``) and everything else goes through the ASGI bridge
+(shared/rsgi.py) to Litestar. Served over ASGI (tests, ``VOTING_INTERFACE=asgi``) the same checks and the
+same vote run from ``VoteFastPath.__call__`` inside ``VotingApp.__call__``.
+
+Either way the fast path answers only requests that are valid up to the vote itself: JSON content type, a
+body within the size limit that decodes strictly into ``VoteIn``, a valid bearer token and a well-formed
+campaign id. Everything else — wrong content type, oversized or malformed body, unknown fields, wrong types,
+missing or bad token, odd headers — is handed to Litestar untouched (the body already read is replayed), so
+every refusal keeps the exact status, headers and problem+json body Litestar's route gives it. The outcome of
+the vote is rendered with the same encoders and the same exception handlers (``shared.problem``) as the
+Litestar route: the JSON bodies are byte-identical (tests/integration/voting/test_vote_fastpath.py over ASGI,
+tests/e2e/test_rsgi_served.py over RSGI).
 
 The Litestar route stays: it serves the fall-through cases and documents the operation in OpenAPI.
 Request metrics (``litestar_request*``, route-template labels) and ``votes_total`` are counted in
@@ -38,7 +43,7 @@ VOTE_TEMPLATE = "/api/v1/campaigns/{campaign_id}/votes"
 
 _decode_vote = msgspec.json.Decoder(VoteIn).decode
 _encode = msgspec.json.Encoder().encode
-_JSON_HEADERS = ((b"content-type", b"application/json"),)
+_JSON_HEADERS = [("content-type", "application/json")]
 
 
 _GC_TUNED = False
@@ -75,11 +80,76 @@ def _replay(body: bytes, more_body: bool, receive: Receive) -> Receive:
 
 
 class VoteFastPath:
+    """The vote route without the framework. ``__call__`` serves it over ASGI, ``rsgi`` over granian's RSGI
+    (how production serves it, voting_service/rsgi.py); both share the checks (``_admit``) and the vote
+    itself (``_vote``), and hand anything they do not answer to the full app."""
+
     def __init__(self, app: Any, max_body: int, metrics: HotRouteMetrics) -> None:
         self._app = app  # the Litestar app: its state holds the services (built in the lifespan or by tests)
         self._max_body = max_body
         self.metrics = metrics
         self._handlers = exception_handlers()
+
+    def _admit(self, ctype: str | None, auth: str | None, body: bytes, raw_id: str) -> tuple[Any, ...] | None:
+        """(services, voter, vote, campaign id) for a request the fast path answers; ``None`` otherwise."""
+        # The shared ``require_json`` rule; anything else gets Litestar's 415.
+        media = ctype.split(";")[0].strip().lower() if ctype is not None else ""
+        if media != "application/json" and not media.endswith("+json"):
+            return None
+        try:
+            data = _decode_vote(body)
+            scheme, _, token = auth.partition(" ") if auth is not None else ("", "", "")
+            if scheme.lower() != "bearer" or not token:
+                return None
+            svc: Services = self._app.state.services
+            voter = svc.tokens.verify(token.strip())
+            if voter is None:
+                return None
+            return svc, voter, data, parse_campaign_id(raw_id)
+        except Exception:  # malformed body, bad token, odd id...: Litestar answers, exactly as it always has
+            return None
+
+    async def _vote(self, admitted: tuple[Any, ...], peer: str | None,
+                    xff: str | None) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Cast the vote: (status, headers without content length, body), rendered as the Litestar route does."""
+        svc, voter, data, campaign_id = admitted
+        if not _GC_TUNED:
+            _tune_gc()
+        started = time.perf_counter()
+        who = client_for(svc.client_ips, svc.settings.secrets.pseudonym_key, peer, xff)
+        self.metrics.started()
+        try:
+            accepted = await svc.ballot_box.cast(campaign_id=campaign_id, voter=voter,
+                                                 candidate_id=data.candidate_id, ip_hash=who.ip_hash,
+                                                 ip_net=who.net)
+        except BaseException as exc:
+            if isinstance(exc, AppError):
+                self.metrics.vote(exc.code)
+            if not isinstance(exc, Exception):
+                self.metrics.finished(500, time.perf_counter() - started)
+                raise
+            status, headers, payload = self._problem(exc)
+            self.metrics.finished(status, time.perf_counter() - started)
+            return status, headers, payload
+        self.metrics.vote("accepted")
+        payload = _encode(VoteAccepted(receipt=accepted.receipt, candidate_id=accepted.candidate_id,
+                                       votes_left=accepted.votes_left))
+        self.metrics.finished(201, time.perf_counter() - started)
+        return 201, _JSON_HEADERS, payload
+
+    def _problem(self, exc: Exception) -> tuple[int, list[tuple[str, str]], bytes]:
+        """The response the app's exception handlers give ``exc`` (most specific class first)."""
+        for cls in type(exc).__mro__:
+            handler = self._handlers.get(cls)
+            if handler is not None:
+                break
+        resp = handler(None, exc)
+        # Litestar's order: the response's own headers, then content type (and length).
+        headers = [(name.lower(), str(value)) for name, value in (resp.headers or {}).items()]
+        headers.append(("content-type", resp.media_type))
+        return resp.status_code, headers, resp.content
+
+    # -- ASGI ---------------------------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, raw_id: str, fallback: Any) -> None:
         ctype = auth = xff = None
@@ -99,9 +169,7 @@ class VoteFastPath:
             elif name == b"content-length":
                 if not value.isdigit() or int(value) > self._max_body:
                     return await fallback(scope, receive, send)
-        # The shared ``require_json`` rule; anything else gets Litestar's 415.
-        media = ctype.decode("latin-1").split(";")[0].strip().lower() if ctype is not None else ""
-        if media != "application/json" and not media.endswith("+json"):
+        if ctype is None:
             return await fallback(scope, receive, send)
 
         body = b""
@@ -116,62 +184,42 @@ class VoteFastPath:
             if not more:
                 break
 
-        try:
-            data = _decode_vote(body)
-            scheme, _, token = auth.decode("latin-1").partition(" ") if auth is not None else ("", "", "")
-            if scheme.lower() != "bearer" or not token:
-                raise _FallThrough
-            svc: Services = self._app.state.services
-            voter = svc.tokens.verify(token.strip())
-            if voter is None:
-                raise _FallThrough
-            campaign_id = parse_campaign_id(raw_id)
-        except Exception:  # malformed body, bad token, odd id...: Litestar answers, exactly as it always has
+        admitted = self._admit(ctype.decode("latin-1"), auth.decode("latin-1") if auth is not None else None,
+                               body, raw_id)
+        if admitted is None:
             return await fallback(scope, _replay(body, False, receive), send)
-
-        if not _GC_TUNED:
-            _tune_gc()
-        started = time.perf_counter()
         client = scope.get("client")
-        who = client_for(svc.client_ips, svc.settings.secrets.pseudonym_key, client[0] if client else None,
-                         xff.decode("latin-1") if xff is not None else None)
-        self.metrics.started()
-        try:
-            accepted = await svc.ballot_box.cast(campaign_id=campaign_id, voter=voter,
-                                                 candidate_id=data.candidate_id, ip_hash=who.ip_hash,
-                                                 ip_net=who.net)
-        except BaseException as exc:
-            if isinstance(exc, AppError):
-                self.metrics.vote(exc.code)
-            if not isinstance(exc, Exception):
-                self.metrics.finished(500, time.perf_counter() - started)
-                raise
-            status = await self._problem(send, exc)
-            self.metrics.finished(status, time.perf_counter() - started)
-            return None
-        self.metrics.vote("accepted")
-        payload = _encode(VoteAccepted(receipt=accepted.receipt, candidate_id=accepted.candidate_id,
-                                       votes_left=accepted.votes_left))
-        await send({"type": "http.response.start", "status": 201,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", b"%d" % len(payload))]})
+        status, headers, payload = await self._vote(admitted, client[0] if client else None,
+                                                    xff.decode("latin-1") if xff is not None else None)
+        raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+        raw.append((b"content-length", b"%d" % len(payload)))
+        await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": payload})
-        self.metrics.finished(201, time.perf_counter() - started)
         return None
 
-    async def _problem(self, send: Send, exc: Exception) -> int:
-        """The response the app's exception handlers give ``exc`` (most specific class first)."""
-        for cls in type(exc).__mro__:
-            handler = self._handlers.get(cls)
-            if handler is not None:
-                break
-        resp = handler(None, exc)
-        payload: bytes = resp.content
-        # Litestar's order: the response's own headers, then content type and length.
-        headers = [(name.lower().encode("latin-1"), str(value).encode("latin-1"))
-                   for name, value in (resp.headers or {}).items()]
-        headers.append((b"content-type", resp.media_type.encode("latin-1")))
-        headers.append((b"content-length", b"%d" % len(payload)))
-        await send({"type": "http.response.start", "status": resp.status_code, "headers": headers})
-        await send({"type": "http.response.body", "body": payload})
-        return resp.status_code
+    # -- RSGI ---------------------------------------------------------------------------------------------
+
+    async def rsgi(self, scope: Any, proto: Any, raw_id: str, fallback: Any) -> None:
+        headers = scope.headers
+        ctype = headers.get_all("content-type")
+        auth = headers.get_all("authorization")
+        xff = headers.get_all("x-forwarded-for")
+        length = headers.get_all("content-length")
+        # One of each (two would be ambiguous), a declared length within the limit (a chunked body is read,
+        # with the limit, by the full app), and a JSON content type; everything else goes to Litestar.
+        if (len(ctype) != 1 or len(auth) > 1 or len(xff) > 1 or len(length) != 1 or not length[0].isdigit()
+                or int(length[0]) > self._max_body):
+            return await fallback(scope, proto)
+        body = await proto()
+        admitted = self._admit(ctype[0], auth[0] if auth else None, body, raw_id)
+        if admitted is None:
+            return await fallback(scope, proto, body)
+        status, out, payload = await self._vote(admitted, peer_host(scope.client), xff[0] if xff else None)
+        proto.response_bytes(status, out, payload)
+        return None
+
+
+def peer_host(client: str) -> str | None:
+    """The host of RSGI's ``client`` (``"1.2.3.4:5678"``, ``"[::1]:5678"``; empty over a Unix socket)."""
+    host = client.rpartition(":")[0]
+    return host.strip("[]") or None

@@ -13,6 +13,8 @@ import msgspec
 from litestar import Litestar, get, post
 from msgspec import Meta
 
+from shared.rsgi import ASGIOverRSGI
+
 
 class VoteIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     candidate_id: Annotated[str, Meta(min_length=1, max_length=32)]
@@ -36,3 +38,8 @@ async def ready() -> dict[str, str]:
 
 def create_app() -> Litestar:
     return Litestar(route_handlers=[cast, ready], openapi_config=None, debug=False)
+
+
+def create_rsgi_app() -> ASGIOverRSGI:
+    """The same app as granian serves the voting service: RSGI, through shared/rsgi.py."""
+    return ASGIOverRSGI(create_app())

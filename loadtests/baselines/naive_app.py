@@ -23,6 +23,7 @@ from litestar import Litestar, Request, Response, get, post
 from msgspec import Meta
 
 from shared.crypto import VoterTokens
+from shared.rsgi import ASGIOverRSGI
 from shared.settings import Settings
 
 SCHEMA = """
@@ -105,3 +106,8 @@ def create_app() -> Litestar:
 
 class _NotOnBallot(Exception):
     """Raised inside the transaction so the vote row is rolled back with it."""
+
+
+def create_rsgi_app() -> ASGIOverRSGI:
+    """The same app as granian serves the voting service: RSGI, through shared/rsgi.py."""
+    return ASGIOverRSGI(create_app())
