@@ -1,4 +1,4 @@
-"""The throughput benchmark: ``python -m loadtests.bench [--duration 20] [--connections 64] ...``.
+"""The throughput benchmark: ``python -m loadtests.bench [--duration 20] [--connections 96] ...``.
 
 Three phases, each served the way production serves the voting service (granian, ``--workers``, uvloop,
 the same flags) and driven by the same wrk script and request mix:
@@ -46,7 +46,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m loadtests.bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--duration", type=float, default=20.0, help="seconds of load per phase (default 20)")
     p.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured load before each phase")
-    p.add_argument("--connections", type=int, default=64, help="wrk connections (default 64)")
+    p.add_argument("--connections", type=int, default=96, help="wrk connections (default 96)")
     p.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: wrk shares the CPUs)")
     p.add_argument("--workers", type=int, default=int(os.environ.get("VOTING_WORKERS", "2")),
                    help="granian workers for every server (default VOTING_WORKERS or 2)")

@@ -101,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(args)
     if args.command == "flusher":
-        return asyncio.run(_flusher_main())
+        import uvloop  # the workers' event loop too: cheaper socket I/O per batch than asyncio's own
+
+        return uvloop.run(_flusher_main())
     if args.command == "reconcile":
         return asyncio.run(_reconcile_main(args))
     from shared.migrate import main as migrate_main

@@ -1,7 +1,7 @@
-import asyncio
+import ipaddress
 
 from tests.factories import make_campaign
-from tests.integration.voting.conftest import sign_in
+from tests.integration.voting.conftest import CLIENT_IP, sign_in
 from voting_service.flusher import Flusher
 from voting_service.reconcile import reconcile
 
@@ -18,10 +18,16 @@ async def test_flush(client, pool, redis, settings):
             receipts.append(r.json()["receipt"])
     f = Flusher(settings, pool, redis)
     await f.refresh_streams()
-    moved = await f.drain_once()
-    print("moved", moved)
+    assert await f.drain_once() == 15
     reps = await reconcile(pool, redis, campaign_id=camp.id, wait_s=1)
-    print(reps)
     assert reps[0].clean
     r = await client.get(f"/api/v1/receipts/{receipts[0]}")
     assert r.json()["status"] == "recorded"
+    # Each row as the stream entry said: cast at the entry id's millisecond, the client's /24, its IP hash.
+    rows = await pool.fetch("SELECT vote_id, ip_net, ip_hash, cast_at FROM votes WHERE campaign_id = $1", camp.id)
+    assert sorted(r["vote_id"] for r in rows) == sorted(receipts)
+    for row in rows:
+        ms = int(row["vote_id"].split(".")[2].split("-")[0])
+        assert round(row["cast_at"].timestamp() * 1000) == ms
+        assert row["ip_net"] == ipaddress.ip_network(CLIENT_IP).supernet(new_prefix=24)
+        assert row["ip_hash"]
