@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
@@ -65,6 +66,7 @@ class ScriptBatcher:
     """
 
     GROUP_S = 0.01
+    KEY_CACHE = 50_000
 
     def __init__(self, r: aioredis.Redis, script: Script, *, max_batch: int = 512, max_inflight: int = 2,
                  timeout_s: float = 1.5, tail_args: Sequence[Any] = ()) -> None:
@@ -81,6 +83,7 @@ class ScriptBatcher:
         self._head = _bulk("EVALSHA") + _bulk(script.sha)
         self._group: list[asyncio.Future[Any]] = []
         self._group_t0 = float("-inf")
+        self._packed_keys: dict[str, bytes] = {}  # a key's RESP form: most keys recur (per campaign, bucket)
 
     async def __call__(self, keys: Sequence[str], args: Sequence[Any]) -> Any:
         loop = asyncio.get_running_loop()
@@ -142,15 +145,20 @@ class ScriptBatcher:
         return results
 
     def _pack(self, calls: list[tuple[Sequence[str], Sequence[Any]]]) -> bytes:
-        head, tail, n_tail = self._head, self._tail, self._n_tail
+        head, tail, n_tail, packed_keys = self._head, self._tail, self._n_tail, self._packed_keys
+        if len(packed_keys) > self.KEY_CACHE:  # unique keys (per voter) pass through: start again
+            packed_keys.clear()
         parts: list[bytes] = []
         append = parts.append
         for keys, args in calls:
             append(b"*%d\r\n" % (3 + len(keys) + len(args) + n_tail))
             append(head)
             append(_bulk(len(keys)))
-            for a in keys:
-                append(_bulk(a))
+            for key in keys:
+                raw = packed_keys.get(key)
+                if raw is None:
+                    raw = packed_keys[key] = _bulk(key)
+                append(raw)
             for a in args:
                 append(_bulk(a))
             append(tail)
@@ -158,18 +166,21 @@ class ScriptBatcher:
 
     async def _pipeline(self, calls: list[tuple[Sequence[str], Sequence[Any]]]) -> list[Any]:
         """Like a non-transactional redis-py pipeline of ``EVALSHA``s, with replies read straight off the
-        connection; an error reply is returned in its place, a connection failure raised for the batch."""
+        connection; an error reply is returned in its place, a connection failure raised for the batch.
+        One deadline (``timeout_s``) covers reading all the batch's replies (``math.inf`` turns off
+        redis-py's per-reply socket timeout, which cost one timeout context per vote)."""
         packed = self._pack(calls)
         pool = self._redis.connection_pool
         conn = await pool.get_connection()
         try:
             await conn.send_packed_command(packed, check_health=False)
             out: list[Any] = []
-            for _ in calls:
-                try:
-                    out.append(await conn.read_response())
-                except redis.exceptions.ResponseError as exc:
-                    out.append(exc)
+            async with asyncio.timeout(self._timeout_s):
+                for _ in calls:
+                    try:
+                        out.append(await conn.read_response(timeout=math.inf))
+                    except redis.exceptions.ResponseError as exc:
+                        out.append(exc)
             return out
         except BaseException:
             await conn.disconnect(nowait=True)
