@@ -79,6 +79,10 @@ class VoterTokens:
             return None
         if not hmac.compare_digest(mac, self._mac(payload)):
             return None
+        # One token, one spelling: base64 decoding ignores the unused low bits of the last character (and
+        # stray characters), so other strings can decode to the same bytes. Only the canonical form passes.
+        if b64u(payload) != p64 or b64u(mac) != m64:
+            return None
         try:
             claims = _claims_decoder.decode(payload)
         except msgspec.DecodeError:

@@ -46,6 +46,31 @@ def test_tampered_payload_is_refused():
     assert tokens.verify(f"{payload}.{b64u(forged)}") is None
 
 
+_B64U = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_TOKENS = VoterTokens(KEY, ttl_s=3600)
+
+
+@given(voter=st.text(alphabet=_B64U, min_size=16, max_size=16), data=st.data())
+def test_a_token_changed_in_any_one_character_is_refused(voter, data):
+    """Including changes that leave the decoded bytes as they were (the unused low bits of a base64
+    string's last character): the issued spelling is the only one that verifies."""
+    token, _ = _TOKENS.issue(voter)
+    i = data.draw(st.integers(0, len(token) - 1))
+    c = data.draw(st.sampled_from(_B64U + ".=").filter(lambda c: c != token[i]))
+    assert _TOKENS.verify(token[:i] + c + token[i + 1:]) is None
+    assert _TOKENS.verify(token) == voter
+
+
+def test_a_non_canonical_spelling_of_a_valid_token_is_refused():
+    token, _ = _TOKENS.issue("abcdefghijklmnop")
+    payload, mac = token.split(".")
+    # 16 MAC bytes are 22 characters; the last one carries 2 bits, the other 4 are unused.
+    last = _B64U.index(mac[-1])
+    same_bytes = _B64U[last | 0b0101]
+    assert same_bytes != mac[-1] and unb64u(mac[:-1] + same_bytes) == unb64u(mac)
+    assert _TOKENS.verify(f"{payload}.{mac[:-1]}{same_bytes}") is None
+
+
 @given(st.text(max_size=300))
 def test_garbage_never_verifies_and_never_raises(garbage):
     assert VoterTokens(KEY, 60).verify(garbage) is None
