@@ -27,9 +27,9 @@ services: venv
 
 # System Postgres/Redis on 127.0.0.1:5432/6379 if they answer, else bundled ones; then pytest $(PYTEST_ARGS).
 # Fails if pytest fails or collects no tests (exit code 5). Chromium for the browser test is installed first
-# when missing and we are root (scripts/ensure_chromium.sh; without it that test skips).
+# when missing and we are root, with wrk and promtool (scripts/ensure_test_tools.sh; without them those tests skip).
 test: venv
-	bash scripts/ensure_chromium.sh
+	bash scripts/ensure_test_tools.sh
 	$(PY) -m shared.devstack test $(PYTEST_ARGS)
 
 # Throughput benchmark: the voting service as in production (granian workers + flusher) driven by wrk, with

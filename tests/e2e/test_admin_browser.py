@@ -42,7 +42,7 @@ except ImportError:  # pragma: no cover - depends on the machine
 
 needs_browser = pytest.mark.skipif(
     sync_playwright is None or not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)),
-    reason=f"needs the playwright package and Chromium at {CHROMIUM} (scripts/ensure_chromium.sh installs it)",
+    reason=f"needs the playwright package and Chromium at {CHROMIUM} (scripts/ensure_test_tools.sh installs it)",
 )
 
 
