@@ -8,6 +8,7 @@ from admin_service.web.controllers.campaigns import CampaignPages
 from admin_service.web.controllers.candidates import CandidatePages, VerificationPages
 from admin_service.web.controllers.home import HomePage
 from admin_service.web.controllers.nominations import NominationPages
+from admin_service.web.controllers.results import ResultsPages
 
 PAGES: list[type] = [AuthPages, SignOutPage, HomePage, CandidatePages, VerificationPages, NominationPages,
-                     CampaignPages, AuditPage]
+                     CampaignPages, ResultsPages, AuditPage]

@@ -1,0 +1,69 @@
+"""The results page of the admin UI: the count per candidate for every role, the finalise form for the
+working group once voting has ended (a refusal comes back on the page with its reason and changes nothing),
+and the frozen result after finalisation, equal to what the JSON API exports."""
+
+from __future__ import annotations
+
+import pytest
+
+from admin_service.services import finalise as finalise_service
+from tests.factories import make_campaign
+from tests.integration.admin.test_finalise import cast_plan, flush
+from tests.integration.admin.test_web_pages import html, signed_in  # noqa: F401 (signed_in is a fixture)
+from tests.integration.voting.conftest import client  # noqa: F401 (a fixture: the voting app)
+
+
+@pytest.fixture(autouse=True)
+def short_reconcile_wait(monkeypatch):
+    monkeypatch.setattr(finalise_service, "RECONCILE_WAIT_S", 0.3)
+
+
+async def test_results_finalise_through_the_form_and_the_frozen_result(signed_in, pool, redis, settings, client):
+    camp = await make_campaign(pool, redis, candidates=3, k=2)
+    await pool.execute("UPDATE campaigns SET seats = 2 WHERE id = $1", camp.id)
+    await cast_plan(settings, client, camp, [2, 2, 2, 0, 0, 1])
+    wg, auditor = await signed_in("working_group"), await signed_in("auditor")
+    page_url, post_url = f"/campaigns/{camp.id}/results", f"/campaigns/{camp.id}/finalise"
+
+    # Open: counts for everyone (the live tally is ahead of the database), no finalise form yet.
+    body = html(await auditor.get(page_url))
+    assert 'data-testid="counts"' in body and 'data-testid="finalise"' not in body
+    assert f'data-candidate="{camp.candidate_ids[2]}"' in body
+    assert 'data-testid="finalise"' not in html(await wg.get(page_url))
+    assert f'href="/campaigns/{camp.id}/results"' in html(await auditor.get(f"/campaigns/{camp.id}"))
+
+    # Closed with votes still in the stream: the form is offered, the refusal comes back with its reason.
+    r = await wg.post(f"/campaigns/{camp.id}/close", data={"csrf_token": wg.token})
+    assert r.status_code == 303, r.text
+    assert 'data-testid="finalise"' in html(await wg.get(page_url))
+    body = html(await wg.post(post_url, data={"csrf_token": wg.token}), 409)
+    assert 'data-code="not_ready"' in body and "drained" in body.lower()
+    assert await pool.fetchval("SELECT state FROM campaigns WHERE id = $1", camp.id) == "closed"
+
+    # Other roles cannot finalise; without the CSRF token nobody can.
+    html(await auditor.post(post_url, data={"csrf_token": auditor.token}), 403)
+    assert (await wg.post(post_url, data={})).status_code == 403
+
+    await flush(settings, pool, redis)
+    r = await wg.post(post_url, data={"csrf_token": wg.token})
+    assert r.status_code == 303 and r.headers["location"] == f"{page_url}?ok=finalised", r.text
+    body = html(await auditor.get(r.headers["location"]))
+    snap = (await auditor.get(f"/api/v1/campaigns/{camp.id}/finalisation")).json()
+    assert snap["counted_votes"] == 6
+    for value in (snap["digest"], snap["merkle_root"]):
+        assert value in body
+    seated = body.split('data-testid="seated"')[1].split("</ol>")[0]
+    assert seated.index(f"/candidates/{camp.candidate_ids[2]}") < seated.index(f"/candidates/{camp.candidate_ids[0]}")
+    assert f"/candidates/{camp.candidate_ids[1]}" not in seated
+    assert 'data-testid="finalise"' not in html(await wg.get(page_url))  # frozen: nothing left to do
+
+    # Finalising again through the form: refused on the page, the snapshot unchanged.
+    body = html(await wg.post(post_url, data={"csrf_token": wg.token}), 409)
+    assert 'data-code="conflict"' in body
+    assert (await auditor.get(f"/api/v1/campaigns/{camp.id}/finalisation")).json()["digest"] == snap["digest"]
+
+
+async def test_results_page_of_an_unknown_campaign_is_the_404_page(signed_in):
+    c = await signed_in("auditor")
+    html(await c.get("/campaigns/987654321/results"), 404)
+    html(await c.get("/campaigns/abc/results"), 404)  # as for every malformed id in the admin
