@@ -6,6 +6,7 @@ import asyncpg
 import redis.asyncio as aioredis
 from litestar.datastructures import State
 
+from admin_service.services.fraud import FlagsCache
 from admin_service.services.sessions import SessionService
 from shared.settings import Settings
 
@@ -14,3 +15,4 @@ def attach(state: State, settings: Settings, pool: asyncpg.Pool, redis: aioredis
     state.pool = pool
     state.redis = redis
     state.sessions = SessionService(settings=settings, pool=pool, redis=redis)
+    state.fraud_flags = FlagsCache()

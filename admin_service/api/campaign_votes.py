@@ -29,17 +29,20 @@ class CampaignVotesController(Controller):
     @post("/invalidations", operation_id="invalidateVotes", status_code=200, guards=[roles("working_group")])
     async def invalidate(self, request: Request, campaign_id: FromPath[str],
                          data: JSONBody[InvalidationIn]) -> dict[str, Any]:
+        cid = parse_id(campaign_id, "campaign")
         if data.cluster_id is not None:
             if data.vote_ids:
                 raise InvalidRequest("Give either vote_ids or cluster_id, not both.", extra={"field": "cluster_id"})
-            return await service.invalidate_cluster(request.app.state.pool,
-                                                    campaign_id=parse_id(campaign_id, "campaign"),
+            done = await service.invalidate_cluster(request.app.state.pool, campaign_id=cid,
                                                     cluster_id=data.cluster_id, reason=data.reason,
                                                     actor=staff_of(request))
-        if not data.vote_ids:
-            raise InvalidRequest("Give the vote_ids to invalidate.", extra={"field": "vote_ids"})
-        return await service.invalidate(request.app.state.pool, campaign_id=parse_id(campaign_id, "campaign"),
-                                        vote_ids=data.vote_ids, reason=data.reason, actor=staff_of(request))
+        else:
+            if not data.vote_ids:
+                raise InvalidRequest("Give the vote_ids to invalidate.", extra={"field": "vote_ids"})
+            done = await service.invalidate(request.app.state.pool, campaign_id=cid, vote_ids=data.vote_ids,
+                                            reason=data.reason, actor=staff_of(request))
+        request.app.state.fraud_flags.forget(cid)  # the listing shows the new counts at once
+        return done
 
     @get("/export.csv", operation_id="exportResults", guards=[roles(*ANY_ROLE)], media_type="text/csv")
     async def export(self, request: Request, campaign_id: FromPath[str]) -> Response[str]:

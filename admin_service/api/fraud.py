@@ -28,4 +28,4 @@ class FraudController(Controller):
     ) -> dict[str, Any]:
         """Clusters (``net:<cidr>``, ``ip:<ip_hash>``) with at least one signal, highest score first."""
         return await service.flags(request.app.state.pool, campaign_id=parse_id(campaign_id, "campaign"),
-                                   limit=limit, offset=offset, kind=kind)
+                                   limit=limit, offset=offset, kind=kind, cache=request.app.state.fraud_flags)

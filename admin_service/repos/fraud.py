@@ -112,12 +112,13 @@ RETURNING vote_id, candidate_id
 
 
 async def flagged_clusters(conn: asyncpg.Connection, *, campaign_id: int, params: dict[str, Any], limit: int,
-                           offset: int, kind: str | None) -> list[asyncpg.Record]:
+                           offset: int, kind: str | None, timeout: float | None = None) -> list[asyncpg.Record]:
     p = params
     return await conn.fetch(
         FLAGGED_CLUSTERS, campaign_id, p["burst_window_s"], p["cap_span_s"], p["many_voters_ratio"],
         p["many_voters_min"], p["burst_ratio"], p["burst_min"], p["focus_share"], p["focus_ratio"],
-        p["focus_min_votes"], p["cap_share"], p["cap_ratio"], p["cap_min_voters"], limit, offset, kind)
+        p["focus_min_votes"], p["cap_share"], p["cap_ratio"], p["cap_min_voters"], limit, offset, kind,
+        timeout=timeout)
 
 
 async def count_cluster(conn: asyncpg.Connection, *, campaign_id: int, kind: str, key: str) -> asyncpg.Record:
