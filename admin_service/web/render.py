@@ -39,6 +39,7 @@ NAV = (
     ("/nominations", "nav.nominations", ("secretariat", "auditor")),
     ("/campaigns", "nav.campaigns", ("admin", "secretariat", "expert", "working_group", "auditor")),
     ("/audit", "nav.audit", ("admin", "auditor")),
+    ("/users", "nav.users", ("admin",)),
 )
 
 

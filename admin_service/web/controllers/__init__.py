@@ -9,6 +9,7 @@ from admin_service.web.controllers.candidates import CandidatePages, Verificatio
 from admin_service.web.controllers.home import HomePage
 from admin_service.web.controllers.nominations import NominationPages
 from admin_service.web.controllers.results import ResultsPages
+from admin_service.web.controllers.users import UserPages
 
 PAGES: list[type] = [AuthPages, SignOutPage, HomePage, CandidatePages, VerificationPages, NominationPages,
-                     CampaignPages, ResultsPages, AuditPage]
+                     CampaignPages, ResultsPages, AuditPage, UserPages]

@@ -1,0 +1,53 @@
+"""Staff accounts page (admin only): the list with roles and last sign-in, a form to create an account
+(the same rules as the JSON API: e-mail, password policy, 1 - 5 known roles) and ending a user's sessions."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+
+from admin_service.auth.context import ROLES, staff_of
+from admin_service.auth.guards import roles
+from admin_service.models import UserIn
+from admin_service.services import users as service
+from admin_service.web.controllers.forms import form_list, form_of
+from admin_service.web.render import page, see_other
+from shared.errors import AppError
+
+
+async def _users_page(request: Request, *, status: int = 200, error: str | None = None,
+                      typed: dict[str, object] | None = None) -> Response:
+    return page(request, "users.html", status=status, users=await service.list_users(request.app.state.pool),
+                all_roles=ROLES, error=error, v=typed or {"email": "", "roles": []})
+
+
+class UserPages(Controller):
+    path = "/users"
+    guards = [roles("admin")]
+
+    @get("/", operation_id="webUsers", include_in_schema=False)
+    async def users(self, request: Request) -> Response:
+        return await _users_page(request)
+
+    @post("/", operation_id="webUserCreate", include_in_schema=False, opt={"form": True})
+    async def create(self, request: Request) -> Response:
+        fields = await form_of(request)
+        typed = {"email": fields.get("email", ""), "roles": await form_list(request, "role")}
+        try:
+            data = msgspec.convert({**typed, "password": fields.get("password", "")}, UserIn)
+            await service.create_user(request.app.state.pool, email=data.email, password=data.password,
+                                      roles=list(data.roles), actor=staff_of(request))
+        except msgspec.ValidationError as exc:  # the form again, with what was typed (never the password)
+            return await _users_page(request, status=422, error=str(exc), typed=typed)
+        except AppError as exc:
+            if exc.status >= 500:
+                raise
+            return await _users_page(request, status=exc.status, error=exc.detail, typed=typed)
+        return see_other("/users?ok=user_created")
+
+    @post("/{user_id:int}/end-sessions", operation_id="webUserEndSessions", include_in_schema=False,
+          opt={"form": True})
+    async def end_sessions(self, request: Request, user_id: FromPath[int]) -> Response:
+        await service.end_sessions(request.app.state.pool, user_id=user_id, actor=staff_of(request))
+        return see_other("/users?ok=sessions_ended")
