@@ -7,23 +7,10 @@ the difference between this figure and its own.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import msgspec
 from litestar import Litestar, get, post
-from msgspec import Meta
 
 from shared.rsgi import ASGIOverRSGI
-
-
-class VoteIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    candidate_id: Annotated[str, Meta(min_length=1, max_length=32)]
-
-
-class VoteAccepted(msgspec.Struct):
-    receipt: str
-    candidate_id: str
-    votes_left: int
+from voting_service.models import VoteAccepted, VoteIn  # the service's own request and answer shapes
 
 
 @post("/api/v1/campaigns/{campaign_id:str}/votes", status_code=201)

@@ -15,16 +15,14 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
 
 import asyncpg
-import msgspec
 from litestar import Litestar, Request, Response, get, post
-from msgspec import Meta
 
 from shared.crypto import VoterTokens
 from shared.rsgi import ASGIOverRSGI
 from shared.settings import Settings
+from voting_service.models import VoteAccepted, VoteIn  # the service's own request and answer shapes
 
 SCHEMA = """
 CREATE TABLE naive_votes (
@@ -49,16 +47,6 @@ ON CONFLICT DO NOTHING
 """
 BUMP_TALLY = "UPDATE naive_tally SET votes = votes + 1 WHERE campaign_id = $1 AND candidate_id = $2"
 SEED_TALLY = "INSERT INTO naive_tally (campaign_id, candidate_id) VALUES ($1, $2)"
-
-
-class VoteIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    candidate_id: Annotated[str, Meta(min_length=1, max_length=32)]
-
-
-class VoteAccepted(msgspec.Struct):
-    receipt: str
-    candidate_id: str
-    votes_left: int
 
 
 def _problem(status: int, code: str) -> Response[dict[str, str]]:
