@@ -14,6 +14,7 @@ import shutil
 import sys
 import tempfile
 
+from shared.envfile import apply_env_file
 from shared.errors import ConfigError
 from shared.settings import Settings
 
@@ -87,6 +88,8 @@ def _create_user(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m admin_service", description="100 New Faces — admin service")
+    parser.add_argument("--env-file", metavar="PATH", help="read NAME=value lines from PATH first (variables "
+                        "already set win), e.g. .data/dev.env written by `make run`")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the HTTP service under granian")
@@ -95,22 +98,24 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None, help="default: ADMIN_PORT or 8001")
     serve.add_argument("--workers", type=int, default=int(os.environ.get("ADMIN_WORKERS", "1")))
     serve.add_argument("--access-log", action="store_true")
-    serve.set_defaults(handler=_serve)
+    serve.set_defaults(handler=_serve, service="admin")
 
     cu = commands.add_parser("create-user", help="create a staff account (password from ADMIN_PASSWORD or a prompt)")
     cu.add_argument("--email", required=True)
     cu.add_argument("--role", required=True, action="append",
                     choices=["admin", "secretariat", "expert", "working_group", "auditor"],
                     help="repeat for several roles")
-    cu.set_defaults(handler=_create_user)
+    cu.set_defaults(handler=_create_user, service=None)  # needs the database, no key
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.env_file:
+            apply_env_file(args.env_file)
         # Fail here, once, with a readable message, rather than in every worker.
-        settings = Settings.from_env()
+        settings = Settings.from_env(service=args.service)
     except ConfigError as exc:
         print(f"admin_service: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -189,7 +189,7 @@ async def otp_memory(o: argparse.Namespace, redis_url: str, settings: Settings) 
         async def send(self, *, phone: str, phone_pseudonym: str, text: str, code: str) -> None:
             codes[phone] = code
 
-    svc = OtpService(settings=settings, redis=r, sms=_Capture(), tokens=VoterTokens(settings.secrets.token_key, 3600))
+    svc = OtpService(settings=settings, redis=r, sms=_Capture(), tokens=VoterTokens(settings.secrets.token_keys, 3600))
     phones = [f"+7701{n:07d}" for n in range(o.otp_phones)]
     try:
         base = int((await r.info("memory"))["used_memory"])
@@ -441,10 +441,10 @@ def main(argv: list[str] | None = None) -> int:
         env = {**{k: v for k, v in os.environ.items() if not k.startswith(("VOTE_LIMIT_", "PROMETHEUS_MULTIPROC"))},
                "APP_ENV": "production", "SMS_BACKEND": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/unused",
                "DATABASE_URL": db_url, "REDIS_URL": redis_url, "VOTER_TOKEN_KEY": _key(), "PSEUDONYM_KEY": _key(),
-               "DATA_KEY": _key(),
+               "CONTACT_PUBLIC_KEY": stack.contact_public_key(),
                **({} if o.rate_limits else {"VOTE_LIMIT_VOTER": "0", "VOTE_LIMIT_IP": "0", "VOTE_LIMIT_NET": "0"}),
                "FLUSHER_METRICS_PORT": "0", "FLUSHER_CONSUMER": "memory-flusher", "LOG_LEVEL": "WARNING"}
-        settings = Settings.from_env(env)
+        settings = Settings.from_env(env, service="voting")
         report.update(campaign_id=camp.id, voter_buckets=camp.voter_buckets,
                       hash_max_listpack_entries=int(r.config_get("hash-max-listpack-entries")
                                                     ["hash-max-listpack-entries"]),

@@ -262,3 +262,12 @@ def machine() -> dict[str, Any]:
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                 if ln.startswith("model name")), platform.processor())
     return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version()}
+
+
+def contact_public_key() -> str:
+    """A CONTACT_PUBLIC_KEY for a throwaway stack (its private half is not needed: nothing is opened)."""
+    import base64
+
+    from shared.crypto import new_contact_keypair
+
+    return base64.urlsafe_b64encode(new_contact_keypair()[1]).decode()

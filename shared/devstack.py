@@ -32,9 +32,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from shared.envfile import read_env_file
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
-SECRET_NAMES = ("VOTER_TOKEN_KEY", "PSEUDONYM_KEY", "DATA_KEY")
+# Which process gets which key (DESIGN.md invariant 8; shared/settings.py reads only its own anyway).
+VOTING_SECRETS = ("VOTER_TOKEN_KEY", "VOTER_TOKEN_KEY_PREVIOUS", "PSEUDONYM_KEY", "CONTACT_PUBLIC_KEY")
+ADMIN_SECRETS = ("CONTACT_PRIVATE_KEY", "CONTACT_PRIVATE_KEY_PREVIOUS", "STAFF_KEY")
+SECRET_NAMES = ("VOTER_TOKEN_KEY", "PSEUDONYM_KEY", "CONTACT_PRIVATE_KEY", "CONTACT_PUBLIC_KEY", "STAFF_KEY")
+DEV_ENV_FILE = DATA / "dev.env"  # what the command-line tools need after `make run` (--env-file)
 SYSTEM_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SYSTEM_REDIS_URL = "redis://127.0.0.1:6379/0"
 STOP_TIMEOUT_S = 10.0
@@ -52,16 +58,6 @@ def say(message: str) -> None:
 
 # --------------------------------------------------------------------------------------------- environment
 
-def read_env_file(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            name, sep, value = line.strip().partition("=")
-            if sep and not name.startswith("#"):
-                values[name.strip()] = value.strip()
-    return values
-
-
 def write_env_file(path: Path, values: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -73,17 +69,36 @@ def write_env_file(path: Path, values: dict[str, str]) -> None:
     os.replace(tmp, path)
 
 
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode()
+
+
 def ensure_secrets(env: MutableMapping[str, str], path: Path) -> None:
-    """Fill unset keys from ``path``, generating (once) any the file lacks. Values in ``env`` win."""
+    """Fill unset keys from ``path``, generating (once) any the file lacks. Values in ``env`` win; the contact
+    keys are one X25519 pair (a public key given alone is refused, a private key alone gives its public one)."""
+    from shared.crypto import contact_public_key, new_contact_keypair
+
+    pair = ("CONTACT_PRIVATE_KEY", "CONTACT_PUBLIC_KEY")
+    if env.get(pair[0]) and not env.get(pair[1]):
+        env[pair[1]] = _b64(contact_public_key(base64.urlsafe_b64decode(env[pair[0]])))
+    if env.get(pair[1]) and not env.get(pair[0]):
+        raise StackError("CONTACT_PUBLIC_KEY is set without its CONTACT_PRIVATE_KEY")
     missing = [name for name in SECRET_NAMES if not env.get(name)]
     if not missing:
         return
-    if env.get("APP_ENV") == "production":
-        raise StackError(f"APP_ENV=production needs {', '.join(missing)} in the environment")
+    if env.get("APP_ENV") not in ("development", "test"):
+        raise StackError(f"development keys are only generated for APP_ENV=development or test; "
+                         f"set {', '.join(missing)} in the environment")
     stored = read_env_file(path)
-    generated = [name for name in missing if not stored.get(name)]
+    generated = [name for name in missing if name not in pair and not stored.get(name)]
     for name in generated:
-        stored[name] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        stored[name] = _b64(secrets.token_bytes(32))
+    if pair[0] in missing and not (stored.get(pair[0]) and stored.get(pair[1])):
+        private, public = new_contact_keypair()
+        stored[pair[0]], stored[pair[1]] = _b64(private), _b64(public)
+        generated += pair
+    if stored.pop("DATA_KEY", None) is not None:  # earlier versions' symmetric contact key: HPKE now
+        generated.append("(DATA_KEY removed)")
     if generated:
         write_env_file(path, stored)
         say(f"generated {', '.join(generated)} in {path}")
@@ -300,10 +315,12 @@ def serve(service: str, host: str, port: int, workers: int) -> list[str]:
 
 async def start_apps(host: str, voting_port: int, admin_port: int, workers: int) -> list[Child]:
     """Voting service and admin service (each with a fresh Prometheus multiprocess dir) and the flusher."""
-    env = dict(os.environ)
-    flusher_env = {k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
-    voting_env = {**env, "PROMETHEUS_MULTIPROC_DIR": fresh_dir(DATA / "prometheus" / "voting")}
-    admin_env = {**env, "PROMETHEUS_MULTIPROC_DIR": fresh_dir(DATA / "prometheus" / "admin")}
+    def without(*names: str) -> dict[str, str]:  # each process gets only its own keys
+        return {k: v for k, v in os.environ.items() if k not in names and k != "PROMETHEUS_MULTIPROC_DIR"}
+
+    flusher_env = without(*VOTING_SECRETS, *ADMIN_SECRETS)
+    voting_env = {**without(*ADMIN_SECRETS), "PROMETHEUS_MULTIPROC_DIR": fresh_dir(DATA / "prometheus" / "voting")}
+    admin_env = {**without(*VOTING_SECRETS), "PROMETHEUS_MULTIPROC_DIR": fresh_dir(DATA / "prometheus" / "admin")}
     return [
         await spawn("voting service", serve("voting_service", host, voting_port, workers),
                     voting_env),
@@ -360,6 +377,15 @@ async def supervise(children: list[Child], stop: asyncio.Event) -> int:
     return 0
 
 
+CREATE_ADMIN = ("ADMIN_PASSWORD='<12+ characters>' .venv/bin/python -m admin_service --env-file .data/dev.env "
+                "create-user --email you@example.kz --role admin")
+
+
+def write_dev_env() -> None:
+    """What a command-line tool needs to reach this stack (no keys: they need none), for ``--env-file``."""
+    write_env_file(DEV_ENV_FILE, {name: os.environ[name] for name in ("APP_ENV", "DATABASE_URL", "REDIS_URL")})
+
+
 def print_banner(host: str, voting_port: int, admin_port: int, demo: dict) -> None:
     voting = f"http://{host}:{voting_port}"
     admin = f"http://{host}:{admin_port}"
@@ -373,10 +399,8 @@ def print_banner(host: str, voting_port: int, admin_port: int, demo: dict) -> No
         rows.append(("SMS outbox", f"{voting}/api/v1/dev/sms-outbox?phone={SAMPLE_PHONE}"))
     rows += [
         ("admin", f"{admin}/login  (internal; OpenAPI {admin}/schema/openapi.json)"),
-        ("first admin", "there are no default accounts; in another terminal:\n"
-                        f"{'':17}set -a; . .data/secrets.env; set +a; DATABASE_URL='{os.environ['DATABASE_URL']}' \\\n"
-                        f"{'':17}ADMIN_PASSWORD='<12+ characters>' .venv/bin/python -m admin_service create-user "
-                        "--email you@example.kz --role admin"),
+        ("first admin", "there are no default accounts; in another terminal, in this folder:\n"
+                        f"{'':17}{CREATE_ADMIN}"),
         ("metrics", f"{voting}/metrics  {admin}/metrics  flusher: http://127.0.0.1:{flusher_port}/metrics"),
         ("demo campaign", f"id={campaign} slug={demo.get('slug', '?')}  {voting}/api/v1/campaigns/{campaign}/candidates"),
         ("demo details", ", ".join(f"{k}={v}" for k, v in demo.items() if k not in ("campaign_id", "slug")) or "-"),
@@ -414,6 +438,7 @@ async def cmd_run() -> int:
                 raise StackError(f"port {port} is already in use (set {var} to another port)")
         await infra.ensure(use_system=False)
         demo = await prepare_database()
+        write_dev_env()
         if stop.is_set():
             return 0
         children = await start_apps(host, voting_port, admin_port, workers)

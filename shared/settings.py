@@ -1,26 +1,46 @@
 """Settings read from the environment, once, inside an app factory or a command's main().
 
-Nothing here runs at import time: call ``Settings.from_env()`` (or pass a mapping in tests).
+Nothing here runs at import time: call ``Settings.from_env(service=...)`` (or pass a mapping in tests).
+
+Fail closed: an unset ``APP_ENV`` is production (an unknown one stops the start), and development features
+(the SMS outbox and its route) need ``APP_ENV=development|test`` *and* ``SMS_BACKEND=outbox`` set explicitly.
+
+Each process holds only the secrets it uses (DESIGN.md invariant 8, docs/keys.md):
+
+============  =============================================================================================
+``voting``    ``VOTER_TOKEN_KEY`` (+ ``VOTER_TOKEN_KEY_PREVIOUS``), ``PSEUDONYM_KEY``, ``CONTACT_PUBLIC_KEY``
+``admin``     ``CONTACT_PRIVATE_KEY`` (+ ``CONTACT_PRIVATE_KEY_PREVIOUS``), ``STAFF_KEY``
+``flusher``   none
+``None``      none (command-line tools: migrate, create-user, reconcile)
+============  =============================================================================================
+
+Keys of other services in the environment are not read, so they never reach the process's settings.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import ipaddress
 import os
 from collections.abc import Mapping
+from typing import Literal
 
 import msgspec
 
+from shared.crypto import KEY_ID, KeyRing, derived_key_id
 from shared.errors import ConfigError
 
-_DEV_ENVS = {"development", "test"}
+APP_ENVS = ("development", "test", "staging", "production")
+DEV_ENVS = frozenset({"development", "test"})
+Service = Literal["voting", "admin", "flusher"]
+SERVICES: tuple[str, ...] = ("voting", "admin", "flusher")
 
 
-def _b64key(value: str, name: str, *, length: int | None = None) -> bytes:
+def _b64(value: str, name: str, *, length: int | None = None) -> bytes:
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-    except ValueError as exc:  # binascii.Error is a ValueError
+    except (ValueError, binascii.Error) as exc:
         raise ConfigError(f"{name} is not valid base64") from exc
     if length is not None and len(raw) != length:
         raise ConfigError(f"{name} must decode to {length} bytes, got {len(raw)}")
@@ -29,27 +49,91 @@ def _b64key(value: str, name: str, *, length: int | None = None) -> bytes:
     return raw
 
 
-class Secrets(msgspec.Struct, frozen=True):
-    """Keys that never leave the process; repr hides them."""
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{name} is required (see docs/keys.md; `make run` generates development keys)")
+    return value
 
-    token_key: bytes
+
+def _keyed(value: str, name: str, *, length: int | None = None) -> tuple[str, bytes]:
+    """``<id>:<base64>`` or just ``<base64>`` (the id is then the key's fingerprint)."""
+    kid, sep, b64 = value.rpartition(":")
+    key = _b64(b64 if sep else value, name, length=length)
+    if not sep:
+        return derived_key_id(key), key
+    if not KEY_ID.match(kid):
+        raise ConfigError(f"{name}: the key id must be 1-16 characters of [A-Za-z0-9_-], not {kid!r}")
+    return kid, key
+
+
+def _ring(env: Mapping[str, str], name: str, *, length: int | None = None) -> tuple[tuple[str, bytes], ...]:
+    """The current key from ``NAME`` and, during a rotation, the previous one from ``NAME_PREVIOUS``."""
+    keys = [_keyed(_required(env, name), name, length=length)]
+    previous = env.get(f"{name}_PREVIOUS", "").strip()
+    if previous:
+        keys.append(_keyed(previous, f"{name}_PREVIOUS", length=length))
+        if keys[0][0] == keys[1][0]:
+            raise ConfigError(f"{name} and {name}_PREVIOUS have the same key id {keys[0][0]!r}")
+    return tuple(keys)
+
+
+class VotingSecrets(msgspec.Struct, frozen=True):
+    """The public service's keys: it signs voter tokens, names voters by pseudonym, and seals contact
+    details with a public key it cannot open them with."""
+
+    token_keys: KeyRing
     pseudonym_key: bytes
-    data_key: bytes
+    contact_public_key: bytes
 
-    def __repr__(self) -> str:  # pragma: no cover - trivial
-        return "Secrets(<hidden>)"
+    def __repr__(self) -> str:
+        return "VotingSecrets(<hidden>)"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> VotingSecrets:
+        return cls(
+            token_keys=KeyRing(_ring(env, "VOTER_TOKEN_KEY")),
+            pseudonym_key=_b64(_required(env, "PSEUDONYM_KEY"), "PSEUDONYM_KEY"),
+            contact_public_key=_keyed(_required(env, "CONTACT_PUBLIC_KEY"), "CONTACT_PUBLIC_KEY", length=32)[1],
+        )
+
+
+class AdminSecrets(msgspec.Struct, frozen=True):
+    """The admin service's keys: it opens sealed contact details and keys its staff records; it cannot
+    mint voter tokens nor compute voters' pseudonyms."""
+
+    contact_private_keys: tuple[bytes, ...]
+    staff_key: bytes
+
+    def __repr__(self) -> str:
+        return "AdminSecrets(<hidden>)"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> AdminSecrets:
+        return cls(
+            contact_private_keys=tuple(k for _, k in _ring(env, "CONTACT_PRIVATE_KEY", length=32)),
+            staff_key=_b64(_required(env, "STAFF_KEY"), "STAFF_KEY", length=32),
+        )
+
+
+_SECRETS: dict[str, type[VotingSecrets] | type[AdminSecrets]] = {"voting": VotingSecrets, "admin": AdminSecrets}
+# Read by from_env itself (or per service), never through the generic FIELD_NAME lookup.
+_SPECIAL = frozenset({"app_env", "service", "secrets", "sms_backend", "trusted_proxies"})
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
-    app_env: str = "development"
+    app_env: str = "production"
+    service: str | None = None
     database_url: str = "postgresql://127.0.0.1:5432/postgres"
     redis_url: str = "redis://127.0.0.1:6379/0"
-    secrets: Secrets
-    sms_backend: str = "outbox"
+    # VotingSecrets for service "voting", AdminSecrets for "admin", None for every other process.
+    secrets: object = None
+    sms_backend: str = "http"
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
     trusted_proxies: tuple[str, ...] = ()
-    voter_token_ttl_s: int = 24 * 3600
+    voter_token_ttl_s: int = 15 * 60          # short: a token bought with a vote is worth little for long
+    my_votes_fresh_s: int = 5 * 60            # listing one's choices needs a sign-in this recent
     otp_ttl_s: int = 300
     otp_resend_s: int = 60
     otp_max_per_phone_hour: int = 5
@@ -84,32 +168,44 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def is_production(self) -> bool:
         return self.app_env == "production"
 
+    @property
+    def is_development(self) -> bool:
+        """development or test: the only environments where development features may be switched on."""
+        return self.app_env in DEV_ENVS
+
+    @property
+    def sms_outbox(self) -> bool:
+        """The dev SMS outbox (and its route): only when both switches were set explicitly."""
+        return self.is_development and self.sms_backend == "outbox"
+
+    def require_service(self, service: str) -> None:
+        """An app factory's guard: settings built for another process carry other keys (or none)."""
+        if self.service != service or not isinstance(self.secrets, _SECRETS.get(service, type(None))):
+            raise ConfigError(f"the {service} service needs settings built with service={service!r}, "
+                              f"not {self.service!r}")
+
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from ``env`` (default ``os.environ``); raise ConfigError on anything wrong."""
+    def from_env(cls, env: Mapping[str, str] | None = None, *, service: str | None = None) -> Settings:
+        """Build settings from ``env`` (default ``os.environ``) for ``service`` (which keys to read; None for
+        tools that need none); raise ConfigError, with a one-line reason, on anything wrong."""
         env = os.environ if env is None else env
-        app_env = env.get("APP_ENV", "development")
-        if app_env not in _DEV_ENVS | {"production", "staging"}:
-            raise ConfigError(f"APP_ENV must be development, test, staging or production, not {app_env!r}")
+        if service is not None and service not in SERVICES:
+            raise ConfigError(f"unknown service {service!r}")
+        app_env = env.get("APP_ENV", "").strip() or "production"  # unset: production, never development
+        if app_env not in APP_ENVS:
+            raise ConfigError(f"APP_ENV must be one of {', '.join(APP_ENVS)}, not {app_env!r}")
+        secrets_type = _SECRETS.get(service or "")
+        secrets = secrets_type.from_env(env) if secrets_type is not None else None
 
-        def key(name: str, *, length: int | None = None) -> bytes:
-            value = env.get(name, "")
-            if not value:
-                raise ConfigError(f"{name} is required (base64, 32 random bytes; see README)")
-            return _b64key(value, name, length=length)
-
-        secrets = Secrets(
-            token_key=key("VOTER_TOKEN_KEY"),
-            pseudonym_key=key("PSEUDONYM_KEY"),
-            data_key=key("DATA_KEY", length=32),
-        )
-        sms_backend = env.get("SMS_BACKEND", "outbox")
+        sms_backend = env.get("SMS_BACKEND", "").strip() or "http"
         if sms_backend not in ("outbox", "http"):
             raise ConfigError(f"SMS_BACKEND must be outbox or http, not {sms_backend!r}")
-        if sms_backend == "outbox" and app_env == "production":
-            raise ConfigError("SMS_BACKEND=outbox is refused when APP_ENV=production")
-        if sms_backend == "http" and not env.get("SMS_GATEWAY_URL"):
-            raise ConfigError("SMS_BACKEND=http needs SMS_GATEWAY_URL")
+        if service == "voting":
+            if sms_backend == "outbox" and app_env not in DEV_ENVS:
+                raise ConfigError(f"SMS_BACKEND=outbox needs APP_ENV=development or test (APP_ENV is {app_env})")
+            if sms_backend == "http" and not env.get("SMS_GATEWAY_URL"):
+                raise ConfigError("SMS_BACKEND=http needs SMS_GATEWAY_URL (or, on a development machine, "
+                                  "APP_ENV=development with SMS_BACKEND=outbox)")
         proxies = tuple(p.strip() for p in env.get("TRUSTED_PROXIES", "").split(",") if p.strip())
         for cidr in proxies:
             try:
@@ -119,7 +215,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
         overrides: dict[str, object] = {}
         for field in cls.__struct_fields__:
-            if field in ("app_env", "secrets", "sms_backend", "trusted_proxies"):
+            if field in _SPECIAL:
                 continue
             raw = env.get(field.upper())
             if raw is None or raw == "":
@@ -127,16 +223,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             overrides[field] = raw
         try:
             # msgspec converts "3" -> 3 and "0.5" -> 0.5 with strict=False, and rejects garbage.
-            return msgspec.convert(
-                {
-                    "app_env": app_env,
-                    "secrets": secrets,
-                    "sms_backend": sms_backend,
-                    "trusted_proxies": proxies,
-                    **overrides,
-                },
+            settings = msgspec.convert(
+                {"app_env": app_env, "service": service, "sms_backend": sms_backend,
+                 "trusted_proxies": proxies, **overrides},
                 cls,
                 strict=False,
             )
         except msgspec.ValidationError as exc:
             raise ConfigError(f"bad setting: {exc}") from exc
+        return msgspec.structs.replace(settings, secrets=secrets)

@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
+from shared.crypto import new_contact_keypair
 from shared.infra import create_pool, create_redis
 from shared.migrate import migrate_url
 from shared.settings import Settings
@@ -24,6 +25,12 @@ REDIS_TEST_DB = int(os.environ.get("TEST_REDIS_DB", "13"))
 
 def _key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def contact_keypair_env() -> dict[str, str]:
+    private, public = new_contact_keypair()
+    return {"CONTACT_PRIVATE_KEY": base64.urlsafe_b64encode(private).decode(),
+            "CONTACT_PUBLIC_KEY": base64.urlsafe_b64encode(public).decode()}
 
 
 def _with_db(url: str, dbname: str) -> str:
@@ -73,7 +80,8 @@ def env(database_url: str, redis_url: str) -> dict[str, str]:
         "REDIS_URL": redis_url,
         "VOTER_TOKEN_KEY": _key(),
         "PSEUDONYM_KEY": _key(),
-        "DATA_KEY": _key(),
+        **contact_keypair_env(),
+        "STAFF_KEY": _key(),
         "SMS_BACKEND": "outbox",
         "CAMPAIGN_CACHE_S": "0.2",
     }
@@ -81,7 +89,14 @@ def env(database_url: str, redis_url: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def settings(env: dict[str, str]) -> Settings:
-    return Settings.from_env(env)
+    """The voting service's settings (its keys only)."""
+    return Settings.from_env(env, service="voting")
+
+
+@pytest.fixture(scope="session")
+def admin_settings(env: dict[str, str]) -> Settings:
+    """The admin service's settings (its keys only)."""
+    return Settings.from_env(env, service="admin")
 
 
 @pytest.fixture(scope="session")

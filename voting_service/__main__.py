@@ -19,7 +19,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from shared.settings import Settings
 
-    settings = Settings.from_env()  # fail fast on bad configuration, before forking workers
+    settings = Settings.from_env(service="voting")  # fail fast on bad configuration, before forking workers
     metrics_dir = None
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Workers are processes: their metrics meet in one directory that /metrics reads. Set before any
@@ -48,7 +48,7 @@ async def _flusher_main() -> int:
     from shared.settings import Settings
     from voting_service.flusher import Flusher
 
-    settings = Settings.from_env()
+    settings = Settings.from_env(service="flusher")  # holds no key: it moves votes, it reads nothing personal
     if settings.flusher_metrics_port:
         start_http_server(settings.flusher_metrics_port, addr=os.environ.get("FLUSHER_METRICS_HOST", "127.0.0.1"))
     stop = asyncio.Event()
@@ -83,6 +83,8 @@ async def _reconcile_main(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     parser = argparse.ArgumentParser(prog="python -m voting_service")
+    parser.add_argument("--env-file", metavar="PATH", help="read NAME=value lines from PATH first (variables "
+                        "already set win), e.g. .data/dev.env written by `make run`")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the public API with granian")
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -96,6 +98,19 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the streams to drain")
     sub.add_parser("migrate", help="apply database migrations")
     args = parser.parse_args(argv)
+    from shared.envfile import apply_env_file
+    from shared.errors import ConfigError
+
+    try:
+        if args.env_file:
+            apply_env_file(args.env_file)
+        return _run(parser, args)
+    except ConfigError as exc:  # one line, not a traceback: say what to set
+        print(f"voting_service: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "serve" and args.interface not in ("rsgi", "asgi"):  # a bad VOTING_INTERFACE
         parser.error(f"VOTING_INTERFACE must be rsgi or asgi, not {args.interface!r}")
     if args.command == "serve":

@@ -80,7 +80,8 @@ class VotingApp(Litestar):
 
 def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = None,
                redis: aioredis.Redis | None = None) -> VotingApp:
-    settings = settings or Settings.from_env()
+    settings = settings if settings is not None else Settings.from_env(service="voting")
+    settings.require_service("voting")
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -105,7 +106,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
                                   exclude=["/metrics", "/health"])
     handlers: list[type] = [HealthController, MetricsController, CampaignController, AuthController, VoteController,
                             ReceiptController, NominationController]
-    if settings.sms_backend == "outbox" and not settings.is_production:
+    if settings.sms_outbox:  # development or test, with the outbox asked for: never otherwise
         handlers.append(DevOutboxController)
     app = VotingApp(
         route_handlers=handlers,

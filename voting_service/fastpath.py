@@ -32,7 +32,7 @@ from litestar.types import Receive, Scope, Send
 
 from shared.errors import AppError
 from shared.problem import exception_handlers
-from voting_service.deps import client_for
+from shared.client_ip import client_for
 from voting_service.metrics import HotRouteMetrics
 from voting_service.models import VoteAccepted, VoteIn
 from voting_service.services.directory import parse_campaign_id

@@ -48,9 +48,13 @@ class VoteAccepted(msgspec.Struct):
     votes_left: int
 
 
-class MyVotes(msgspec.Struct):
-    candidate_ids: list[str]
+class MyVotes(msgspec.Struct, omit_defaults=True):
+    """``candidate_ids`` only after a recent sign-in (``MY_VOTES_FRESH_S``, 5 min): a voter cannot show a
+    buyer whom they chose with an old token; otherwise ``fresh_sign_in_needed`` says why they are missing."""
+
     votes_left: int
+    candidate_ids: list[str] | msgspec.UnsetType = msgspec.UNSET
+    fresh_sign_in_needed: bool = False
 
 
 class Title(msgspec.Struct):

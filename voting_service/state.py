@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 
 from shared.crypto import VoterTokens
 from shared.settings import Settings
-from voting_service.client_ip import ClientIPResolver
+from shared.client_ip import ClientIPResolver
 from voting_service.services.ballot_box import BallotBox
 from voting_service.services.directory import CampaignDirectory, RouteTable
 from voting_service.services.nominations import NominationService
@@ -35,9 +35,9 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis) -> Services:
-        tokens = VoterTokens(settings.secrets.token_key, settings.voter_token_ttl_s)
+        tokens = VoterTokens(settings.secrets.token_keys, settings.voter_token_ttl_s)
         sms: SmsSender
-        if settings.sms_backend == "outbox":
+        if settings.sms_outbox:
             sms = OutboxSender(redis)
         else:
             sms = HttpGatewaySender(settings.sms_gateway_url, settings.sms_gateway_token)

@@ -21,11 +21,11 @@ from admin_service.services import candidates as service
 from admin_service.services import lifecycle, reviews, verification
 from admin_service.services.common import parse_id, sealer_for
 from admin_service.services.lifecycle import TRANSITION_ROLES
-from shared.crypto import Sealer
+from shared.crypto import ContactOpener
 
 
-def sealer_of(request: Request) -> Sealer:
-    """One AES-GCM sealer per app, built on first use from the settings' data key."""
+def sealer_of(request: Request) -> ContactOpener:
+    """One contact opener per app, built on first use from the settings' private keys."""
     state = request.app.state
     if getattr(state, "contact_sealer", None) is None:
         state.contact_sealer = sealer_for(state.settings)

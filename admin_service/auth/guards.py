@@ -15,7 +15,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from admin_service.auth.context import Staff
-from admin_service.services.sessions import COOKIE
+from admin_service.auth.cookies import session_id
 from shared.errors import Forbidden, Unauthorized
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -49,7 +49,7 @@ async def authenticate(connection: ASGIConnection, handler: BaseRouteHandler) ->
     check_origin(connection)
     if handler.opt.get("public"):
         return
-    raw = connection.cookies.get(COOKIE, "")
+    raw = session_id(connection)
     staff: Staff | None = await connection.app.state.sessions.resolve(raw) if raw else None
     if staff is None:
         if handler.opt.get("web"):

@@ -18,8 +18,8 @@ from admin_service.repos import candidates as repo
 from admin_service.repos import reviews as reviews_repo
 from admin_service.repos import verification as verification_repo
 from admin_service.services import audit
-from admin_service.services.common import CANDIDATE_CONTACT, clean, coerce, seal, unseal
-from shared.crypto import Sealer
+from admin_service.services.common import clean, coerce, seal, unseal
+from shared.crypto import CANDIDATE_CONTACT, ContactOpener
 from shared.errors import InvalidRequest, NotFound
 from shared.identity import normalise_kz_mobile
 from shared.reference import region_codes, sphere_codes
@@ -105,7 +105,7 @@ async def insert_card(conn: asyncpg.Connection, *, data: CandidateIn, actor: Sta
 
 
 async def create(pool: asyncpg.Pool, *, data: CandidateIn | dict[str, Any], actor: Staff,
-                 sealer: Sealer | None = None) -> dict[str, Any]:
+                 sealer: ContactOpener | None = None) -> dict[str, Any]:
     """A new card in status ``nominated``; ``data`` is a ``CandidateIn`` or a mapping of its fields.
     Contact details need ``sealer`` (they are stored only sealed)."""
     data = validate(data)
@@ -156,7 +156,7 @@ def verification_view(row: Any) -> dict[str, Any]:
 
 
 async def load_card(conn: asyncpg.Connection, *, candidate_id: int, viewer: Staff | None = None,
-                    sealer: Sealer | None = None) -> dict[str, Any]:
+                    sealer: ContactOpener | None = None) -> dict[str, Any]:
     from admin_service.services.lifecycle import allowed_targets  # lifecycle imports this module
 
     row = await repo.get(conn, candidate_id=candidate_id)
@@ -185,7 +185,7 @@ async def load_card(conn: asyncpg.Connection, *, candidate_id: int, viewer: Staf
 
 
 async def card(pool: asyncpg.Pool, *, candidate_id: int, viewer: Staff | None = None,
-               sealer: Sealer | None = None) -> dict[str, Any]:
+               sealer: ContactOpener | None = None) -> dict[str, Any]:
     """The full card; ``contact`` only when ``viewer`` may read it and ``sealer`` is given."""
     async with pool.acquire() as conn:
         return await load_card(conn, candidate_id=candidate_id, viewer=viewer, sealer=sealer)

@@ -9,15 +9,12 @@ from typing import Any, TypeVar
 import msgspec
 
 from admin_service.auth.context import Staff
-from shared.crypto import Sealer
+from shared.crypto import ContactOpener
 from shared.errors import Conflict, InvalidRequest, NotFound
 from shared.settings import Settings
 
 S = TypeVar("S", bound=msgspec.Struct)
 
-# AES-GCM associated data: a sealed value only opens in the column it was sealed for.
-CANDIDATE_CONTACT = b"candidate-contact"
-NOMINATION_CONTACT = b"nomination-contact"  # written by the voting service
 CONTACT_READERS = ("secretariat", "admin")
 
 _json = msgspec.json.Encoder()
@@ -85,19 +82,20 @@ def clean(text: str | None) -> str:
     return text
 
 
-def sealer_for(settings: Settings) -> Sealer:
-    return Sealer(settings.secrets.data_key)
+def sealer_for(settings: Settings) -> ContactOpener:
+    """Opens contact details sealed to the admin service's key (current or previous) and seals new ones."""
+    return ContactOpener(settings.secrets.contact_private_keys)
 
 
 def can_read_contacts(viewer: Staff | None) -> bool:
     return viewer is not None and viewer.has(*CONTACT_READERS)
 
 
-def seal(sealer: Sealer, value: Mapping[str, Any], *, context: bytes) -> bytes:
+def seal(sealer: ContactOpener, value: Mapping[str, Any], *, context: bytes) -> bytes:
     return sealer.seal(_json.encode(dict(value)), context=context)
 
 
-def unseal(sealer: Sealer | None, sealed: bytes | None, *, context: bytes, viewer: Staff | None) -> dict | None:
+def unseal(sealer: ContactOpener | None, sealed: bytes | None, *, context: bytes, viewer: Staff | None) -> dict | None:
     """Contact details in clear, for staff allowed to read them; None for everybody else."""
     if sealed is None or sealer is None or not can_read_contacts(viewer):
         return None

@@ -34,7 +34,7 @@ from admin_service.repos import verification as verification_repo
 from admin_service.services import audit
 from admin_service.services.candidates import load_card
 from admin_service.services.common import InvalidTransition, clean
-from shared.crypto import Sealer
+from shared.crypto import ContactOpener
 from shared.errors import Forbidden, InvalidRequest, NotFound
 
 
@@ -107,7 +107,7 @@ def check_role(to: str, actor: Staff) -> None:
 
 
 async def transition(pool: asyncpg.Pool, *, candidate_id: int, to: str, reason: str | None, actor: Staff,
-                     sealer: Sealer | None = None) -> dict[str, Any]:
+                     sealer: ContactOpener | None = None) -> dict[str, Any]:
     """Move one candidate along the table; returns the updated card (see the module docstring)."""
     reason = clean(reason)
     check_role(to, actor)

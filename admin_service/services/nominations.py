@@ -17,8 +17,8 @@ from admin_service.repos import candidates as candidates_repo
 from admin_service.repos import nominations as repo
 from admin_service.services import audit
 from admin_service.services.candidates import insert_card, validate
-from admin_service.services.common import CANDIDATE_CONTACT, NOMINATION_CONTACT, clean, seal, unseal
-from shared.crypto import Sealer
+from admin_service.services.common import clean, seal, unseal
+from shared.crypto import CANDIDATE_CONTACT, NOMINATION_CONTACT, ContactOpener
 from shared.errors import Conflict, InvalidRequest, NotFound
 
 STATUSES = ("received", "accepted", "merged", "rejected")
@@ -26,7 +26,7 @@ PER_PAGE = 50
 SOURCE_NAME = "website"
 
 
-def view(row: Any, *, viewer: Staff | None, sealer: Sealer | None) -> dict[str, Any]:
+def view(row: Any, *, viewer: Staff | None, sealer: ContactOpener | None) -> dict[str, Any]:
     nominator: dict[str, Any] = {"kind": row["nominator_kind"]}
     contact = unseal(sealer, row["nominator_sealed"], context=NOMINATION_CONTACT, viewer=viewer)
     if contact is not None:
@@ -47,7 +47,7 @@ def view(row: Any, *, viewer: Staff | None, sealer: Sealer | None) -> dict[str, 
 
 
 async def queue(pool: asyncpg.Pool, *, page: int = 1, status: str | None = "received", per_page: int = PER_PAGE,
-                viewer: Staff | None = None, sealer: Sealer | None = None) -> tuple[list[dict[str, Any]], int]:
+                viewer: Staff | None = None, sealer: ContactOpener | None = None) -> tuple[list[dict[str, Any]], int]:
     """Oldest first. Each item lists ``possible_duplicates``: cards with the nominee's exact name."""
     if status is not None and status not in STATUSES:
         raise InvalidRequest(f"Unknown status {status[:40]!r}.", extra={"field": "status"})
@@ -68,7 +68,7 @@ async def queue(pool: asyncpg.Pool, *, page: int = 1, status: str | None = "rece
 
 
 async def get(pool: asyncpg.Pool, *, nomination_id: uuid.UUID, viewer: Staff | None = None,
-              sealer: Sealer | None = None) -> dict[str, Any]:
+              sealer: ContactOpener | None = None) -> dict[str, Any]:
     async with pool.acquire() as conn:
         row = await repo.get(conn, nomination_id=nomination_id)
     if row is None:
@@ -98,7 +98,7 @@ async def _finish(conn: asyncpg.Connection, *, nomination_id: uuid.UUID, status:
 
 
 async def accept(pool: asyncpg.Pool, *, nomination_id: uuid.UUID, actor: Staff,
-                 sealer: Sealer | None = None) -> dict[str, Any]:
+                 sealer: ContactOpener | None = None) -> dict[str, Any]:
     """A new card (status ``nominated``, source ``self`` / ``third_party``) linked to the nomination."""
     async with pool.acquire() as conn:
         async with conn.transaction():

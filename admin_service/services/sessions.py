@@ -23,8 +23,6 @@ from admin_service.services import audit
 from shared.errors import AppError
 from shared.settings import Settings
 
-COOKIE = "faces_admin_session"
-
 
 class InvalidCredentials(AppError):
     status = 401
@@ -37,7 +35,7 @@ def session_hash(raw: str) -> str:
 
 
 def email_key(settings: Settings, email: str) -> str:
-    return hmac.new(settings.secrets.pseudonym_key, f"staff:{email}".encode(), hashlib.sha256).hexdigest()[:24]
+    return hmac.new(settings.secrets.staff_key, f"staff:{email}".encode(), hashlib.sha256).hexdigest()[:24]
 
 
 class SessionService:

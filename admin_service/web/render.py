@@ -16,7 +16,7 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
-from admin_service.api.session import cookie_secure
+from admin_service.auth.cookies import cookie_secure
 from admin_service.auth.context import Staff
 from admin_service.web.i18n import COOKIE as LANG_COOKIE
 from admin_service.web.i18n import DEFAULT, LANGUAGES, catalogue, name_in, pick, translator

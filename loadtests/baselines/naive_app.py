@@ -54,8 +54,8 @@ def _problem(status: int, code: str) -> Response[dict[str, str]]:
 
 
 def create_app() -> Litestar:
-    settings = Settings.from_env()
-    tokens = VoterTokens(settings.secrets.token_key, settings.voter_token_ttl_s)
+    settings = Settings.from_env(service="voting")
+    tokens = VoterTokens(settings.secrets.token_keys, settings.voter_token_ttl_s)
     pool_size = int(os.environ.get("NAIVE_POOL_SIZE", "16"))
 
     @asynccontextmanager

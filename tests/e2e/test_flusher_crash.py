@@ -59,7 +59,7 @@ async def wait_until(predicate, timeout: float, what: str) -> None:
 
 
 async def test_sigkill_mid_batch_loses_nothing_and_counts_nothing_twice(env, pool, redis, spawn):
-    settings = Settings.from_env({**env, "VOTE_LIMIT_VOTER": "0", "VOTE_LIMIT_IP": "0", "VOTE_LIMIT_NET": "0"})
+    settings = Settings.from_env({**env, "VOTE_LIMIT_VOTER": "0", "VOTE_LIMIT_IP": "0", "VOTE_LIMIT_NET": "0"}, service="voting")
     camp = await make_campaign(pool, redis, candidates=12, k=3)
     box = BallotBox(settings=settings, redis=redis, routes=RouteTable(redis, 60))
     stream = keys.ShardKeys.of(camp.id, 0).stream

@@ -47,7 +47,7 @@ async def test_acknowledged_votes_survive_redis_kill_9_with_aof(env, pool, tmp_p
     r = create_redis(server.url, timeout_s=2.0)
     try:
         env2 = {**env, **NO_LIMITS, "REDIS_URL": server.url}
-        settings = Settings.from_env(env2)
+        settings = Settings.from_env(env2, service="voting")
         camp = await make_campaign(pool, r, candidates=6, k=3)
         box = BallotBox(settings=settings, redis=r, routes=RouteTable(r, 60))
         receipts = await cast_many(box, camp.id, camp.candidate_ids, 400)
@@ -91,7 +91,7 @@ async def test_flusher_rides_out_a_postgres_restart(env, redis, spawn):
         await migrate_url(pg.url)
         pool = await create_pool(pg.url, min_size=1, max_size=4)
         env2 = {**env, **NO_LIMITS, "DATABASE_URL": pg.url}
-        settings = Settings.from_env(env2)
+        settings = Settings.from_env(env2, service="voting")
         camp = await make_campaign(pool, redis, candidates=6, k=3)
         box = BallotBox(settings=settings, redis=redis, routes=RouteTable(redis, 60))
         flusher = spawn("-m", "voting_service", "flusher", extra_env={**env2, **FLUSHER_ENV})

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from litestar.params import FromPath, JSONBody
 from litestar import Controller, Request, get, post
 
 from shared.errors import AppError
 from voting_service import metrics
-from voting_service.deps import client_of, services, voter_of
+from voting_service.deps import client_of, services, voter_claims_of, voter_of
 from voting_service.models import MyVotes, VoteAccepted, VoteIn
 from voting_service.services.directory import parse_campaign_id
 
@@ -34,7 +36,9 @@ class VoteController(Controller):
 
     @get("/my-votes", operation_id="myVotes", cache=False)
     async def my_votes(self, request: Request, campaign_id: FromPath[str]) -> MyVotes:
-        voter = voter_of(request)
-        ids, left = await services(request).ballot_box.my_votes(campaign_id=parse_campaign_id(campaign_id),
-                                                                  voter=voter)
+        claims = voter_claims_of(request)
+        svc = services(request)
+        ids, left = await svc.ballot_box.my_votes(campaign_id=parse_campaign_id(campaign_id), voter=claims.voter)
+        if time.time() - claims.iat > svc.settings.my_votes_fresh_s:
+            return MyVotes(votes_left=left, fresh_sign_in_needed=True)  # vote buying: no proof from old tokens
         return MyVotes(candidate_ids=ids, votes_left=left)

@@ -1,4 +1,4 @@
-"""Citizens' nominations: validated, contact details sealed (AES-GCM), stored for the secretariat's triage."""
+"""Citizens' nominations: validated, contact details sealed to the admin service's public key (HPKE), stored for the secretariat's triage."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import msgspec
 import redis.asyncio as aioredis
 
 from shared import keys, ratelimit
-from shared.crypto import Sealer, pseudonym
+from shared.crypto import NOMINATION_CONTACT, ContactSealer, pseudonym
 from shared.errors import InvalidRequest
 from shared.identity import normalise_kz_mobile
 from shared.reference import region_codes
@@ -23,7 +23,7 @@ class NominationService:
         self._s = settings
         self._pool = pool
         self._redis = redis
-        self._sealer = Sealer(settings.secrets.data_key)
+        self._sealer = ContactSealer(settings.secrets.contact_public_key)  # seals; cannot open
 
     async def submit(self, data: NominationIn, *, ip_hash: str) -> str:
         nominee = data.nominee
@@ -45,7 +45,7 @@ class NominationService:
                 story=data.story,
                 achievements=msgspec.to_builtins(data.achievements),
                 nominator_kind=data.nominated_by.kind,
-                nominator_sealed=self._sealer.seal(contact, context=b"nomination-contact"),
+                nominator_sealed=self._sealer.seal(contact, context=NOMINATION_CONTACT),
                 nominator_pseudonym=pseudonym(self._s.secrets.pseudonym_key, "phone", phone),
                 ip_hash=ip_hash,
             )

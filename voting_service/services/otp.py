@@ -60,7 +60,7 @@ class OtpService:
         return pseudonym(self._s.secrets.pseudonym_key, "phone", e164)
 
     def _code_mac(self, phone_pseudonym: str, code: str) -> str:
-        return hmac.new(self._s.secrets.token_key, f"otp:{phone_pseudonym}:{code}".encode(),
+        return hmac.new(self._s.secrets.pseudonym_key, f"otp:{phone_pseudonym}:{code}".encode(),
                         hashlib.sha256).hexdigest()
 
     async def request(self, *, phone: str, ip_hash: str) -> tuple[int, int]:

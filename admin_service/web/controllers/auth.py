@@ -8,22 +8,20 @@ import secrets
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 
-from admin_service.api.session import cookie_secure
-from admin_service.api.session import client_ip_hash, session_cookie
+from admin_service.auth.client import client_ip_hash
 from admin_service.auth.context import staff_of
-from admin_service.services.sessions import COOKIE, InvalidCredentials
+from admin_service.auth.cookies import LOGIN, cookie_name, session_cookie, session_id, staff_cookie
+from admin_service.services.sessions import InvalidCredentials
 from admin_service.web.controllers.forms import form_of
 from admin_service.web.render import page, safe_next, see_other
 from shared.errors import RateLimited
 
 # Sign-in happens before there is a session (and its CSRF token): a double-submit token in a short-lived
-# cookie scoped to /login protects the form, on top of the Origin check and the SameSite=Strict cookies.
-LOGIN_COOKIE = "faces_admin_login"
+# cookie (``__Host-``, so path /) protects the form, on top of the Origin check and the SameSite=Strict cookies.
 
 
 def _login_cookie(request: Request, value: str, *, max_age: int) -> Cookie:
-    return Cookie(key=LOGIN_COOKIE, value=value, path="/login", httponly=True, samesite="strict",
-                  secure=cookie_secure(request), max_age=max_age)
+    return staff_cookie(request, LOGIN, value, max_age=max_age)
 
 
 def _form(request: Request, *, status: int = 200, error: str | None = None, email: str = "",
@@ -40,7 +38,7 @@ class AuthPages(Controller):
     @get("/login", operation_id="webLoginForm", include_in_schema=False)
     async def login_form(self, request: Request) -> Response:
         next_path = safe_next(request.query_params.get("next"))
-        raw = request.cookies.get(COOKIE)
+        raw = session_id(request)
         if raw and await request.app.state.sessions.resolve(raw) is not None:
             return see_other(next_path)
         return _form(request, next_path=next_path)
@@ -50,14 +48,14 @@ class AuthPages(Controller):
         fields = await form_of(request)
         next_path = safe_next(fields.get("next"))
         sent = str((await request.form()).get("login_token", ""))
-        expected = request.cookies.get(LOGIN_COOKIE, "")
+        expected = request.cookies.get(cookie_name(request, LOGIN), "")
         if not sent or not expected or not hmac.compare_digest(sent, expected):
             return _form(request, status=403, error="login.error.expired", email=fields.get("email", ""),
                          next_path=next_path)
         try:
             raw, _ = await request.app.state.sessions.login(
                 email=fields.get("email", "")[:254], password=fields.get("password", "")[:1024],
-                ip_hash=client_ip_hash(request), previous_cookie=request.cookies.get(COOKIE))
+                ip_hash=client_ip_hash(request), previous_cookie=session_id(request) or None)
         except InvalidCredentials:
             return _form(request, status=401, error="login.error.credentials", email=fields.get("email", ""),
                          next_path=next_path)

@@ -75,15 +75,15 @@ STAFF_PASSWORD = "Zhetisu-Steppe-2026!"
 
 
 @pytest.fixture
-async def admin_app(settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis):
-    return create_admin_app(settings, pool=pool, redis=redis)
+async def admin_app(admin_settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis):
+    return create_admin_app(admin_settings, pool=pool, redis=redis)
 
 
 @pytest.fixture
 async def anon(admin_app) -> AsyncIterator[httpx.AsyncClient]:
     """A client with no session (httpx's ASGI transport: the app runs on the test's event loop)."""
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=admin_app, client=("198.51.100.20", 50000)),
-                                 base_url="http://admin.test") as c:
+                                 base_url="http://127.0.0.1:8001") as c:
         yield c
 
 
@@ -97,7 +97,7 @@ async def staff(admin_app, pool):
         email = f"{'-'.join(roles) or 'none'}-{uuid.uuid4().hex[:8]}@100faces.kz"
         await create_user(pool, email=email, password=STAFF_PASSWORD, roles=list(roles), actor=None)
         c = httpx.AsyncClient(transport=httpx.ASGITransport(app=admin_app, client=(ip, 50001)),
-                              base_url="http://admin.test")
+                              base_url="http://127.0.0.1:8001")
         clients.append(c)
         r = await c.post("/api/v1/session", json={"email": email, "password": STAFF_PASSWORD})
         assert r.status_code == 200, r.text

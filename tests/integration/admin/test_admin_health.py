@@ -34,7 +34,7 @@ async def serve(app: Litestar, *, lifespan: bool = False) -> AsyncIterator[httpx
         if lifespan:
             await stack.enter_async_context(app.lifespan())
         yield await stack.enter_async_context(
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://admin.test"))
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8001"))
 
 
 def closed_port() -> int:
@@ -51,9 +51,9 @@ async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
 
 
 @pytest.fixture
-async def client(settings: Settings, pool: asyncpg.Pool,
+async def client(admin_settings: Settings, pool: asyncpg.Pool,
                  redis_client: aioredis.Redis) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(create_app(settings, pool=pool, redis=redis_client)) as c:
+    async with serve(create_app(admin_settings, pool=pool, redis=redis_client)) as c:
         yield c
 
 
@@ -69,10 +69,10 @@ async def test_ready_when_postgres_and_redis_answer(client: httpx.AsyncClient) -
     assert r.json() == {"status": "ok", "checks": {"postgres": "ok", "redis": "ok"}}
 
 
-async def test_ready_503_when_redis_port_is_closed(settings: Settings, pool: asyncpg.Pool) -> None:
+async def test_ready_503_when_redis_port_is_closed(admin_settings: Settings, pool: asyncpg.Pool) -> None:
     dead = create_redis(f"redis://127.0.0.1:{closed_port()}/0")
     try:
-        async with serve(create_app(settings, pool=pool, redis=dead)) as c:
+        async with serve(create_app(admin_settings, pool=pool, redis=dead)) as c:
             r = await c.get("/health/ready")
     finally:
         await dead.aclose()
@@ -85,10 +85,10 @@ async def test_ready_503_when_redis_port_is_closed(settings: Settings, pool: asy
     assert r.headers["retry-after"] == "1"
 
 
-async def test_ready_503_when_postgres_is_down(settings: Settings, redis_client: aioredis.Redis) -> None:
+async def test_ready_503_when_postgres_is_down(admin_settings: Settings, redis_client: aioredis.Redis) -> None:
     dead = await create_pool(f"postgresql://127.0.0.1:{closed_port()}/postgres")  # min_size 0: no connect yet
     try:
-        async with serve(create_app(settings, pool=dead, redis=redis_client)) as c:
+        async with serve(create_app(admin_settings, pool=dead, redis=redis_client)) as c:
             r = await c.get("/health/ready")
     finally:
         await dead.close()
@@ -97,7 +97,7 @@ async def test_ready_503_when_postgres_is_down(settings: Settings, redis_client:
     assert r.json()["checks"] == {"postgres": "unavailable", "redis": "ok"}
 
 
-async def test_ready_gives_up_on_a_hung_redis_within_about_a_second(settings: Settings, pool: asyncpg.Pool) -> None:
+async def test_ready_gives_up_on_a_hung_redis_within_about_a_second(admin_settings: Settings, pool: asyncpg.Pool) -> None:
     # A server that accepts connections and never answers: the probe must not hang with it.
     held: list[asyncio.StreamWriter] = []
 
@@ -108,7 +108,7 @@ async def test_ready_gives_up_on_a_hung_redis_within_about_a_second(settings: Se
     port = server.sockets[0].getsockname()[1]
     hung = create_redis(f"redis://127.0.0.1:{port}/0", timeout_s=30.0)
     try:
-        async with serve(create_app(settings, pool=pool, redis=hung)) as c:
+        async with serve(create_app(admin_settings, pool=pool, redis=hung)) as c:
             started = time.monotonic()
             r = await c.get("/health/ready")
             elapsed = time.monotonic() - started
@@ -152,16 +152,16 @@ async def test_unknown_route_is_a_problem_document(client: httpx.AsyncClient) ->
     assert r.json()["code"] == "not_found"
 
 
-async def test_resources_handed_in_are_left_open(settings: Settings, pool: asyncpg.Pool,
+async def test_resources_handed_in_are_left_open(admin_settings: Settings, pool: asyncpg.Pool,
                                                  redis_client: aioredis.Redis) -> None:
-    async with serve(create_app(settings, pool=pool, redis=redis_client)) as c:
+    async with serve(create_app(admin_settings, pool=pool, redis=redis_client)) as c:
         assert (await c.get("/health/ready")).status_code == 200
     assert await pool.fetchval("SELECT 1") == 1
     assert await redis_client.ping() is True
 
 
-async def test_resources_created_by_the_app_are_closed_on_shutdown(settings: Settings) -> None:
-    app = create_app(settings)
+async def test_resources_created_by_the_app_are_closed_on_shutdown(admin_settings: Settings) -> None:
+    app = create_app(admin_settings)
     async with serve(app, lifespan=True) as c:
         assert (await c.get("/health/ready")).status_code == 200
         assert app.state.pool is not None and app.state.redis is not None

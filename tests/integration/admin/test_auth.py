@@ -106,7 +106,7 @@ async def test_cross_origin_post_is_refused(staff):
     body = {"email": f"x-{uuid.uuid4().hex[:6]}@100faces.kz", "password": STAFF_PASSWORD, "roles": ["expert"]}
     r = await admin.post("/api/v1/users", json=body, headers={"Origin": "https://evil.example"})
     assert r.status_code == 403 and r.json()["code"] == "csrf_failed"
-    r = await admin.post("/api/v1/users", json=body, headers={"Origin": "http://admin.test"})
+    r = await admin.post("/api/v1/users", json=body, headers={"Origin": "http://127.0.0.1:8001"})
     assert r.status_code == 201
 
 
@@ -115,7 +115,7 @@ async def test_login_throttled_per_account_and_ip_but_the_real_user_gets_in_from
 
     def client(ip: str) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=admin_app, client=(ip, 1)),
-                                 base_url="http://admin.test")
+                                 base_url="http://127.0.0.1:8001")
 
     async with client("192.0.2.66") as attacker, client("192.0.2.10") as owner:
         codes = [(await attacker.post("/api/v1/session", json={"email": email, "password": f"guess-{i}-xxxxxx"}))
@@ -189,10 +189,35 @@ async def test_cookie_is_secure_in_production(env, pool, redis):
     from shared.settings import Settings
 
     settings = Settings.from_env({**env, "APP_ENV": "production", "SMS_BACKEND": "http",
-                                  "SMS_GATEWAY_URL": "https://sms.example.kz/send"})
+                                  "SMS_GATEWAY_URL": "https://sms.example.kz/send"}, service="admin")
     app = create_app(settings, pool=pool, redis=redis)
     email = await new_user(pool, "auditor")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("198.51.100.30", 1)),
-                                 base_url="http://admin.test") as c:
+                                 base_url="http://127.0.0.1:8001") as c:
         r = await c.post("/api/v1/session", json={"email": email, "password": STAFF_PASSWORD})
     assert r.status_code == 200 and "Secure" in r.headers["set-cookie"]
+    assert r.headers["set-cookie"].startswith("__Host-faces_admin_session=")
+
+
+async def test_staff_throttling_sees_the_address_behind_the_trusted_proxy(env, pool, redis):
+    """The admin service resolves the client as the voting service does (shared/client_ip.py): behind a
+    trusted proxy, the throttle and the login log see the staff member's address, from every XFF line."""
+    from admin_service.app import create_app
+    from shared.settings import Settings
+
+    settings = Settings.from_env({**env, "TRUSTED_PROXIES": "10.0.0.0/8"}, service="admin")
+    app = create_app(settings, pool=pool, redis=redis)
+    email = await new_user(pool)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("10.0.0.5", 1)),
+                                 base_url="http://127.0.0.1:8001") as proxy:
+        # The guesser writes a line of its own in front; the proxy's line names it: 192.0.2.66.
+        guesser = [("X-Forwarded-For", "198.51.100.1"), ("X-Forwarded-For", "192.0.2.66")]
+        codes = [(await proxy.post("/api/v1/session", json={"email": email, "password": f"guess-{i}-xxxxxx"},
+                                   headers=guesser)).status_code for i in range(6)]
+        assert codes == [401] * 5 + [429]
+        # The owner, behind the same proxy, from their own address, is not locked out.
+        r = await proxy.post("/api/v1/session", json={"email": email, "password": STAFF_PASSWORD},
+                             headers={"X-Forwarded-For": "::ffff:192.0.2.10"})
+        assert r.status_code == 200, r.text
+    hashes = await pool.fetch("SELECT DISTINCT ip_hash FROM login_attempts WHERE email = $1", email)
+    assert len(hashes) == 2  # two people, neither of them the proxy

@@ -32,15 +32,16 @@ async def test_intake_creates_a_nominated_card_with_history_and_audit(staff, poo
     assert PHONE not in str(entry["new_value"]) and "765" not in str(entry["new_value"])
 
 
-async def test_contact_is_sealed_at_rest_and_shown_only_to_secretariat_and_admin(staff, pool, settings):
+async def test_contact_is_sealed_at_rest_and_shown_only_to_secretariat_and_admin(staff, pool, admin_settings):
     sec = await staff("secretariat")
     card = await create_candidate(sec, contact={"phone": PHONE})
     raw = await pool.fetchval("SELECT c::text FROM candidates c WHERE id = $1", int(card["id"]))
     sealed = await pool.fetchval("SELECT contact_sealed FROM candidates WHERE id = $1", int(card["id"]))
     assert PHONE not in raw and PHONE.encode() not in sealed and "7654321" not in raw
-    from shared.crypto import Sealer
+    from shared.crypto import CANDIDATE_CONTACT, ContactOpener
 
-    assert PHONE.encode() in Sealer(settings.secrets.data_key).open(sealed, context=b"candidate-contact")
+    opener = ContactOpener(admin_settings.secrets.contact_private_keys)
+    assert PHONE.encode() in opener.open(sealed, context=CANDIDATE_CONTACT)
     for role, sees in (("admin", True), ("auditor", False), ("expert", False), ("working_group", False)):
         c = await staff(role)
         body = (await c.get(f"{URL}/{card['id']}")).json()

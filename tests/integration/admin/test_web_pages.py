@@ -13,9 +13,9 @@ import httpx
 import msgspec
 import pytest
 
-from admin_service.services.common import NOMINATION_CONTACT
+from shared.crypto import NOMINATION_CONTACT
 from shared import keys
-from shared.crypto import Sealer
+from shared.crypto import ContactSealer
 from tests.integration.admin.conftest import STAFF_PASSWORD
 from tests.integration.admin.helpers import create_candidate, set_status, shortlisted, status_of
 
@@ -386,7 +386,7 @@ async def test_campaign_form_errors_come_back_with_what_was_typed(signed_in):
 
 
 async def test_nomination_triage_queue(signed_in, pool, settings):
-    sealer = Sealer(settings.secrets.data_key)
+    sealer = ContactSealer(settings.secrets.contact_public_key)  # as the voting service seals it
 
     async def nomination(name: str) -> str:
         contact = msgspec.json.encode({"full_name": "Асель Нурланова", "phone": "+77015550011"})

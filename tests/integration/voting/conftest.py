@@ -48,7 +48,7 @@ async def client(settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis) 
 
 def settings_with(env: Mapping[str, str], **overrides: str) -> Settings:
     """The session's settings with some environment variables changed (``OTP_TTL_S="1"``, ...)."""
-    return Settings.from_env({**env, **overrides})
+    return Settings.from_env({**env, **overrides}, service="voting")
 
 
 async def sign_in(client: httpx.AsyncClient, phone: str) -> str:
@@ -74,7 +74,7 @@ def bearer(token: str) -> dict[str, str]:
 
 def mint_token(settings: Settings, phone: str = "+77010000001", *, now: float | None = None) -> str:
     """A voter token signed with the service's key, as the OTP flow would issue (``now`` back-dates it)."""
-    tokens = VoterTokens(settings.secrets.token_key, settings.voter_token_ttl_s)
+    tokens = VoterTokens(settings.secrets.token_keys, settings.voter_token_ttl_s)
     voter = pseudonym(settings.secrets.pseudonym_key, "voter", phone)
     token, _ = tokens.issue(voter, now=time.time() if now is None else now)
     return token

@@ -115,6 +115,18 @@ async def test_forwarded_for_from_a_trusted_proxy_names_the_client(env, pool, re
         assert_problem(r, 429, "rate_limited")
 
 
+async def test_a_forwarded_for_line_of_the_clients_own_picks_no_address(env, pool, redis):
+    """The client sends its own X-Forwarded-For line ahead of the one the proxy appends: both lines are read,
+    from the right, so every request still counts against the address the proxy saw."""
+    s = settings_with(env, OTP_MAX_PER_IP_HOUR="2", TRUSTED_PROXIES="203.0.113.0/24")
+    async with app_client(s, pool, redis) as c:
+        codes = []
+        for n in range(3):
+            headers = [("X-Forwarded-For", f"192.0.2.{n}"), ("X-Forwarded-For", "198.51.100.44")]
+            codes.append((await c.post(OTP, json={"phone": f"+7701000001{n}"}, headers=headers)).status_code)
+    assert codes == [202, 202, 429]
+
+
 # --- verify ----------------------------------------------------------------------------------------------
 
 async def test_verify_issues_a_voter_token(client, settings):
@@ -123,7 +135,7 @@ async def test_verify_issues_a_voter_token(client, settings):
     r = await client.post(VERIFY, json={"phone": PHONE, "code": code})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert VoterTokens(settings.secrets.token_key, settings.voter_token_ttl_s).verify(body["token"])
+    assert VoterTokens(settings.secrets.token_keys, settings.voter_token_ttl_s).verify(body["token"])
     expires_at = dt.datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00"))
     assert expires_at.utcoffset() == dt.timedelta(0)
     expected = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=settings.voter_token_ttl_s)
@@ -246,6 +258,6 @@ async def test_outbox_route_absent_in_production(env, pool, redis):
 
 def test_outbox_backend_refused_in_production(env):
     with pytest.raises(ConfigError):
-        Settings.from_env({**env, "APP_ENV": "production", "SMS_BACKEND": "outbox"})
+        Settings.from_env({**env, "APP_ENV": "production", "SMS_BACKEND": "outbox"}, service="voting")
     with pytest.raises(ConfigError):  # outbox is also the default backend
-        Settings.from_env({k: v for k, v in env.items() if k != "SMS_BACKEND"} | {"APP_ENV": "production"})
+        Settings.from_env({k: v for k, v in env.items() if k != "SMS_BACKEND"} | {"APP_ENV": "production"}, service="voting")

@@ -18,7 +18,7 @@ from voting_service.services.directory import RouteTable
 
 async def test_reclaimed_old_batch_does_not_strand_newer_entries(env, pool, redis):
     settings = Settings.from_env({**env, "VOTE_LIMIT_VOTER": "0", "VOTE_LIMIT_IP": "0", "VOTE_LIMIT_NET": "0",
-                                  "FLUSHER_CLAIM_IDLE_MS": "1"})
+                                  "FLUSHER_CLAIM_IDLE_MS": "1"}, service="voting")
     camp = await make_campaign(pool, redis, candidates=3, k=1)
     box = BallotBox(settings=settings, redis=redis, routes=RouteTable(redis, 60))
     for _ in range(10):

@@ -26,7 +26,7 @@ from voting_service.services.directory import RouteTable
     workers=st.integers(min_value=1, max_value=3),
 )
 async def test_concurrent_votes_of_one_voter_respect_the_cap(env, pool, redis_url, k, on_ballot, picks, workers):
-    settings = Settings.from_env({**env, "VOTE_LIMIT_VOTER": "0", "VOTE_LIMIT_IP": "0", "VOTE_LIMIT_NET": "0"})
+    settings = Settings.from_env({**env, "VOTE_LIMIT_VOTER": "0", "VOTE_LIMIT_IP": "0", "VOTE_LIMIT_NET": "0"}, service="voting")
     clients = [create_redis(redis_url, timeout_s=5.0) for _ in range(workers)]
     try:
         camp = await make_campaign(pool, clients[0], candidates=on_ballot, k=k, shards=2, voter_buckets=64)

@@ -70,7 +70,7 @@ async def test_votes_left_counts_down_and_receipts_differ(client, pool, redis, s
 
 def _forged_tokens(settings) -> dict[str, dict[str, str]]:
     real = mint_token(settings, PHONE)
-    payload, mac = real.split(".")
+    kid, payload, mac = real.split(".")
     flipped = mac[:-2] + ("AA" if mac[-2:] != "AA" else "BB")
     other_key = VoterTokens(secrets.token_bytes(32), 3600).issue("AAAAAAAAAAAAAAAA")[0]
     expired = mint_token(settings, PHONE, now=time.time() - settings.voter_token_ttl_s - 5)
@@ -80,8 +80,9 @@ def _forged_tokens(settings) -> dict[str, dict[str, str]]:
         "basic scheme": {"Authorization": "Basic " + base64.b64encode(b"a:b").decode()},
         "no scheme": {"Authorization": real},
         "garbage": bearer("not-a-token"),
-        "two dots": bearer(real + ".x"),
-        "bad mac": bearer(f"{payload}.{flipped}"),
+        "three dots": bearer(real + ".x"),
+        "bad mac": bearer(f"{kid}.{payload}.{flipped}"),
+        "unknown key id": bearer(f"zz.{payload}.{mac}"),
         "other key": bearer(other_key),
         "expired": bearer(expired),
         "huge": bearer("a" * 300 + "." + "b" * 30),
@@ -89,8 +90,8 @@ def _forged_tokens(settings) -> dict[str, dict[str, str]]:
 
 
 @pytest.mark.parametrize("case", [
-    "missing", "empty bearer", "basic scheme", "no scheme", "garbage", "two dots", "bad mac", "other key",
-    "expired", "huge",
+    "missing", "empty bearer", "basic scheme", "no scheme", "garbage", "three dots", "bad mac", "unknown key id",
+    "other key", "expired", "huge",
 ])
 async def test_vote_refused_without_a_valid_token(client, pool, redis, settings, case):
     camp = await make_campaign(pool, redis, candidates=2)
@@ -290,6 +291,29 @@ async def test_my_votes(client, pool, redis, settings):
     # Another voter sees only their own.
     other = (await client.get(url, headers=bearer(mint_token(settings, "+77010000003")))).json()
     assert other == {"candidate_ids": [], "votes_left": 3}
+
+
+async def test_my_votes_lists_choices_only_after_a_recent_sign_in(client, pool, redis, settings):
+    """Vote buying: a token older than MY_VOTES_FRESH_S (5 min) still votes and still sees votes_left, but
+    can no longer show anyone whom the voter chose."""
+    assert settings.my_votes_fresh_s == 300 and settings.voter_token_ttl_s == 15 * 60
+    camp = await make_campaign(pool, redis, candidates=3, k=3)
+    url = f"/api/v1/campaigns/{camp.id}/my-votes"
+    fresh = mint_token(settings, "+77010000007", now=time.time() - 240)
+    stale = mint_token(settings, "+77010000007", now=time.time() - 360)  # same voter, signed in 6 min ago
+    assert (await cast(client, camp.id, camp.candidate_ids[0], stale)).status_code == 201
+    r = await client.get(url, headers=bearer(fresh))
+    assert r.status_code == 200 and r.json() == {"candidate_ids": [str(camp.candidate_ids[0])], "votes_left": 2}
+    r = await client.get(url, headers=bearer(stale))
+    assert r.status_code == 200 and r.json() == {"votes_left": 2, "fresh_sign_in_needed": True}
+
+
+async def test_a_token_lives_fifteen_minutes(client, pool, redis, settings):
+    camp = await make_campaign(pool, redis)
+    url = f"/api/v1/campaigns/{camp.id}/my-votes"
+    assert (await client.get(url, headers=bearer(mint_token(settings, now=time.time() - 14 * 60)))).status_code == 200
+    assert_problem(await client.get(url, headers=bearer(mint_token(settings, now=time.time() - 15 * 60 - 1))),
+                   401, "invalid_token")
 
 
 @pytest.mark.parametrize("case", ["missing", "garbage", "bad mac", "other key", "expired"])

@@ -1,11 +1,22 @@
 import os
 
 import pytest
-from cryptography.exceptions import InvalidTag
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.crypto import Sealer, VoterTokens, b64u, pseudonym, unb64u
+from shared.crypto import (
+    NOMINATION_CONTACT,
+    ContactOpener,
+    ContactSealer,
+    KeyRing,
+    SealedDataError,
+    VoterTokens,
+    b64u,
+    contact_public_key,
+    new_contact_keypair,
+    pseudonym,
+    unb64u,
+)
 
 KEY = os.urandom(32)
 
@@ -40,10 +51,11 @@ def test_token_from_another_key_is_refused():
 def test_tampered_payload_is_refused():
     tokens = VoterTokens(KEY, ttl_s=3600)
     token, _ = tokens.issue("abcdefghijklmnop")
-    payload, mac = token.split(".")
-    forged = VoterTokens(KEY, ttl_s=3600)._mac(b"x")  # a MAC of something else
-    assert tokens.verify(f"{b64u(b'other')}.{mac}") is None
-    assert tokens.verify(f"{payload}.{b64u(forged)}") is None
+    kid, payload, mac = token.split(".")
+    forged = VoterTokens(KEY, ttl_s=3600)._mac(KEY, kid, b"x")  # a MAC of something else
+    assert tokens.verify(f"{kid}.{b64u(b'other')}.{mac}") is None
+    assert tokens.verify(f"{kid}.{payload}.{b64u(forged)}") is None
+    assert tokens.verify(f"other.{payload}.{mac}") is None  # an unknown key id
 
 
 _B64U = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -63,12 +75,12 @@ def test_a_token_changed_in_any_one_character_is_refused(voter, data):
 
 def test_a_non_canonical_spelling_of_a_valid_token_is_refused():
     token, _ = _TOKENS.issue("abcdefghijklmnop")
-    payload, mac = token.split(".")
+    kid, payload, mac = token.split(".")
     # 16 MAC bytes are 22 characters; the last one carries 2 bits, the other 4 are unused.
     last = _B64U.index(mac[-1])
     same_bytes = _B64U[last | 0b0101]
     assert same_bytes != mac[-1] and unb64u(mac[:-1] + same_bytes) == unb64u(mac)
-    assert _TOKENS.verify(f"{payload}.{mac[:-1]}{same_bytes}") is None
+    assert _TOKENS.verify(f"{kid}.{payload}.{mac[:-1]}{same_bytes}") is None
 
 
 @given(st.text(max_size=300))
@@ -76,11 +88,52 @@ def test_garbage_never_verifies_and_never_raises(garbage):
     assert VoterTokens(KEY, 60).verify(garbage) is None
 
 
-def test_sealer_round_trip_and_context_binding():
-    sealer = Sealer(KEY)
-    sealed = sealer.seal(b"+77011234567", context=b"nomination-contact")
-    assert b"7011234567" not in sealed
-    assert sealer.open(sealed, context=b"nomination-contact") == b"+77011234567"
-    with pytest.raises(InvalidTag):
-        sealer.open(sealed, context=b"other")
-    assert sealer.seal(b"x") != sealer.seal(b"x")  # fresh nonce every time
+def test_tokens_carry_the_key_id_and_the_sign_in_time():
+    tokens = VoterTokens(KeyRing((("k2", KEY),)), ttl_s=900)
+    token, exp = tokens.issue("abcdefghijklmnop", now=1_000_000)
+    assert token.startswith("k2.") and exp == 1_000_900
+    claims = tokens.claims(token, now=1_000_100)
+    assert claims is not None and claims.iat == 1_000_000 and claims.voter == "abcdefghijklmnop"
+
+
+def test_rotation_accepts_the_previous_key_and_signs_with_the_new_one():
+    old_key, new_key = os.urandom(32), os.urandom(32)
+    before = VoterTokens(KeyRing((("k1", old_key),)), 900)
+    during = VoterTokens(KeyRing((("k2", new_key), ("k1", old_key))), 900)
+    after = VoterTokens(KeyRing((("k2", new_key),)), 900)
+    old_token, _ = before.issue("abcdefghijklmnop")
+    new_token, _ = during.issue("abcdefghijklmnop")
+    assert new_token.startswith("k2.")
+    assert during.verify(old_token) == during.verify(new_token) == "abcdefghijklmnop"
+    assert after.verify(old_token) is None and after.verify(new_token) == "abcdefghijklmnop"
+    # An id cannot be pointed at another key: the MAC covers the id.
+    kid, payload, mac = old_token.split(".")
+    assert during.verify(f"k2.{payload}.{mac}") is None
+
+
+def test_sealed_contacts_open_only_with_the_private_key_and_in_their_context():
+    private, public = new_contact_keypair()
+    assert contact_public_key(private) == public
+    sealer = ContactSealer(public)  # all the voting service holds
+    sealed = sealer.seal(b"+77011234567", context=NOMINATION_CONTACT)
+    assert b"7011234567" not in sealed and not hasattr(sealer, "open")
+    opener = ContactOpener([private])
+    assert opener.open(sealed, context=NOMINATION_CONTACT) == b"+77011234567"
+    with pytest.raises(SealedDataError):
+        opener.open(sealed, context=b"candidate-contact")
+    with pytest.raises(SealedDataError):
+        opener.open(sealed[:-1] + bytes([sealed[-1] ^ 1]), context=NOMINATION_CONTACT)
+    with pytest.raises(SealedDataError):
+        ContactOpener([new_contact_keypair()[0]]).open(sealed, context=NOMINATION_CONTACT)
+    assert sealer.seal(b"x", context=b"c") != sealer.seal(b"x", context=b"c")  # fresh ephemeral key every time
+
+
+def test_contact_key_rotation_opens_both_and_seals_to_the_new_one():
+    old_private, old_public = new_contact_keypair()
+    new_private, new_public = new_contact_keypair()
+    old_sealed = ContactSealer(old_public).seal(b"old", context=b"c")
+    opener = ContactOpener([new_private, old_private])
+    assert opener.open(old_sealed, context=b"c") == b"old"
+    resealed = opener.seal(b"new", context=b"c")
+    assert ContactOpener([new_private]).open(resealed, context=b"c") == b"new"
+    assert opener.key_id == ContactSealer(new_public).key_id
