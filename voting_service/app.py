@@ -124,7 +124,6 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         ),
         debug=False,
     )
-    metrics = HotRouteMetrics(app_name=prometheus.app_name, prefix=prometheus.prefix, method="POST",
-                              path=VOTE_TEMPLATE, buckets=prometheus.buckets)
+    metrics = HotRouteMetrics(prometheus, method="POST", path=VOTE_TEMPLATE)
     app.vote_fast_path = VoteFastPath(app, settings.max_body_bytes, metrics)
     return app
