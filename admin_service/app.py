@@ -45,7 +45,7 @@ def provide_settings(state: State) -> Settings:
 
 def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = None,
                redis: aioredis.Redis | None = None) -> Litestar:
-    settings = settings if settings is not None else Settings.from_env()
+    settings = settings if settings is not None else Settings.from_env(service="admin")
     state = State({"settings": settings, "pool": pool, "redis": redis})
     if pool is not None and redis is not None:
         app_state.attach(state, settings, pool, redis)

@@ -85,9 +85,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return self.app_env == "production"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from ``env`` (default ``os.environ``); raise ConfigError on anything wrong."""
+    def from_env(cls, env: Mapping[str, str] | None = None, *, service: str | None = None) -> Settings:
+        """Build settings from ``env`` (default ``os.environ``); raise ConfigError on anything wrong.
+
+        ``service`` (voting / flusher / admin): connect with that service's own credentials
+        (shared/store_access.py); None keeps DATABASE_URL / REDIS_URL."""
         env = os.environ if env is None else env
+        if service is not None:
+            from shared.store_access import service_urls
+
+            db_url, redis_url = service_urls(env, service)
+            env = {**env, "DATABASE_URL": db_url, "REDIS_URL": redis_url}
         app_env = env.get("APP_ENV", "development")
         if app_env not in _DEV_ENVS | {"production", "staging"}:
             raise ConfigError(f"APP_ENV must be development, test, staging or production, not {app_env!r}")

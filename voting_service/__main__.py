@@ -9,6 +9,8 @@ import os
 import signal
 import sys
 
+from shared.errors import ConfigError
+
 
 def _serve(args: argparse.Namespace) -> int:
     import shutil
@@ -19,7 +21,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from shared.settings import Settings
 
-    settings = Settings.from_env()  # fail fast on bad configuration, before forking workers
+    settings = Settings.from_env(service="voting")  # fail fast on bad configuration, before forking workers
     metrics_dir = None
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Workers are processes: their metrics meet in one directory that /metrics reads. Set before any
@@ -48,7 +50,7 @@ async def _flusher_main() -> int:
     from shared.settings import Settings
     from voting_service.flusher import Flusher
 
-    settings = Settings.from_env()
+    settings = Settings.from_env(service="flusher")
     if settings.flusher_metrics_port:
         start_http_server(settings.flusher_metrics_port, addr=os.environ.get("FLUSHER_METRICS_HOST", "127.0.0.1"))
     stop = asyncio.Event()
@@ -67,10 +69,12 @@ async def _flusher_main() -> int:
 
 async def _reconcile_main(args: argparse.Namespace) -> int:
     from shared.infra import create_pool, create_redis
+    from shared.store_access import service_urls
     from voting_service.reconcile import format_reports, reconcile
 
-    pool = await create_pool(os.environ.get("DATABASE_URL", "postgresql://127.0.0.1:5432/postgres"), min_size=1)
-    r = create_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), timeout_s=5.0)
+    database_url, redis_url = service_urls(os.environ, "flusher")  # reads what the flusher reads, nothing more
+    pool = await create_pool(database_url, min_size=1)
+    r = create_redis(redis_url, timeout_s=5.0)
     try:
         reports = await reconcile(pool, r, campaign_id=args.campaign, wait_s=args.wait)
     finally:
@@ -98,6 +102,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "serve" and args.interface not in ("rsgi", "asgi"):  # a bad VOTING_INTERFACE
         parser.error(f"VOTING_INTERFACE must be rsgi or asgi, not {args.interface!r}")
+    try:
+        return _run(args)
+    except ConfigError as exc:  # one line naming what is wrong, no traceback
+        print(f"voting_service: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         return _serve(args)
     if args.command == "flusher":

@@ -80,7 +80,7 @@ class VotingApp(Litestar):
 
 def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = None,
                redis: aioredis.Redis | None = None) -> VotingApp:
-    settings = settings or Settings.from_env()
+    settings = settings or Settings.from_env(service="voting")
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
