@@ -94,10 +94,10 @@ def _verify_audit(args: argparse.Namespace) -> int:
     import asyncpg
 
     from admin_service.audit_chain import verify
-    from shared.store_access import service_urls
+    from shared.store_access import service_database_url
 
     try:
-        database_url, _ = service_urls(os.environ, "admin")
+        database_url = service_database_url(os.environ, "admin")
     except ConfigError as exc:
         print(f"admin_service: configuration error: {exc}", file=sys.stderr)
         return 2

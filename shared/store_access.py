@@ -94,18 +94,25 @@ def service_urls(env: Mapping[str, str], service: str) -> tuple[str, str]:
 
     Outside APP_ENV development/test (unset counts as outside) the service's own variables are required: a
     production service must never quietly run as the owner."""
-    dev = env.get("APP_ENV") in DEV_ENVS
-    urls = []
-    for own, shared_var, default in ((database_var(service), "DATABASE_URL", DEFAULT_DATABASE_URL),
-                                     (redis_var(service), "REDIS_URL", DEFAULT_REDIS_URL)):
-        value = env.get(own, "")
-        if not value:
-            if not dev:
-                raise ConfigError(f"{own} is required when APP_ENV is not development or test "
-                                  f"(the {service} service's own restricted credentials; see docs/running.md)")
-            value = env.get(shared_var, "") or default
-        urls.append(value)
-    return urls[0], urls[1]
+    return service_database_url(env, service), service_redis_url(env, service)
+
+
+def service_database_url(env: Mapping[str, str], service: str) -> str:
+    return _own_or_shared(env, service, database_var(service), "DATABASE_URL", DEFAULT_DATABASE_URL)
+
+
+def service_redis_url(env: Mapping[str, str], service: str) -> str:
+    return _own_or_shared(env, service, redis_var(service), "REDIS_URL", DEFAULT_REDIS_URL)
+
+
+def _own_or_shared(env: Mapping[str, str], service: str, own: str, shared_var: str, default: str) -> str:
+    value = env.get(own, "")
+    if value:
+        return value
+    if env.get("APP_ENV") not in DEV_ENVS:
+        raise ConfigError(f"{own} is required when APP_ENV is not development or test "
+                          f"(the {service} service's own restricted credentials; see docs/running.md)")
+    return env.get(shared_var, "") or default
 
 
 # --------------------------------------------------------------------------------------------- URLs
