@@ -1,7 +1,8 @@
 """Local development stack. ``python -m shared.devstack COMMAND``:
 
 ``run``       (``make run``) Postgres and Redis (bundled ones under ``.data/`` unless DATABASE_URL / REDIS_URL
-              are set), development secrets, migrations, demo data, then the voting service (granian), the
+              are set), development secrets, migrations, demo data, restricted Postgres roles and Redis ACL
+              users per service (where those credentials may), then the voting service (granian), the
               flusher and the admin service (granian). Ctrl-C stops everything.
 ``services``  only Postgres and Redis for the test suite: the configured ones, else the system ones on
               127.0.0.1:5432 / :6379 if they answer, else bundled ones under ``.data/test``. Prints
@@ -298,12 +299,28 @@ def serve(service: str, host: str, port: int, workers: int) -> list[str]:
     return [sys.executable, "-m", service, "serve", "--host", host, "--port", str(port), "--workers", str(workers)]
 
 
+async def provision_store_access() -> None:
+    """Restricted Postgres roles and Redis ACL users for the three services, if the given credentials may
+    (shared/store_access.py); their URLs go into os.environ, and start_apps hands each process its own."""
+    from shared.store_access import provision_dev
+
+    found = await provision_dev(os.environ, warn=say)
+    os.environ.update(found)
+    if found:
+        say("services connect as their own restricted roles / ACL users: " + ", ".join(sorted(found)))
+
+
 async def start_apps(host: str, voting_port: int, admin_port: int, workers: int) -> list[Child]:
-    """Voting service and admin service (each with a fresh Prometheus multiprocess dir) and the flusher."""
+    """Voting service and admin service (each with a fresh Prometheus multiprocess dir) and the flusher, each
+    with only its own store credentials."""
+    from shared.store_access import process_env
+
     env = dict(os.environ)
-    flusher_env = {k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
-    voting_env = {**env, "PROMETHEUS_MULTIPROC_DIR": fresh_dir(DATA / "prometheus" / "voting")}
-    admin_env = {**env, "PROMETHEUS_MULTIPROC_DIR": fresh_dir(DATA / "prometheus" / "admin")}
+    flusher_env = {k: v for k, v in process_env(env, "flusher").items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    voting_env = {**process_env(env, "voting"),
+                  "PROMETHEUS_MULTIPROC_DIR": fresh_dir(DATA / "prometheus" / "voting")}
+    admin_env = {**process_env(env, "admin"),
+                 "PROMETHEUS_MULTIPROC_DIR": fresh_dir(DATA / "prometheus" / "admin")}
     return [
         await spawn("voting service", serve("voting_service", host, voting_port, workers),
                     voting_env),
@@ -414,6 +431,7 @@ async def cmd_run() -> int:
                 raise StackError(f"port {port} is already in use (set {var} to another port)")
         await infra.ensure(use_system=False)
         demo = await prepare_database()
+        await provision_store_access()
         if stop.is_set():
             return 0
         children = await start_apps(host, voting_port, admin_port, workers)

@@ -255,6 +255,17 @@ async def provision_dev(env: Mapping[str, str], *, names: Mapping[str, str] | No
     return out
 
 
+def process_env(env: Mapping[str, str], service: str) -> dict[str, str]:
+    """The environment for one service's process: its own URLs only; the owner's DATABASE_URL / REDIS_URL
+    only where the service has no own URL for that store (the development fallback)."""
+    drop = {v for s in SERVICES if s != service for v in (database_var(s), redis_var(s))}
+    if env.get(database_var(service)):
+        drop.add("DATABASE_URL")
+    if env.get(redis_var(service)):
+        drop.add("REDIS_URL")
+    return {k: v for k, v in env.items() if k not in drop}
+
+
 # --------------------------------------------------------------------------------------------- CLI
 
 async def _provision_postgres_from_env(env: Mapping[str, str]) -> None:
