@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import AuthenticationError, NoPermissionError
 
 from shared.store_access import REDIS_COMMANDS, with_credentials
@@ -55,7 +57,7 @@ async def test_the_voting_user_cannot_touch_staff_login_throttles(redis, voting_
 
 async def test_a_user_needs_its_password(service_env):
     url = with_credentials(service_env["VOTING_REDIS_URL"], acl_user("voting"), "wrong-password")
-    r = aioredis.Redis.from_url(url, socket_timeout=2)
+    r = aioredis.Redis.from_url(url, socket_timeout=2, retry=Retry(NoBackoff(), 0))  # refused is the answer
     try:
         with pytest.raises(AuthenticationError):
             await r.ping()
