@@ -33,10 +33,10 @@ def acl_user(service: str) -> str:
     return f"faces-t{SUFFIX}-{service}"
 
 
-def without_service_urls(env: Mapping[str, str], store: str) -> dict[str, str]:
-    """``env`` without the services' own URLs of ``store`` ("DATABASE" or "REDIS"): for a test that points the
-    services at a private server of its own through DATABASE_URL / REDIS_URL."""
-    return {k: v for k, v in env.items() if not (k.endswith(f"_{store}_URL") and k != f"{store}_URL")}
+def pointing_at(env: Mapping[str, str], store: str, url: str) -> dict[str, str]:
+    """``env`` with every service's ``store`` ("DATABASE" or "REDIS") URL, and the owner's, set to ``url``: for a
+    test that runs the services against a private server of its own (which has no restricted roles or users)."""
+    return {**env, f"{store}_URL": url, **{f"{s.upper()}_{store}_URL": url for s in store_access.SERVICES}}
 
 
 @pytest.fixture(scope="session")
