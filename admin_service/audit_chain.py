@@ -20,17 +20,12 @@ from typing import Any
 
 import asyncpg
 
+from admin_service.repos.audit import CHAIN_ROWS
+
 VERSION = "faces-audit-v1"
 GENESIS = "0" * 64
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICRO = dt.timedelta(microseconds=1)
-
-ROWS = """
-SELECT id, chain_seq, at, actor_id, actor_email, action, entity_type, entity_id,
-       old_value::text AS old_value, new_value::text AS new_value, reason, prev_hash, entry_hash
-FROM audit_log ORDER BY chain_seq
-"""
-
 
 def _token(value: str | None) -> bytes:
     if value is None:
@@ -75,7 +70,7 @@ async def verify(conn: asyncpg.Connection, *, batch: int = 5000) -> ChainReport:
     """Walk the chain in order from one consistent snapshot; stop at the first entry that does not verify."""
     prev, expected_seq, good = GENESIS, 1, 0
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        async for row in conn.cursor(ROWS, prefetch=batch):
+        async for row in conn.cursor(CHAIN_ROWS, prefetch=batch):
             problem = ""
             if row["chain_seq"] != expected_seq:
                 problem = (f"chain position {row['chain_seq']} follows {expected_seq - 1}: "
