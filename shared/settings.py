@@ -91,14 +91,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         ``service`` (voting / flusher / admin): connect with that service's own credentials
         (shared/store_access.py); None keeps DATABASE_URL / REDIS_URL."""
         env = os.environ if env is None else env
+        app_env = env.get("APP_ENV", "development")
+        if app_env not in _DEV_ENVS | {"production", "staging"}:
+            raise ConfigError(f"APP_ENV must be development, test, staging or production, not {app_env!r}")
         if service is not None:
             from shared.store_access import service_urls
 
             db_url, redis_url = service_urls(env, service)
             env = {**env, "DATABASE_URL": db_url, "REDIS_URL": redis_url}
-        app_env = env.get("APP_ENV", "development")
-        if app_env not in _DEV_ENVS | {"production", "staging"}:
-            raise ConfigError(f"APP_ENV must be development, test, staging or production, not {app_env!r}")
 
         def key(name: str, *, length: int | None = None) -> bytes:
             value = env.get(name, "")
