@@ -4,6 +4,9 @@ serve         run the HTTP service under granian (ASGI, factory ``admin_service.
 
 create-user   create a staff account: ``create-user --email E --role admin`` (password from ADMIN_PASSWORD
               or a prompt); there are no default accounts
+
+verify-audit  recompute the audit log's hash chain: exit 0 if intact, 1 naming the first bad entry
+              (needs only ADMIN_DATABASE_URL, or DATABASE_URL in development/test)
 """
 
 from __future__ import annotations
@@ -71,7 +74,7 @@ def _create_user(args: argparse.Namespace, settings: Settings) -> int:
         try:
             pool = await create_pool(settings.database_url, min_size=1, max_size=1)
         except (OSError, asyncpg.PostgresError) as exc:
-            print(f"admin_service: cannot reach the database at DATABASE_URL: {exc}", file=sys.stderr)
+            print(f"admin_service: cannot reach the database: {exc}", file=sys.stderr)
             return 1
         try:
             row = await create_user(pool, email=args.email, password=password, roles=args.role, actor=None)
@@ -82,6 +85,36 @@ def _create_user(args: argparse.Namespace, settings: Settings) -> int:
             await pool.close()
         print(f"created user {row['id']} {row['email']} roles={','.join(row['roles'])}")
         return 0
+
+    return asyncio.run(run())
+
+
+def _verify_audit(args: argparse.Namespace) -> int:
+    import asyncio
+
+    import asyncpg
+
+    from admin_service.audit_chain import verify
+    from shared.store_access import service_database_url
+
+    try:
+        database_url = service_database_url(os.environ, "admin")
+    except ConfigError as exc:
+        print(f"admin_service: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        try:
+            conn = await asyncpg.connect(database_url, timeout=10)
+        except (OSError, asyncpg.PostgresError) as exc:
+            print(f"admin_service: cannot reach the database: {exc}", file=sys.stderr)
+            return 2
+        try:
+            report = await verify(conn)
+        finally:
+            await conn.close()
+        print(report.describe(), file=sys.stdout if report.intact else sys.stderr)
+        return 0 if report.intact else 1
 
     return asyncio.run(run())
 
@@ -106,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
                     choices=["admin", "secretariat", "expert", "working_group", "auditor"],
                     help="repeat for several roles")
     cu.set_defaults(handler=_create_user, service=None)  # needs the database, no key
+
+    va = commands.add_parser("verify-audit", help="check the audit log's hash chain (exit 1 on a broken chain)")
+    va.set_defaults(handler=_verify_audit, needs_settings=False)
     return parser
 
 
@@ -114,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.env_file:
             apply_env_file(args.env_file)
+        if not getattr(args, "needs_settings", True):
+            return args.handler(args)
         # Fail here, once, with a readable message, rather than in every worker.
         settings = Settings.from_env(service=args.service)
     except ConfigError as exc:

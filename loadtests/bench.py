@@ -81,6 +81,7 @@ class Bench:
         self.procs: list[Process] = []
         server = os.environ.get("DATABASE_URL", "postgresql://127.0.0.1:5432/postgres")
         self.db = stack.ScratchDatabase(server)
+        self.credentials = stack.ServiceCredentials()
         self.redis_url = stack.with_path(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"), f"/{opts.redis_db}")
         self.redis = aioredis.Redis.from_url(self.redis_url, decode_responses=True, socket_timeout=10)
         self.report: dict[str, Any] = {}
@@ -169,7 +170,9 @@ class Bench:
         await self.redis.flushdb()
         db_url = await self.db.create()
         log(f"database {self.db.name} migrated; Redis {self.redis_url} flushed")
+        service_urls = await self.credentials.create(db_url, self.redis_url)  # each service its own role and user
         self._env = {
+            **service_urls,
             "APP_ENV": "production", "SMS_BACKEND": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/unused",
             "DATABASE_URL": db_url, "REDIS_URL": self.redis_url,
             "VOTER_TOKEN_KEY": base64.urlsafe_b64encode(token_key).decode(),
@@ -383,6 +386,7 @@ class Bench:
             await self.redis.flushdb()
         finally:
             await self.redis.aclose()
+            await self.credentials.drop()  # before the database it connects to
             await self.db.drop()
             if self.o.keep is not None:
                 shutil.copytree(self.workdir, self.o.keep, dirs_exist_ok=True)

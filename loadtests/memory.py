@@ -432,6 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     server = os.environ.get("DATABASE_URL", "postgresql://127.0.0.1:5432/postgres")
     redis_url = stack.with_path(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"), f"/{o.redis_db}")
     db = stack.ScratchDatabase(server)
+    credentials = stack.ServiceCredentials()
     r = redis.Redis.from_url(redis_url, socket_timeout=120)
     report: dict[str, Any] = {"voters": o.voters, "votes_per_voter": o.votes, "candidates": o.candidates,
                               "redis_db": o.redis_db}
@@ -443,7 +444,8 @@ def main(argv: list[str] | None = None) -> int:
                "DATABASE_URL": db_url, "REDIS_URL": redis_url, "VOTER_TOKEN_KEY": _key(), "PSEUDONYM_KEY": _key(),
                "CONTACT_PUBLIC_KEY": stack.contact_public_key(),
                **({} if o.rate_limits else {"VOTE_LIMIT_VOTER": "0", "VOTE_LIMIT_IP": "0", "VOTE_LIMIT_NET": "0"}),
-               "FLUSHER_METRICS_PORT": "0", "FLUSHER_CONSUMER": "memory-flusher", "LOG_LEVEL": "WARNING"}
+               "FLUSHER_METRICS_PORT": "0", "FLUSHER_CONSUMER": "memory-flusher", "LOG_LEVEL": "WARNING",
+               **asyncio.run(credentials.create(db_url, redis_url))}
         settings = Settings.from_env(env, service="voting")
         report.update(campaign_id=camp.id, voter_buckets=camp.voter_buckets,
                       hash_max_listpack_entries=int(r.config_get("hash-max-listpack-entries")
@@ -486,6 +488,7 @@ def main(argv: list[str] | None = None) -> int:
             r.flushdb()
         finally:
             r.close()
+            asyncio.run(credentials.drop())  # before the database it connects to
             asyncio.run(db.drop())
     print(json.dumps(report, ensure_ascii=False), flush=True)
     return 0 if ok else 1

@@ -22,6 +22,7 @@ import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
+from shared import store_access
 from shared.migrate import migrate_url
 from shared.publication import project
 from shared.repos import campaigns as campaigns_repo
@@ -71,6 +72,47 @@ class ScratchDatabase:
             self._created = False
         finally:
             await admin.close()
+
+
+class ServiceCredentials:
+    """A Postgres role and a Redis ACL user per service, as production runs the services (shared/store_access.py),
+    with names unique to this run; ``drop()`` (before the database is dropped) removes them. Where the owner may not create them, the services
+    get the owner's URLs instead (said in the log)."""
+
+    def __init__(self) -> None:
+        tag = uuid.uuid4().hex[:8]
+        self.names = {s: f"faces_lt{tag}_{s}" for s in store_access.SERVICES}
+        self._owner: tuple[str, str] | None = None
+
+    async def create(self, database_url: str, redis_url: str) -> dict[str, str]:
+        """``*_DATABASE_URL`` / ``*_REDIS_URL`` for the services' environment."""
+        self._owner = (database_url, redis_url)
+        found = await store_access.provision_dev({"DATABASE_URL": database_url, "REDIS_URL": redis_url},
+                                                 names=self.names, warn=log)
+        fallback = {**{store_access.database_var(s): database_url for s in store_access.SERVICES},
+                    **{store_access.redis_var(s): redis_url for s in store_access.SERVICES}}
+        return {**fallback, **found}
+
+    async def drop(self) -> None:
+        if self._owner is None:
+            return
+        database_url, redis_url = self._owner
+        self._owner = None
+        conn = await asyncpg.connect(database_url)
+        try:
+            for name in self.names.values():
+                await store_access.drop_postgres_login(conn, name)
+        finally:
+            await conn.close()
+        r = aioredis.Redis.from_url(redis_url, socket_timeout=5)
+        try:
+            for name in self.names.values():
+                try:
+                    await store_access.delete_redis_user(r, name.replace("_", "-"))
+                except Exception:  # noqa: BLE001 - the owner may not have had ACL rights: nothing was created
+                    pass
+        finally:
+            await r.aclose()
 
 
 # --- the campaign (same SQL and projection as the admin service's publication) --------------------------

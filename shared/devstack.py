@@ -1,7 +1,8 @@
 """Local development stack. ``python -m shared.devstack COMMAND``:
 
 ``run``       (``make run``) Postgres and Redis (bundled ones under ``.data/`` unless DATABASE_URL / REDIS_URL
-              are set), development secrets, migrations, demo data, then the voting service (granian), the
+              are set), development secrets, migrations, demo data, restricted Postgres roles and Redis ACL
+              users per service (where those credentials may), then the voting service (granian), the
               flusher and the admin service (granian). Ctrl-C stops everything.
 ``services``  only Postgres and Redis for the test suite: the configured ones, else the system ones on
               127.0.0.1:5432 / :6379 if they answer, else bundled ones under ``.data/test``. Prints
@@ -313,14 +314,29 @@ def serve(service: str, host: str, port: int, workers: int) -> list[str]:
     return [sys.executable, "-m", service, "serve", "--host", host, "--port", str(port), "--workers", str(workers)]
 
 
-async def start_apps(host: str, voting_port: int, admin_port: int, workers: int) -> list[Child]:
-    """Voting service and admin service (each with a fresh Prometheus multiprocess dir) and the flusher."""
-    def without(*names: str) -> dict[str, str]:  # each process gets only its own keys
-        return {k: v for k, v in os.environ.items() if k not in names and k != "PROMETHEUS_MULTIPROC_DIR"}
+async def provision_store_access() -> None:
+    """Restricted Postgres roles and Redis ACL users for the three services, if the given credentials may
+    (shared/store_access.py); their URLs go into os.environ, and start_apps hands each process its own."""
+    from shared.store_access import provision_dev
 
-    flusher_env = without(*VOTING_SECRETS, *ADMIN_SECRETS)
-    voting_env = {**without(*ADMIN_SECRETS), "PROMETHEUS_MULTIPROC_DIR": fresh_dir(DATA / "prometheus" / "voting")}
-    admin_env = {**without(*VOTING_SECRETS), "PROMETHEUS_MULTIPROC_DIR": fresh_dir(DATA / "prometheus" / "admin")}
+    found = await provision_dev(os.environ, warn=say)
+    os.environ.update(found)
+    if found:
+        say("services connect as their own restricted roles / ACL users: " + ", ".join(sorted(found)))
+
+
+async def start_apps(host: str, voting_port: int, admin_port: int, workers: int) -> list[Child]:
+    """Voting service and admin service (each with a fresh Prometheus multiprocess dir) and the flusher, each
+    with only its own store credentials and its own keys."""
+    from shared.store_access import process_env
+
+    def env_of(service: str, *others_keys: str) -> dict[str, str]:
+        return {k: v for k, v in process_env(os.environ, service).items()
+                if k not in others_keys and k != "PROMETHEUS_MULTIPROC_DIR"}
+
+    flusher_env = env_of("flusher", *VOTING_SECRETS, *ADMIN_SECRETS)
+    voting_env = {**env_of("voting", *ADMIN_SECRETS), "PROMETHEUS_MULTIPROC_DIR": fresh_dir(DATA / "prometheus" / "voting")}
+    admin_env = {**env_of("admin", *VOTING_SECRETS), "PROMETHEUS_MULTIPROC_DIR": fresh_dir(DATA / "prometheus" / "admin")}
     return [
         await spawn("voting service", serve("voting_service", host, voting_port, workers),
                     voting_env),
@@ -438,6 +454,7 @@ async def cmd_run() -> int:
                 raise StackError(f"port {port} is already in use (set {var} to another port)")
         await infra.ensure(use_system=False)
         demo = await prepare_database()
+        await provision_store_access()
         write_dev_env()
         if stop.is_set():
             return 0

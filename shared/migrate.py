@@ -1,7 +1,9 @@
 """Forward-only migrations: numbered plain SQL files in ``shared/migrations``, applied in order.
 
 Each file runs in its own transaction with lock and statement timeouts; an advisory lock keeps two
-runners (two services starting at once) from racing. ``python -m shared.migrate`` applies them.
+runners (two services starting at once) from racing. ``python -m shared.migrate`` applies them, connected
+as the owner role named by ``DATABASE_URL``. After every run the services' grants are applied again
+(``faces_apply_grants()``, migration 0005), so a table added by any migration gets its grants.
 """
 
 from __future__ import annotations
@@ -72,9 +74,17 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
                 )
             log.info("applied migration %s", mig.name)
             applied_now.append(mig.name)
+        await apply_grants(conn)
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
     return applied_now
+
+
+async def apply_grants(conn: asyncpg.Connection) -> None:
+    """Re-run the services' grants (migration 0005) so tables created by any migration get theirs."""
+    if await conn.fetchval("SELECT to_regprocedure('faces_apply_grants()') IS NOT NULL"):
+        async with conn.transaction():
+            await conn.execute("SELECT faces_apply_grants()")
 
 
 async def migrate_url(database_url: str) -> list[str]:

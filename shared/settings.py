@@ -186,14 +186,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, service: str | None = None) -> Settings:
-        """Build settings from ``env`` (default ``os.environ``) for ``service`` (which keys to read; None for
-        tools that need none); raise ConfigError, with a one-line reason, on anything wrong."""
+        """Build settings from ``env`` (default ``os.environ``) for ``service``: which keys to read (None for
+        tools that need none) and whose store credentials to connect with (shared/store_access.py; None keeps
+        DATABASE_URL / REDIS_URL); raise ConfigError, with a one-line reason, on anything wrong."""
         env = os.environ if env is None else env
         if service is not None and service not in SERVICES:
             raise ConfigError(f"unknown service {service!r}")
         app_env = env.get("APP_ENV", "").strip() or "production"  # unset: production, never development
         if app_env not in APP_ENVS:
             raise ConfigError(f"APP_ENV must be one of {', '.join(APP_ENVS)}, not {app_env!r}")
+        if service is not None:
+            from shared.store_access import service_urls
+
+            db_url, redis_url = service_urls(env, service)
+            env = {**env, "DATABASE_URL": db_url, "REDIS_URL": redis_url}
         secrets_type = _SECRETS.get(service or "")
         secrets = secrets_type.from_env(env) if secrets_type is not None else None
 

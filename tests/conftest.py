@@ -19,6 +19,10 @@ from shared.crypto import new_contact_keypair
 from shared.infra import create_pool, create_redis
 from shared.migrate import migrate_url
 from shared.settings import Settings
+from tests.stores import (  # noqa: F401 - fixtures: the services' restricted roles and ACL users
+    admin_pool, admin_redis, flusher_pool, flusher_redis, service_database_urls, service_env, service_redis_urls,
+    voting_pool, voting_redis,
+)
 
 REDIS_TEST_DB = int(os.environ.get("TEST_REDIS_DB", "13"))
 
@@ -73,8 +77,9 @@ def redis_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def env(database_url: str, redis_url: str) -> dict[str, str]:
+def env(database_url: str, redis_url: str, service_env: dict[str, str]) -> dict[str, str]:
     return {
+        **service_env,  # each spawned service connects as its own restricted role / ACL user
         "APP_ENV": "test",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,

@@ -9,6 +9,8 @@ import os
 import signal
 import sys
 
+from shared.errors import ConfigError
+
 
 def _serve(args: argparse.Namespace) -> int:
     import shutil
@@ -67,10 +69,12 @@ async def _flusher_main() -> int:
 
 async def _reconcile_main(args: argparse.Namespace) -> int:
     from shared.infra import create_pool, create_redis
+    from shared.store_access import service_urls
     from voting_service.reconcile import format_reports, reconcile
 
-    pool = await create_pool(os.environ.get("DATABASE_URL", "postgresql://127.0.0.1:5432/postgres"), min_size=1)
-    r = create_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), timeout_s=5.0)
+    database_url, redis_url = service_urls(os.environ, "flusher")  # reads what the flusher reads, nothing more
+    pool = await create_pool(database_url, min_size=1)
+    r = create_redis(redis_url, timeout_s=5.0)
     try:
         reports = await reconcile(pool, r, campaign_id=args.campaign, wait_s=args.wait)
     finally:
@@ -98,21 +102,20 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the streams to drain")
     sub.add_parser("migrate", help="apply database migrations")
     args = parser.parse_args(argv)
+    if args.command == "serve" and args.interface not in ("rsgi", "asgi"):  # a bad VOTING_INTERFACE
+        parser.error(f"VOTING_INTERFACE must be rsgi or asgi, not {args.interface!r}")
     from shared.envfile import apply_env_file
-    from shared.errors import ConfigError
 
     try:
         if args.env_file:
             apply_env_file(args.env_file)
-        return _run(parser, args)
-    except ConfigError as exc:  # one line, not a traceback: say what to set
+        return _run(args)
+    except ConfigError as exc:  # one line naming what is wrong, no traceback
         print(f"voting_service: configuration error: {exc}", file=sys.stderr)
         return 2
 
 
-def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    if args.command == "serve" and args.interface not in ("rsgi", "asgi"):  # a bad VOTING_INTERFACE
-        parser.error(f"VOTING_INTERFACE must be rsgi or asgi, not {args.interface!r}")
+def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         return _serve(args)
     if args.command == "flusher":

@@ -22,6 +22,13 @@ ORDER BY id DESC
 LIMIT $5
 """
 
+# The whole chain in order, jsonb as its text form (what the hash covers): admin_service/audit_chain.py.
+CHAIN_ROWS = """
+SELECT id, chain_seq, at, actor_id, actor_email, action, entity_type, entity_id,
+       old_value::text AS old_value, new_value::text AS new_value, reason, prev_hash, entry_hash
+FROM audit_log ORDER BY chain_seq
+"""
+
 
 async def insert(conn: asyncpg.Connection, *, actor_id: int | None, actor_email: str, action: str,
                  entity_type: str, entity_id: str, old: Any, new: Any, reason: str) -> None:

@@ -21,7 +21,7 @@ from litestar import Litestar, Request, Response, get, post
 
 from shared.crypto import VoterTokens
 from shared.rsgi import ASGIOverRSGI
-from shared.settings import Settings
+from shared.settings import Settings, VotingSecrets
 from voting_service.models import VoteAccepted, VoteIn  # the service's own request and answer shapes
 
 SCHEMA = """
@@ -54,8 +54,9 @@ def _problem(status: int, code: str) -> Response[dict[str, str]]:
 
 
 def create_app() -> Litestar:
-    settings = Settings.from_env(service="voting")
-    tokens = VoterTokens(settings.secrets.token_keys, settings.voter_token_ttl_s)
+    # A lab baseline, not a service: it writes votes straight into the table, as the owner (DATABASE_URL).
+    settings = Settings.from_env()
+    tokens = VoterTokens(VotingSecrets.from_env(os.environ).token_keys, settings.voter_token_ttl_s)
     pool_size = int(os.environ.get("NAIVE_POOL_SIZE", "16"))
 
     @asynccontextmanager

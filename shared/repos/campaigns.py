@@ -72,12 +72,13 @@ async def projections(conn: asyncpg.Connection, *, campaign_id: int | None = Non
     ]
 
 
+# The services may not CREATE: this owner-defined function (migration 0005) creates just that partition.
+ENSURE_VOTE_PARTITION = "SELECT faces_ensure_votes_partition($1)"
+
+
 async def ensure_vote_partition(conn: asyncpg.Connection, *, campaign_id: int) -> None:
     """One partition of ``votes`` per campaign; created before the first vote can arrive."""
-    exists = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f"votes_c{int(campaign_id)}")
-    if not exists:
-        cid = int(campaign_id)
-        await conn.execute(f"CREATE TABLE votes_c{cid} PARTITION OF votes FOR VALUES IN ({cid})")
+    await conn.execute(ENSURE_VOTE_PARTITION, int(campaign_id))
 
 
 async def mark_published(conn: asyncpg.Connection, *, campaign_id: int) -> bool:

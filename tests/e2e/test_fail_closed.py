@@ -23,6 +23,7 @@ import pytest
 
 from shared.crypto import new_contact_keypair
 from tests.e2e.conftest import wait_for
+from shared.store_access import database_var, redis_var
 from tests.e2e.servers import free_port
 
 pytestmark = pytest.mark.e2e
@@ -46,13 +47,14 @@ GATEWAY = {"SMS_BACKEND": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/unused"
 
 @pytest.fixture
 def start(env: dict[str, str]) -> Iterator:
-    """``start(args, environment)``: a project command with exactly ``environment`` (plus PATH and the stores)."""
+    """``start(args, environment, service=...)``: a project command with exactly ``environment``, PATH, and
+    (when ``service`` is given) that service's own store credentials, as production hands them over."""
     procs: list[subprocess.Popen] = []
     base = {k: v for k, v in os.environ.items() if not k.startswith(PROJECT_PREFIXES)}
-    stores = {"DATABASE_URL": env["DATABASE_URL"], "REDIS_URL": env["REDIS_URL"]}
 
-    def _start(args: list[str], environment: dict[str, str], *, with_stores: bool = True) -> subprocess.Popen:
-        full = {**base, **(stores if with_stores else {}), **environment}
+    def _start(args: list[str], environment: dict[str, str], *, service: str | None = None) -> subprocess.Popen:
+        stores = {} if service is None else {var: env[var] for var in (database_var(service), redis_var(service))}
+        full = {**base, **stores, **environment}
         p = subprocess.Popen([sys.executable, *args], env=full, cwd=ROOT,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
         procs.append(p)
@@ -90,7 +92,7 @@ def _refused(p: subprocess.Popen) -> str:
 def test_voting_service_in_production_has_no_dev_route_and_needs_no_admin_key(start):
     port = free_port()
     p = start(["-m", "voting_service", "serve", "--port", str(port), "--workers", "1"],
-              {"APP_ENV": "production", **GATEWAY, **VOTING_KEYS})
+              {"APP_ENV": "production", **GATEWAY, **VOTING_KEYS}, service="voting")
     base = f"http://127.0.0.1:{port}"
     wait_for(lambda: _up(f"{base}/health/live") or p.poll() is not None, 30, "the voting service")
     assert p.poll() is None, p.stdout.read() if p.stdout else ""
@@ -109,27 +111,29 @@ def test_voting_service_in_production_has_no_dev_route_and_needs_no_admin_key(st
 ])
 def test_voting_service_refuses_to_start_in_one_line(start, environment, reason):
     line = _refused(start(["-m", "voting_service", "serve", "--port", str(free_port()), "--workers", "1"],
-                          environment))
+                          environment, service="voting"))
     assert reason in line and line.startswith("voting_service: configuration error:")
 
 
 def test_admin_service_starts_with_only_its_keys_and_not_with_the_voting_ones(start):
     port = free_port()
-    p = start(["-m", "admin_service", "serve", "--port", str(port)], {"APP_ENV": "production", **ADMIN_KEYS})
+    p = start(["-m", "admin_service", "serve", "--port", str(port)], {"APP_ENV": "production", **ADMIN_KEYS},
+              service="admin")
     wait_for(lambda: _up(f"http://127.0.0.1:{port}/health/live") or p.poll() is not None, 30, "the admin service")
     assert p.poll() is None
     r = httpx.get(f"http://127.0.0.1:{port}/login")
     assert r.status_code == 200
     assert all(c.startswith("__Host-") and "Secure" in c for c in r.headers.get_list("set-cookie")), r.headers
     line = _refused(start(["-m", "admin_service", "serve", "--port", str(free_port())],
-                          {"APP_ENV": "production", **VOTING_KEYS}))
+                          {"APP_ENV": "production", **VOTING_KEYS}, service="admin"))
     assert "CONTACT_PRIVATE_KEY" in line
 
 
 def test_flusher_starts_with_no_key_at_all(start):
     port = free_port()
     p = start(["-m", "voting_service", "flusher"],
-              {"APP_ENV": "production", "FLUSHER_METRICS_PORT": str(port), "FLUSHER_CONSUMER": "fail-closed"})
+              {"APP_ENV": "production", "FLUSHER_METRICS_PORT": str(port), "FLUSHER_CONSUMER": "fail-closed"},
+              service="flusher")
     wait_for(lambda: _up(f"http://127.0.0.1:{port}/metrics") or p.poll() is not None, 30, "the flusher")
     assert p.poll() is None
 
@@ -140,9 +144,9 @@ def test_create_user_needs_only_the_database_and_reads_an_env_file(start, env, t
     dev_env.write_text(f"APP_ENV=development\nDATABASE_URL={env['DATABASE_URL']}\nREDIS_URL={env['REDIS_URL']}\n")
     email = f"first-admin-{secrets.token_hex(4)}@example.kz"
     p = start(["-m", "admin_service", "--env-file", str(dev_env), "create-user", "--email", email, "--role", "admin"],
-              {"ADMIN_PASSWORD": "Karaganda-Steppe-2026!"}, with_stores=False)
+              {"ADMIN_PASSWORD": "Karaganda-Steppe-2026!"})
     out, _ = p.communicate(timeout=60)
     assert p.returncode == 0 and "created user" in out and email in out, out
     missing = start(["-m", "admin_service", "--env-file", str(tmp_path / "nope.env"), "create-user", "--email", email,
-                     "--role", "admin"], {"ADMIN_PASSWORD": "Karaganda-Steppe-2026!"}, with_stores=False)
+                     "--role", "admin"], {"ADMIN_PASSWORD": "Karaganda-Steppe-2026!"})
     assert "nope.env" in _refused(missing)

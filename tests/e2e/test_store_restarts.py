@@ -22,6 +22,7 @@ from shared.settings import Settings
 from tests.e2e.servers import PostgresServer, RedisServer
 from tests.e2e.test_flusher_crash import cast_many, wait_until
 from tests.factories import make_campaign
+from tests.stores import pointing_at
 from voting_service.services.ballot_box import BallotBox
 from voting_service.services.directory import RouteTable
 
@@ -46,7 +47,7 @@ async def test_acknowledged_votes_survive_redis_kill_9_with_aof(env, pool, tmp_p
     server.start()
     r = create_redis(server.url, timeout_s=2.0)
     try:
-        env2 = {**env, **NO_LIMITS, "REDIS_URL": server.url}
+        env2 = {**pointing_at(env, "REDIS", server.url), **NO_LIMITS}  # a private Redis
         settings = Settings.from_env(env2, service="voting")
         camp = await make_campaign(pool, r, candidates=6, k=3)
         box = BallotBox(settings=settings, redis=r, routes=RouteTable(r, 60))
@@ -90,7 +91,7 @@ async def test_flusher_rides_out_a_postgres_restart(env, redis, spawn):
     try:
         await migrate_url(pg.url)
         pool = await create_pool(pg.url, min_size=1, max_size=4)
-        env2 = {**env, **NO_LIMITS, "DATABASE_URL": pg.url}
+        env2 = {**pointing_at(env, "DATABASE", pg.url), **NO_LIMITS}
         settings = Settings.from_env(env2, service="voting")
         camp = await make_campaign(pool, redis, candidates=6, k=3)
         box = BallotBox(settings=settings, redis=redis, routes=RouteTable(redis, 60))

@@ -75,8 +75,9 @@ STAFF_PASSWORD = "Zhetisu-Steppe-2026!"
 
 
 @pytest.fixture
-async def admin_app(admin_settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis):
-    return create_admin_app(admin_settings, pool=pool, redis=redis)
+async def admin_app(admin_settings: Settings, admin_pool: asyncpg.Pool, admin_redis: aioredis.Redis):
+    """The admin app as deployed: logged in as the admin service's own Postgres role and Redis user."""
+    return create_admin_app(admin_settings, pool=admin_pool, redis=admin_redis)
 
 
 @pytest.fixture

@@ -73,7 +73,8 @@ A, B, C, D, E = range(5)
 PLAN = [E, D, C, C, C, B, B, B, A, A]
 
 
-async def test_finalise_ranks_freezes_and_exports_a_verifiable_result(staff, pool, redis, settings, client):
+async def test_finalise_ranks_freezes_and_exports_a_verifiable_result(staff, pool, redis, settings, client,
+                                                                      flusher_pool, flusher_redis):
     camp = await make_campaign(pool, redis, candidates=5, k=3)
     await pool.execute("UPDATE campaigns SET seats = 4 WHERE id = $1", camp.id)
     wg = await staff("working_group")
@@ -88,7 +89,7 @@ async def test_finalise_ranks_freezes_and_exports_a_verifiable_result(staff, poo
     assert "drained" in body["detail"].lower()
     assert await pool.fetchval("SELECT state FROM campaigns WHERE id = $1", camp.id) == "closed"
 
-    await flush(settings, pool, redis)
+    await flush(settings, flusher_pool, flusher_redis)
     bad = next(rc for rc, cand in receipts if cand == camp.candidate_ids[B])
     r = await wg.post(f"/api/v1/campaigns/{camp.id}/invalidations", json={"vote_ids": [bad], "reason": "SIM farm"})
     assert r.status_code == 200, r.text
@@ -154,12 +155,13 @@ async def test_finalise_ranks_freezes_and_exports_a_verifiable_result(staff, poo
     assert r.status_code == 403 and r.json()["code"] == "campaign_closed", r.text
 
 
-async def test_the_snapshot_and_the_counted_votes_cannot_be_changed(staff, pool, redis, settings, client):
+async def test_the_snapshot_and_the_counted_votes_cannot_be_changed(staff, pool, redis, settings, client,
+                                                                    flusher_pool, flusher_redis):
     camp = await make_campaign(pool, redis, candidates=3, k=3)
     receipts = await cast_plan(settings, client, camp, [0, 1, 1])
     wg = await staff("working_group")
     assert (await wg.post(f"/api/v1/campaigns/{camp.id}/close")).status_code == 200
-    await flush(settings, pool, redis)
+    await flush(settings, flusher_pool, flusher_redis)
     r = await wg.post(f"/api/v1/campaigns/{camp.id}/finalise")  # no body: the default policy
     assert r.status_code == 200, r.text
     assert r.json()["policy"] == "top_votes"
@@ -186,10 +188,10 @@ async def test_the_snapshot_and_the_counted_votes_cannot_be_changed(staff, pool,
 
 
 async def test_a_campaign_past_its_window_is_closed_and_finalised_in_one_step(staff, pool, redis, settings,
-                                                                               client):
+                                                                               client, flusher_pool, flusher_redis):
     camp = await make_campaign(pool, redis, candidates=3, k=3)
     await cast_plan(settings, client, camp, [2, 2, 0])
-    await flush(settings, pool, redis)
+    await flush(settings, flusher_pool, flusher_redis)
     await pool.execute("UPDATE campaigns SET closes_at = now() - interval '1 minute' WHERE id = $1", camp.id)
     wg = await staff("working_group")
     r = await wg.post(f"/api/v1/campaigns/{camp.id}/finalise", json={})
@@ -202,7 +204,8 @@ async def test_a_campaign_past_its_window_is_closed_and_finalised_in_one_step(st
     assert {"campaign.close", "campaign.finalise"} <= actions
 
 
-async def test_undrained_votes_after_the_window_leave_the_campaign_as_it_was(staff, pool, redis, settings, client):
+async def test_undrained_votes_after_the_window_leave_the_campaign_as_it_was(staff, pool, redis, settings, client,
+                                                                             flusher_pool, flusher_redis):
     camp = await make_campaign(pool, redis, candidates=2, k=2)
     await cast_plan(settings, client, camp, [0])
     await pool.execute("UPDATE campaigns SET closes_at = now() - interval '1 minute' WHERE id = $1", camp.id)
@@ -211,7 +214,7 @@ async def test_undrained_votes_after_the_window_leave_the_campaign_as_it_was(sta
     assert await pool.fetchval("SELECT state FROM campaigns WHERE id = $1", camp.id) == "published"
     assert await pool.fetchval("SELECT count(*) FROM campaign_results WHERE campaign_id = $1", camp.id) == 0
     assert await pool.fetchval("SELECT status FROM candidates WHERE id = $1", camp.candidate_ids[0]) == "on_ballot"
-    await flush(settings, pool, redis)
+    await flush(settings, flusher_pool, flusher_redis)
     assert (await wg.post(f"/api/v1/campaigns/{camp.id}/finalise")).status_code == 200
 
 

@@ -41,8 +41,10 @@ async def app_client(settings: Settings, pool: asyncpg.Pool, redis: aioredis.Red
 
 
 @pytest.fixture
-async def client(settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis) -> AsyncIterator[httpx.AsyncClient]:
-    async with app_client(settings, pool, redis) as c:
+async def client(settings: Settings, voting_pool: asyncpg.Pool,
+                 voting_redis: aioredis.Redis) -> AsyncIterator[httpx.AsyncClient]:
+    """The voting app as deployed: logged in to Postgres and Redis as the voting service's own role and user."""
+    async with app_client(settings, voting_pool, voting_redis) as c:
         yield c
 
 

@@ -6,7 +6,7 @@ from voting_service.flusher import Flusher
 from voting_service.reconcile import reconcile
 
 
-async def test_flush(client, pool, redis, settings):
+async def test_flush(client, pool, redis, settings, flusher_pool, flusher_redis):
     camp = await make_campaign(pool, redis, candidates=4, k=3)
     receipts = []
     for i in range(5):
@@ -16,10 +16,10 @@ async def test_flush(client, pool, redis, settings):
                                   headers={"Authorization": f"Bearer {token}"})
             assert r.status_code == 201, r.text
             receipts.append(r.json()["receipt"])
-    f = Flusher(settings, pool, redis)
+    f = Flusher(settings, flusher_pool, flusher_redis)
     await f.refresh_streams()
     assert await f.drain_once() == 15
-    reps = await reconcile(pool, redis, campaign_id=camp.id, wait_s=1)
+    reps = await reconcile(flusher_pool, flusher_redis, campaign_id=camp.id, wait_s=1)
     assert reps[0].clean
     r = await client.get(f"/api/v1/receipts/{receipts[0]}")
     assert r.json()["status"] == "recorded"

@@ -41,22 +41,22 @@ async def test_receipt_accepted_before_flush(client, pool, redis, settings):
     assert_no_candidate(body, cand)
 
 
-async def test_receipt_recorded_after_flush(client, pool, redis, settings):
+async def test_receipt_recorded_after_flush(client, pool, redis, settings, flusher_pool, flusher_redis):
     receipt, campaign_id, cand = await one_vote(client, pool, redis, settings)
-    assert await flush(settings, pool, redis) == 1
+    assert await flush(settings, flusher_pool, flusher_redis) == 1
     async with pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM votes WHERE vote_id = $1", receipt) == 1
     body = (await client.get(f"/api/v1/receipts/{receipt}")).json()
     assert body == {"receipt": receipt, "campaign_id": str(campaign_id), "status": "recorded"}
     assert_no_candidate(body, cand)
     # A second pass moves nothing and the status holds.
-    assert await flush(settings, pool, redis) == 0
+    assert await flush(settings, flusher_pool, flusher_redis) == 0
     assert (await client.get(f"/api/v1/receipts/{receipt}")).json()["status"] == "recorded"
 
 
-async def test_receipt_invalidated(client, pool, redis, settings):
+async def test_receipt_invalidated(client, pool, redis, settings, flusher_pool, flusher_redis):
     receipt, campaign_id, cand = await one_vote(client, pool, redis, settings)
-    await flush(settings, pool, redis)
+    await flush(settings, flusher_pool, flusher_redis)
     async with pool.acquire() as conn:
         updated = await conn.execute(
             "UPDATE votes SET invalidated_at = now(), invalidation_reason = 'test', invalidated_by = 'pytest' "
@@ -70,11 +70,11 @@ async def test_receipt_invalidated(client, pool, redis, settings):
     assert "test" not in r.text and "pytest" not in r.text  # the reason and the actor stay internal
 
 
-async def test_each_receipt_tracks_its_own_vote(client, pool, redis, settings):
+async def test_each_receipt_tracks_its_own_vote(client, pool, redis, settings, flusher_pool, flusher_redis):
     camp = await make_campaign(pool, redis, candidates=2, k=2)
     token = mint_token(settings, PHONE)
     first = (await cast(client, camp.id, camp.candidate_ids[0], token)).json()["receipt"]
-    await flush(settings, pool, redis)
+    await flush(settings, flusher_pool, flusher_redis)
     second = (await cast(client, camp.id, camp.candidate_ids[1], token)).json()["receipt"]
     assert (await client.get(f"/api/v1/receipts/{first}")).json()["status"] == "recorded"
     assert (await client.get(f"/api/v1/receipts/{second}")).json()["status"] == "accepted"
@@ -93,7 +93,7 @@ async def test_garbage_receipts_are_not_found(client, garbage):
     assert_problem(await client.get(f"/api/v1/receipts/{garbage}"), 404, "receipt_not_found")
 
 
-async def test_well_formed_unknown_receipts_are_not_found(client, pool, redis, settings):
+async def test_well_formed_unknown_receipts_are_not_found(client, pool, redis, settings, flusher_pool, flusher_redis):
     receipt, campaign_id, _ = await one_vote(client, pool, redis, settings)
     cid, shard, sid, nonce = receipt.split(".")
     forged = [
@@ -104,13 +104,13 @@ async def test_well_formed_unknown_receipts_are_not_found(client, pool, redis, s
     ]
     for bad in forged:
         assert_problem(await client.get(f"/api/v1/receipts/{bad}"), 404, "receipt_not_found")
-    await flush(settings, pool, redis)
+    await flush(settings, flusher_pool, flusher_redis)
     for bad in forged:  # also once the vote is in Postgres
         assert_problem(await client.get(f"/api/v1/receipts/{bad}"), 404, "receipt_not_found")
     assert (await client.get(f"/api/v1/receipts/{receipt}")).json()["status"] == "recorded"
 
 
-async def test_receipts_and_results_across_shards(client, pool, redis, settings):
+async def test_receipts_and_results_across_shards(client, pool, redis, settings, flusher_pool, flusher_redis):
     """A campaign split over several shards: each receipt names its shard; results sum every shard."""
     camp = await make_campaign(pool, redis, candidates=2, k=1, shards=4)
     receipts = []
@@ -124,5 +124,5 @@ async def test_receipts_and_results_across_shards(client, pool, redis, settings)
     assert results["total_votes"] == 12
     assert [c["votes"] for c in results["candidates"]] == [6, 6]
     assert {(await client.get(f"/api/v1/receipts/{rc}")).json()["status"] for rc in receipts} == {"accepted"}
-    assert await flush(settings, pool, redis) == 12
+    assert await flush(settings, flusher_pool, flusher_redis) == 12
     assert {(await client.get(f"/api/v1/receipts/{rc}")).json()["status"] for rc in receipts} == {"recorded"}

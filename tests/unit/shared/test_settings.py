@@ -76,10 +76,12 @@ def test_keys_carry_ids_and_a_previous_key_is_accepted_during_a_rotation():
 
 
 def test_an_unset_app_env_is_production_never_development():
-    s = Settings.from_env({**VOTING_KEYS, "SMS_GATEWAY_URL": "https://sms.example.kz/send"}, service="voting")
+    stores = {"VOTING_DATABASE_URL": "postgresql://faces_voting:pw@db/faces", "VOTING_REDIS_URL": "redis://v:pw@r/0"}
+    s = Settings.from_env({**VOTING_KEYS, **stores, "SMS_GATEWAY_URL": "https://sms.example.kz/send"},
+                          service="voting")
     assert s.app_env == "production" and s.is_production and not s.sms_outbox
     with pytest.raises(ConfigError, match="outbox"):  # the outbox is not available without an explicit APP_ENV
-        Settings.from_env({**VOTING_KEYS, "SMS_BACKEND": "outbox"}, service="voting")
+        Settings.from_env({**VOTING_KEYS, **stores, "SMS_BACKEND": "outbox"}, service="voting")
     with pytest.raises(ConfigError, match="SMS_GATEWAY_URL"):  # nor is it the default any more
         Settings.from_env({**VOTING_KEYS, "APP_ENV": "development"}, service="voting")
 
