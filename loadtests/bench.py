@@ -173,7 +173,7 @@ class Bench:
             "APP_ENV": "production", "SMS_BACKEND": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/unused",
             "DATABASE_URL": db_url, "REDIS_URL": self.redis_url,
             "VOTER_TOKEN_KEY": base64.urlsafe_b64encode(token_key).decode(),
-            "PSEUDONYM_KEY": base64.urlsafe_b64encode(pseudonym_key).decode(), "DATA_KEY": _key(),
+            "PSEUDONYM_KEY": base64.urlsafe_b64encode(pseudonym_key).decode(), "DATA_KEY": _key(), "STAFF_KEY": _key(),
             # Rate limits off: one client address sends everything, and the limits are not what is measured.
             "VOTE_LIMIT_VOTER": "0", "VOTE_LIMIT_IP": "0", "VOTE_LIMIT_NET": "0",
             "FLUSHER_METRICS_PORT": str(stack.free_port()), "FLUSHER_METRICS_HOST": "127.0.0.1",

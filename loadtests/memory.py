@@ -441,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
         env = {**{k: v for k, v in os.environ.items() if not k.startswith(("VOTE_LIMIT_", "PROMETHEUS_MULTIPROC"))},
                "APP_ENV": "production", "SMS_BACKEND": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/unused",
                "DATABASE_URL": db_url, "REDIS_URL": redis_url, "VOTER_TOKEN_KEY": _key(), "PSEUDONYM_KEY": _key(),
-               "DATA_KEY": _key(),
+               "DATA_KEY": _key(), "STAFF_KEY": _key(),
                **({} if o.rate_limits else {"VOTE_LIMIT_VOTER": "0", "VOTE_LIMIT_IP": "0", "VOTE_LIMIT_NET": "0"}),
                "FLUSHER_METRICS_PORT": "0", "FLUSHER_CONSUMER": "memory-flusher", "LOG_LEVEL": "WARNING"}
         settings = Settings.from_env(env)

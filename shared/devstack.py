@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
-SECRET_NAMES = ("VOTER_TOKEN_KEY", "PSEUDONYM_KEY", "DATA_KEY")
+SECRET_NAMES = ("VOTER_TOKEN_KEY", "PSEUDONYM_KEY", "DATA_KEY", "STAFF_KEY")
 SYSTEM_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SYSTEM_REDIS_URL = "redis://127.0.0.1:6379/0"
 STOP_TIMEOUT_S = 10.0

@@ -35,6 +35,7 @@ class Secrets(msgspec.Struct, frozen=True):
     token_key: bytes
     pseudonym_key: bytes
     data_key: bytes
+    staff_key: bytes  # admin service: AES-GCM of staff TOTP secrets, HMAC of recovery codes and staff e-mails
 
     def __repr__(self) -> str:  # pragma: no cover - trivial
         return "Secrets(<hidden>)"
@@ -79,6 +80,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     admin_login_max_per_ip: int = 50         # failures per IP per window, any account
     admin_login_window_s: int = 15 * 60
     admin_allowed_origins: str = ""          # extra origins allowed to post (comma-separated); own origin always
+    staff_mfa: str = "required"              # required: TOTP mandatory for admin and working_group; or optional
 
     @property
     def is_production(self) -> bool:
@@ -102,7 +104,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             token_key=key("VOTER_TOKEN_KEY"),
             pseudonym_key=key("PSEUDONYM_KEY"),
             data_key=key("DATA_KEY", length=32),
+            staff_key=key("STAFF_KEY", length=32),
         )
+        if env.get("STAFF_MFA", "required") not in ("required", "optional"):
+            raise ConfigError(f"STAFF_MFA must be required or optional, not {env.get('STAFF_MFA')!r}")
         sms_backend = env.get("SMS_BACKEND", "outbox")
         if sms_backend not in ("outbox", "http"):
             raise ConfigError(f"SMS_BACKEND must be outbox or http, not {sms_backend!r}")

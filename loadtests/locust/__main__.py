@@ -185,7 +185,7 @@ class LocalStack:
                if not k.startswith(("VOTE_LIMIT_", "OTP_", "PROMETHEUS_MULTIPROC"))},
             "APP_ENV": "development", "SMS_BACKEND": "outbox", "DATABASE_URL": db_url, "REDIS_URL": self.redis_url,
             "VOTER_TOKEN_KEY": base64.urlsafe_b64encode(self.token_key).decode(),
-            "PSEUDONYM_KEY": base64.urlsafe_b64encode(self.pseudonym_key).decode(), "DATA_KEY": _key(),
+            "PSEUDONYM_KEY": base64.urlsafe_b64encode(self.pseudonym_key).decode(), "DATA_KEY": _key(), "STAFF_KEY": _key(),
             "TRUSTED_PROXIES": "127.0.0.1/32",
             "FLUSHER_METRICS_PORT": str(self.stack.free_port()), "FLUSHER_METRICS_HOST": "127.0.0.1",
             "FLUSHER_CONSUMER": "locust-flusher", "LOG_LEVEL": "WARNING",

@@ -37,7 +37,8 @@ class UserPages(Controller):
         try:
             data = msgspec.convert({**typed, "password": fields.get("password", "")}, UserIn)
             await service.create_user(request.app.state.pool, email=data.email, password=data.password,
-                                      roles=list(data.roles), actor=staff_of(request))
+                                      roles=list(data.roles), actor=staff_of(request),
+                                      passwords=request.app.state.passwords)
         except msgspec.ValidationError as exc:  # the form again, with what was typed (never the password)
             return await _users_page(request, status=422, error=str(exc), typed=typed)
         except AppError as exc:

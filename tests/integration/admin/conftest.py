@@ -67,16 +67,24 @@ async def demo_redis() -> AsyncIterator[tuple[str, aioredis.Redis]]:
 
 import httpx  # noqa: E402
 
+from argon2 import PasswordHasher, Type  # noqa: E402
+
 from admin_service.app import create_app as create_admin_app  # noqa: E402
+from admin_service.auth.passwords import Passwords  # noqa: E402
 from admin_service.services.users import create_user  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 
 STAFF_PASSWORD = "Zhetisu-Steppe-2026!"
 
+# argon2id at the lowest cost it allows: the suite signs in hundreds of times and production's cost (asserted
+# in test_passwords.py) would make it spend most of its time hashing.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, hash_len=16, salt_len=16, type=Type.ID)
+CHEAP = Passwords(CHEAP_HASHER)
+
 
 @pytest.fixture
 async def admin_app(settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis):
-    return create_admin_app(settings, pool=pool, redis=redis)
+    return create_admin_app(settings, pool=pool, redis=redis, password_hasher=CHEAP_HASHER)
 
 
 @pytest.fixture
@@ -95,7 +103,8 @@ async def staff(admin_app, pool):
 
     async def make(*roles: str, ip: str = "198.51.100.21") -> httpx.AsyncClient:
         email = f"{'-'.join(roles) or 'none'}-{uuid.uuid4().hex[:8]}@100faces.kz"
-        await create_user(pool, email=email, password=STAFF_PASSWORD, roles=list(roles), actor=None)
+        await create_user(pool, email=email, password=STAFF_PASSWORD, roles=list(roles), actor=None,
+                          passwords=CHEAP)
         c = httpx.AsyncClient(transport=httpx.ASGITransport(app=admin_app, client=(ip, 50001)),
                               base_url="http://admin.test")
         clients.append(c)
