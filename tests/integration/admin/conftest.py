@@ -112,8 +112,41 @@ async def staff(admin_app, pool):
         assert r.status_code == 200, r.text
         c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
         c.user = r.json()["user"]  # type: ignore[attr-defined]
+        c.email = email  # type: ignore[attr-defined]
         return c
 
     yield make
     for c in clients:
         await c.aclose()
+
+
+def staff_client(app, ip: str = "198.51.100.22") -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(ip, 50002)), base_url="http://admin.test")
+
+
+async def sign_in(c: httpx.AsyncClient, email: str, password: str = STAFF_PASSWORD, **extra: str) -> httpx.Response:
+    """POST /api/v1/session; on success the client carries the CSRF header too."""
+    r = await c.post("/api/v1/session", json={"email": email, "password": password, **extra})
+    if r.status_code == 200:
+        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    return r
+
+
+def totp_code(secret: str, steps_ahead: int = 0) -> str:
+    """The code of the time step ``steps_ahead`` from now (the server accepts -1..+1; each step once)."""
+    import time
+
+    import pyotp
+
+    return pyotp.TOTP(secret).at(time.time() + 30 * steps_ahead)
+
+
+async def enrol_totp(c: httpx.AsyncClient) -> tuple[str, list[str]]:
+    """Enrols a TOTP factor for the client's user through the API: (secret, recovery codes). The enrolment
+    uses the previous step's code, so the current and the next step remain usable for a sign-in."""
+    r = await c.post("/api/v1/session/totp")
+    assert r.status_code == 200, r.text
+    secret = r.json()["secret"]
+    r = await c.post("/api/v1/session/totp/confirm", json={"code": totp_code(secret, -1)})
+    assert r.status_code == 200, r.text
+    return secret, r.json()["recovery_codes"]
