@@ -71,6 +71,10 @@ class UserPatchIn(Input):
     roles: Annotated[list[Role], Meta(min_length=1, max_length=5)] | None = None
 
 
+class FactorResetOut(msgspec.Struct):
+    had_factor: bool
+
+
 class TemporaryPasswordOut(msgspec.Struct):
     temporary_password: str
 

@@ -1,5 +1,5 @@
 """Staff accounts (admin only): create, list, end a user's sessions, deactivate / reactivate / change roles,
-issue a temporary password."""
+issue a temporary password, remove a lost second factor."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from litestar.params import FromPath, JSONBody
 from admin_service.api.problems import problems
 from admin_service.auth.context import staff_of
 from admin_service.auth.guards import roles
-from admin_service.models import RevokedOut, TemporaryPasswordOut, UserIn, UserOut, UserPatchIn
+from admin_service.models import FactorResetOut, RevokedOut, TemporaryPasswordOut, UserIn, UserOut, UserPatchIn
 from admin_service.services import users as service
 
 
@@ -56,3 +56,10 @@ class UserController(Controller):
         temporary = await service.reset_password(request.app.state.pool, user_id=user_id, actor=staff_of(request),
                                                  passwords=request.app.state.passwords)
         return TemporaryPasswordOut(temporary_password=temporary)
+
+    @delete("/{user_id:int}/totp", operation_id="resetUserTotp", status_code=200,
+            responses=problems(s404="not_found"))
+    async def reset_totp(self, request: Request, user_id: FromPath[int]) -> FactorResetOut:
+        """Removes the user's TOTP factor and recovery codes (lost phone); ends the user's sessions."""
+        had = await service.reset_factor(request.app.state.pool, user_id=user_id, actor=staff_of(request))
+        return FactorResetOut(had_factor=had)

@@ -179,6 +179,7 @@ WHERE user_id = $1 AND confirmed_at IS NOT NULL AND last_step < $2
 RETURNING user_id
 """
 DELETE_RECOVERY_CODES = "DELETE FROM staff_recovery_codes WHERE user_id = $1"
+DELETE_TOTP = "DELETE FROM staff_totp WHERE user_id = $1 RETURNING confirmed_at IS NOT NULL AS was_confirmed"
 INSERT_RECOVERY_CODES = "INSERT INTO staff_recovery_codes (user_id, code_hash) SELECT $1, unnest($2::text[])"
 USE_RECOVERY_CODE = """
 UPDATE staff_recovery_codes SET used_at = now()
@@ -215,3 +216,9 @@ async def use_recovery_code(conn: asyncpg.Connection, *, user_id: int, code_hash
 
 async def recovery_codes_left(conn: asyncpg.Connection, *, user_id: int) -> int:
     return await conn.fetchval(RECOVERY_CODES_LEFT, user_id)
+
+
+async def delete_factor(conn: asyncpg.Connection, *, user_id: int) -> bool | None:
+    """Removes the TOTP factor and the recovery codes; whether it was confirmed (None: there was none)."""
+    await conn.execute(DELETE_RECOVERY_CODES, user_id)
+    return await conn.fetchval(DELETE_TOTP, user_id)

@@ -1,6 +1,7 @@
 """Staff accounts: created by an admin (or the command line for the first one), never by default.
 
-Lifecycle (admin only): deactivate / reactivate, change roles, issue a temporary password. Each ends all of
+Lifecycle (admin only): deactivate / reactivate, change roles, issue a temporary password, remove a lost
+second factor (the user enrols a new one; with STAFF_MFA=required at the next sign-in). Each ends all of
 the target's sessions and is audited in the same transaction. The last active admin can neither be
 deactivated nor lose the admin role (409 ``last_admin``): the active admins are locked while that is checked.
 """
@@ -96,3 +97,16 @@ async def reset_password(pool: asyncpg.Pool, *, user_id: int, actor: Staff,
         await audit.record(conn, actor=actor, action="user.password_reset", entity_type="user", entity_id=user_id,
                            new={"sessions_ended": ended, "expires_in_h": int(TEMPORARY_PASSWORD_TTL.total_seconds() // 3600)})
     return temporary
+
+
+async def reset_factor(pool: asyncpg.Pool, *, user_id: int, actor: Staff) -> bool:
+    """Removes the user's TOTP factor and recovery codes (a lost phone). Whether there was a confirmed one."""
+    async with pool.acquire() as conn, conn.transaction():
+        if await repo.user_for_update(conn, user_id=user_id) is None:
+            raise NotFound(f"No user {user_id}.")
+        was = await repo.delete_factor(conn, user_id=user_id)
+        ended = await repo.revoke_user_sessions(conn, user_id=user_id)
+        await audit.record(conn, actor=actor, action="user.totp_reset", entity_type="user", entity_id=user_id,
+                           old={"factor": "enrolled" if was else "pending" if was is not None else None},
+                           new={"sessions_ended": ended})
+    return bool(was)

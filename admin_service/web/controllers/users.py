@@ -1,7 +1,7 @@
 """Staff accounts page (admin only): the list with roles and last sign-in, a form to create an account
 (the same rules as the JSON API: e-mail, password policy, 1 - 5 known roles), ending a user's sessions,
-deactivating / reactivating, changing roles and issuing a temporary password (shown once, on the answer to
-that post; never stored in clear)."""
+deactivating / reactivating, changing roles, issuing a temporary password (shown once, on the answer to
+that post; never stored in clear) and removing a lost second factor."""
 
 from __future__ import annotations
 
@@ -84,6 +84,11 @@ class UserPages(Controller):
     @post("/{user_id:int}/roles", operation_id="webUserRoles", include_in_schema=False, opt={"form": True})
     async def set_roles(self, request: Request, user_id: FromPath[int]) -> Response:
         return await self._update(request, user_id, {"roles": await form_list(request, "role")}, "roles_changed")
+
+    @post("/{user_id:int}/totp-reset", operation_id="webUserTotpReset", include_in_schema=False, opt={"form": True})
+    async def reset_totp(self, request: Request, user_id: FromPath[int]) -> Response:
+        await service.reset_factor(request.app.state.pool, user_id=user_id, actor=staff_of(request))
+        return see_other("/users?ok=totp_reset")
 
     @post("/{user_id:int}/password-reset", operation_id="webUserPasswordReset", include_in_schema=False,
           opt={"form": True})

@@ -177,3 +177,22 @@ async def test_enrolment_is_not_open_to_a_session_that_must_change_its_password(
 def test_pyotp_agrees_with_the_codes_the_server_accepts():
     secret = otp.new_secret()
     assert otp.matching_step(secret, pyotp.TOTP(secret).now()) is not None
+
+
+async def test_an_admin_removes_a_lost_factor_and_the_user_enrols_again(admin_app, staff, pool):
+    admin, me = await staff("admin"), await staff("expert")
+    uid = int(me.user["id"])
+    await enrol_totp(me)
+    r = await admin.delete(f"/api/v1/users/{uid}/totp")
+    assert r.status_code == 200 and r.json() == {"had_factor": True}
+    problem(await me.get("/api/v1/session"), 401, "not_authenticated")  # its sessions ended
+    assert await pool.fetchval("SELECT count(*) FROM staff_recovery_codes WHERE user_id = $1", uid) == 0
+    async with staff_client(admin_app) as c:
+        assert (await sign_in(c, me.email)).status_code == 200  # no factor asked for any more
+        await enrol_totp(c)
+    assert (await admin.delete(f"/api/v1/users/{uid}/totp")).json() == {"had_factor": True}
+    assert (await admin.delete(f"/api/v1/users/{uid}/totp")).json() == {"had_factor": False}
+    problem(await admin.delete("/api/v1/users/987654321/totp"), 404, "not_found")
+    actions = [r["action"] for r in await pool.fetch(
+        "SELECT action FROM audit_log WHERE entity_type = 'user' AND entity_id = $1 ORDER BY id", str(uid))]
+    assert actions.count("user.totp_reset") == 3

@@ -28,6 +28,7 @@ ROLE_TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("DELETE", "/api/v1/users/{user_id:int}/sessions"): frozenset({"admin"}),
     ("PATCH", "/api/v1/users/{user_id:int}"): frozenset({"admin"}),
     ("POST", "/api/v1/users/{user_id:int}/password-reset"): frozenset({"admin"}),
+    ("DELETE", "/api/v1/users/{user_id:int}/totp"): frozenset({"admin"}),
     ("GET", "/api/v1/audit"): frozenset({"admin", "auditor"}),
     ("POST", "/api/v1/candidates"): SEC,
     ("GET", "/api/v1/candidates"): ANY,

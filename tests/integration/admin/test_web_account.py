@@ -137,11 +137,16 @@ async def test_staff_page_deactivates_reactivates_and_edits_roles(signed_in, poo
     html(await admin.post(f"/users/{uid}/active", data={"csrf_token": admin.token, "active": "maybe"}), 422)
     html(await admin.post("/users/987654321/active", data={"csrf_token": admin.token, "active": "false"}), 404)
     html(await admin.post("/users/987654321/password-reset", data={"csrf_token": admin.token}), 404)
+    html(await admin.post("/users/987654321/totp-reset", data={"csrf_token": admin.token}), 404)
+    r = await admin.post(f"/users/{uid}/totp-reset", data={"csrf_token": admin.token})
+    assert r.status_code == 303 and r.headers["location"] == "/users?ok=totp_reset"
+    assert "второй фактор пользователя удалён" in html(await admin.get("/users?ok=totp_reset")).lower()
     assert (await admin.post(f"/users/{uid}/active", data={"active": "false"})).status_code == 403  # no CSRF
     assert await pool.fetchval("SELECT active FROM users WHERE id = $1", uid)
 
 
-@pytest.mark.parametrize("path", ["/users/1/active", "/users/1/roles", "/users/1/password-reset"])
+@pytest.mark.parametrize("path", ["/users/1/active", "/users/1/roles", "/users/1/password-reset",
+                                  "/users/1/totp-reset"])
 async def test_staff_actions_are_for_admins_only(signed_in, path):
     c = await signed_in("secretariat")
     html(await c.post(path, data={"csrf_token": c.token, "active": "false", "role": "admin"}), 403)
