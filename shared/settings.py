@@ -106,7 +106,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             data_key=key("DATA_KEY", length=32),
             staff_key=key("STAFF_KEY", length=32),
         )
-        if env.get("STAFF_MFA", "required") not in ("required", "optional"):
+        if (env.get("STAFF_MFA") or "required") not in ("required", "optional"):
             raise ConfigError(f"STAFF_MFA must be required or optional, not {env.get('STAFF_MFA')!r}")
         sms_backend = env.get("SMS_BACKEND", "outbox")
         if sms_backend not in ("outbox", "http"):
