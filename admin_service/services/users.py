@@ -95,7 +95,8 @@ async def reset_password(pool: asyncpg.Pool, *, user_id: int, actor: Staff,
                                           expires_at=datetime.now(UTC) + TEMPORARY_PASSWORD_TTL)
         ended = await repo.revoke_user_sessions(conn, user_id=user_id)
         await audit.record(conn, actor=actor, action="user.password_reset", entity_type="user", entity_id=user_id,
-                           new={"sessions_ended": ended, "expires_in_h": int(TEMPORARY_PASSWORD_TTL.total_seconds() // 3600)})
+                           new={"sessions_ended": ended,
+                                "expires_in_h": int(TEMPORARY_PASSWORD_TTL.total_seconds() // 3600)})
     return temporary
 
 

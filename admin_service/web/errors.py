@@ -84,5 +84,6 @@ def web_exception_handlers() -> dict[Any, Any]:
         redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, TimeoutError, ConnectionError, OSError,
         asyncpg.exceptions.CannotConnectNowError, asyncpg.exceptions.ConnectionDoesNotExistError,
         asyncpg.exceptions.InterfaceError)}
-    return {LoginRequired: _login_required, ActionRequired: _action_required, AppError: _app_error, HTTPException: _http_error, **outages,
+    return {LoginRequired: _login_required, ActionRequired: _action_required, AppError: _app_error,
+            HTTPException: _http_error, **outages,
             Exception: _unexpected}
