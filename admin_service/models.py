@@ -29,6 +29,7 @@ class UserOut(msgspec.Struct):
     active: bool = True
     created_at: datetime | None = None
     last_login_at: datetime | None = None
+    totp_enrolled: bool | None = None  # in the admin's list: whether a second factor is confirmed
 
 
 class SessionOut(msgspec.Struct):

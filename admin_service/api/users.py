@@ -16,7 +16,8 @@ from admin_service.services import users as service
 
 def _out(row: asyncpg.Record) -> UserOut:
     return UserOut(id=str(row["id"]), email=row["email"], roles=list(row["roles"]), active=row["active"],
-                   created_at=row["created_at"], last_login_at=row.get("last_login_at"))
+                   created_at=row["created_at"], last_login_at=row.get("last_login_at"),
+                   totp_enrolled=row.get("totp_enrolled"))
 
 
 class UserController(Controller):

@@ -17,7 +17,11 @@ FROM users u LEFT JOIN staff_totp t ON t.user_id = u.id
 WHERE u.email = $1
 """
 USER_BY_ID = "SELECT id, email, roles, active, created_at, last_login_at FROM users WHERE id = $1"
-LIST_USERS = "SELECT id, email, roles, active, created_at, last_login_at FROM users ORDER BY id"
+LIST_USERS = """
+SELECT u.id, u.email, u.roles, u.active, u.created_at, u.last_login_at,
+       EXISTS (SELECT 1 FROM staff_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) AS totp_enrolled
+FROM users u ORDER BY u.id
+"""
 SET_PASSWORD_HASH = "UPDATE users SET password_hash = $2 WHERE id = $1"
 TOUCH_LOGIN = "UPDATE users SET last_login_at = now() WHERE id = $1"
 

@@ -184,6 +184,8 @@ async def test_an_admin_removes_a_lost_factor_and_the_user_enrols_again(admin_ap
     admin, me = await staff("admin"), await staff("expert")
     uid = int(me.user["id"])
     await enrol_totp(me)
+    listed = {u["id"]: u for u in (await admin.get("/api/v1/users")).json()}
+    assert listed[str(uid)]["totp_enrolled"] is True and listed[admin.user["id"]]["totp_enrolled"] is False
     r = await admin.delete(f"/api/v1/users/{uid}/totp")
     assert r.status_code == 200 and r.json() == {"had_factor": True}
     problem(await me.get("/api/v1/session"), 401, "not_authenticated")  # its sessions ended
