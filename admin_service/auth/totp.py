@@ -40,6 +40,11 @@ def looks_like_totp(code: str) -> bool:
     return bool(_CODE.match(code))
 
 
+def compact(code: str) -> str:
+    """Apps show "123 456": spaces typed along are not part of the code."""
+    return re.sub(r"[ \t]", "", code.strip())
+
+
 def matching_step(secret: str, code: str, *, now: float | None = None) -> int | None:
     """The time step (now-1, now, now+1) whose code is ``code``, or None."""
     if not looks_like_totp(code):

@@ -95,7 +95,7 @@ class AccountService:
         if row["confirmed_at"] is not None:
             raise AlreadyEnrolled("A second factor is already enrolled for this account.")
         secret = otp.unseal(self._s.secrets.staff_key, staff.id, row["secret_enc"])
-        step = otp.matching_step(secret, code.strip()) if secret else None
+        step = otp.matching_step(secret, otp.compact(code)) if secret else None
         if step is None:
             raise InvalidCode("That is not the current code of this enrolment.")
         codes = otp.new_recovery_codes()

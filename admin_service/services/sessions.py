@@ -57,7 +57,7 @@ async def check_second_factor(conn: asyncpg.Connection, settings: Settings, *, u
                               secret_enc: bytes | None, code: str) -> str | None:
     """``"totp"`` or ``"recovery"`` if ``code`` is a current TOTP code not used before or an unused recovery
     code (which it then consumes), else None."""
-    code = code.strip()
+    code = otp.compact(code)
     if otp.looks_like_totp(code):
         secret = otp.unseal(settings.secrets.staff_key, user_id, secret_enc) if secret_enc else None
         step = otp.matching_step(secret, code) if secret else None
