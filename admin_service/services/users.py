@@ -20,6 +20,7 @@ from admin_service.services import audit
 from shared.errors import Conflict, InvalidRequest, NotFound
 
 TEMPORARY_PASSWORD_TTL = timedelta(hours=24)
+UNAMBIGUOUS = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 class LastAdmin(Conflict):
@@ -86,7 +87,9 @@ async def reset_password(pool: asyncpg.Pool, *, user_id: int, actor: Staff,
                          passwords: Passwords | None = None) -> str:
     """A random temporary password (returned once, never stored in clear): one sign-in within 24 hours,
     and that session may only change it."""
-    temporary = secrets.token_urlsafe(15)  # 120 bits, 20 characters
+    # 20 characters of an alphabet without look-alikes (read out or typed from paper): 99 bits
+    chars = "".join(secrets.choice(UNAMBIGUOUS) for _ in range(20))
+    temporary = "-".join(chars[i:i + 5] for i in range(0, 20, 5))
     password_hash = await (passwords or production()).hash(temporary)
     async with pool.acquire() as conn, conn.transaction():
         if await repo.user_for_update(conn, user_id=user_id) is None:

@@ -9,6 +9,8 @@ inline. Recovery codes are shown once, on the answer to the confirmation, never 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from litestar import Controller, Request, Response, get, post
 
 from admin_service.api.session import client_ip_hash
@@ -82,4 +84,7 @@ class AccountPages(Controller):
             return await _account_page(request, status=401, error="account.error.code")
         except (AlreadyEnrolled, NoEnrolment):
             return await _account_page(request, status=409, error="account.error.no_pending")
+        staff = staff_of(request)
+        if staff.required_action == ENROL_TOTP:  # fulfilled: this answer already shows the full session
+            request.scope["state"]["staff"] = replace(staff, required_action="")
         return await _account_page(request, recovery_codes=codes)

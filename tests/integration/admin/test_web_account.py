@@ -108,12 +108,14 @@ async def test_required_mfa_sends_an_admin_to_enrol_first(settings, pool, redis)
         assert r.status_code == 303 and r.headers["location"] == "/account"
         assert (await c.get("/campaigns")).headers["location"] == "/account"
         page = html(await c.get("/account"))
-        assert "нужен второй фактор" in page
+        assert "нужен второй фактор" in page and page.index('id="totp"') < page.index('id="password"')
+        assert 'href="/campaigns"' not in page  # no navigation it could not use
         csrf = csrf_in(page)
         assert (await c.post("/account/totp", data={"csrf_token": csrf})).status_code == 303
         secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', html(await c.get("/account"))).group(1)
         body = html(await c.post("/account/totp/confirm", data={"csrf_token": csrf, "code": totp_code(secret)}))
-        assert 'data-testid="recovery-codes"' in body
+        assert 'data-testid="recovery-codes"' in body and 'data-testid="required"' not in body
+        assert 'href="/campaigns"' in body  # the session is a full one now
         assert html(await c.get("/campaigns"))
 
 
