@@ -1,7 +1,9 @@
 """The admin service's application factory.
 
 ``granian --interface asgi --factory admin_service.app:create_app`` (or ``python -m admin_service serve``).
-Tests call ``create_app(settings, pool=..., redis=...)`` with resources they own; those are never closed here.
+Tests call ``create_app(settings, pool=..., redis=...)`` with resources they own; those are never closed here,
+and may pass ``password_hasher=`` a cheap argon2 ``PasswordHasher`` (production always uses
+``admin_service.auth.passwords.production_hasher()``: m=19 MiB, t=2, p=1, argon2id).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 import redis.asyncio as aioredis
+from argon2 import PasswordHasher
 from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -20,6 +23,7 @@ from admin_service import state as app_state
 from admin_service.api import API_CONTROLLERS
 from admin_service.api.health import HealthController
 from admin_service.auth.guards import authenticate
+from admin_service.auth.passwords import Passwords
 from admin_service.metrics import MetricsController, prometheus_config
 from admin_service.web import static_files, template_config, web_router
 from shared.http import JSONRequest, require_json
@@ -44,12 +48,13 @@ def provide_settings(state: State) -> Settings:
 
 
 def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = None,
-               redis: aioredis.Redis | None = None) -> Litestar:
+               redis: aioredis.Redis | None = None, password_hasher: PasswordHasher | None = None) -> Litestar:
     settings = settings if settings is not None else Settings.from_env(service="admin")
     settings.require_service("admin")  # its own keys only: never the voter-token or pseudonym keys
-    state = State({"settings": settings, "pool": pool, "redis": redis})
+    passwords = Passwords(password_hasher)
+    state = State({"settings": settings, "pool": pool, "redis": redis, "passwords": passwords})
     if pool is not None and redis is not None:
-        app_state.attach(state, settings, pool, redis)
+        app_state.attach(state, settings, pool, redis, passwords)
 
     @asynccontextmanager
     async def resources(app: Litestar) -> AsyncIterator[None]:
@@ -59,7 +64,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
             own_pool = await create_pool(settings.database_url)
         if app.state.redis is None:
             own_redis = create_redis(settings.redis_url, timeout_s=settings.redis_timeout_s)
-        app_state.attach(app.state, settings, own_pool or app.state.pool, own_redis or app.state.redis)
+        app_state.attach(app.state, settings, own_pool or app.state.pool, own_redis or app.state.redis, passwords)
         try:
             yield
         finally:

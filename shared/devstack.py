@@ -416,7 +416,9 @@ def print_banner(host: str, voting_port: int, admin_port: int, demo: dict) -> No
     rows += [
         ("admin", f"{admin}/login  (internal; OpenAPI {admin}/schema/openapi.json)"),
         ("first admin", "there are no default accounts; in another terminal, in this folder:\n"
-                        f"{'':17}{CREATE_ADMIN}"),
+                        f"{'':17}{CREATE_ADMIN}\n"
+                        f"{'':17}then sign in at {admin}/login: an admin is asked to set up an authenticator app\n"
+                        f"{'':17}(TOTP) before anything else (STAFF_MFA=required; STAFF_MFA=optional turns that off)"),
         ("metrics", f"{voting}/metrics  {admin}/metrics  flusher: http://127.0.0.1:{flusher_port}/metrics"),
         ("demo campaign", f"id={campaign} slug={demo.get('slug', '?')}  {voting}/api/v1/campaigns/{campaign}/candidates"),
         ("demo details", ", ".join(f"{k}={v}" for k, v in demo.items() if k not in ("campaign_id", "slug")) or "-"),

@@ -23,7 +23,11 @@ class JSONRequest(Request):
 
 async def require_json(request: Request) -> None:
     """JSON API bodies are JSON only; anything else is refused before it is read. Routes that take HTML
-    forms say so with ``opt={"form": True}``."""
+    forms say so with ``opt={"form": True}``. A request without a body (``Content-Length: 0`` or none, not
+    chunked) has nothing to refuse: actions such as POST /users/{id}/password-reset take none."""
+    headers = request.headers
+    if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
+        return
     if request.method in ("POST", "PUT", "PATCH") and not request.route_handler.opt.get("form"):
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype != "application/json" and not ctype.endswith("+json"):

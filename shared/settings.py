@@ -103,7 +103,7 @@ class AdminSecrets(msgspec.Struct, frozen=True):
     mint voter tokens nor compute voters' pseudonyms."""
 
     contact_private_keys: tuple[bytes, ...]
-    staff_key: bytes
+    staff_key: bytes  # AES-GCM of staff TOTP secrets, HMAC of recovery codes, staff e-mails and addresses
 
     def __repr__(self) -> str:
         return "AdminSecrets(<hidden>)"
@@ -163,6 +163,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     admin_login_max_per_ip: int = 50         # failures per IP per window, any account
     admin_login_window_s: int = 15 * 60
     admin_allowed_origins: str = ""          # extra origins allowed to post (comma-separated); own origin always
+    staff_mfa: str = "required"              # required: TOTP mandatory for admin and working_group; or optional
 
     @property
     def is_production(self) -> bool:
@@ -203,6 +204,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         secrets_type = _SECRETS.get(service or "")
         secrets = secrets_type.from_env(env) if secrets_type is not None else None
 
+        if (env.get("STAFF_MFA") or "required") not in ("required", "optional"):
+            raise ConfigError(f"STAFF_MFA must be required or optional, not {env.get('STAFF_MFA')!r}")
         sms_backend = env.get("SMS_BACKEND", "").strip() or "http"
         if sms_backend not in ("outbox", "http"):
             raise ConfigError(f"SMS_BACKEND must be outbox or http, not {sms_backend!r}")

@@ -63,7 +63,8 @@ REDIS_COMMANDS: dict[str, tuple[str, ...]] = {
     ),
     "admin": (
         *_CONNECTION, *_PROJECTION, *_RECONCILE,
-        "get", "incrby", "expire", "ttl",                       # staff login throttle (admin_service/auth)
+        # staff login throttle (admin_service/auth/throttle.py): two scripts, and the commands inside them
+        "evalsha", "eval", "script|load", "get", "incr", "decr", "del", "incrby", "expire", "ttl",
     ),
 }
 # Key patterns. The internet-facing voting service gets the prefixes of shared/keys.py it uses (so it cannot

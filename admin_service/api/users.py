@@ -1,20 +1,23 @@
-"""Staff accounts (admin only): create, list, end a user's sessions."""
+"""Staff accounts (admin only): create, list, end a user's sessions, deactivate / reactivate / change roles,
+issue a temporary password, remove a lost second factor."""
 
 from __future__ import annotations
 
 import asyncpg
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
+from admin_service.api.problems import problems
 from admin_service.auth.context import staff_of
 from admin_service.auth.guards import roles
-from admin_service.models import RevokedOut, UserIn, UserOut
+from admin_service.models import FactorResetOut, RevokedOut, TemporaryPasswordOut, UserIn, UserOut, UserPatchIn
 from admin_service.services import users as service
 
 
 def _out(row: asyncpg.Record) -> UserOut:
     return UserOut(id=str(row["id"]), email=row["email"], roles=list(row["roles"]), active=row["active"],
-                   created_at=row["created_at"], last_login_at=row.get("last_login_at"))
+                   created_at=row["created_at"], last_login_at=row.get("last_login_at"),
+                   totp_enrolled=row.get("totp_enrolled"))
 
 
 class UserController(Controller):
@@ -25,7 +28,8 @@ class UserController(Controller):
     @post("/", operation_id="createUser", status_code=201)
     async def create(self, request: Request, data: JSONBody[UserIn]) -> UserOut:
         row = await service.create_user(request.app.state.pool, email=data.email, password=data.password,
-                                        roles=list(data.roles), actor=staff_of(request))
+                                        roles=list(data.roles), actor=staff_of(request),
+                                        passwords=request.app.state.passwords)
         return _out(row)
 
     @get("/", operation_id="listUsers")
@@ -36,3 +40,27 @@ class UserController(Controller):
     async def end_sessions(self, request: Request, user_id: FromPath[int]) -> RevokedOut:
         n = await service.end_sessions(request.app.state.pool, user_id=user_id, actor=staff_of(request))
         return RevokedOut(revoked=n)
+
+    @patch("/{user_id:int}", operation_id="updateUser", status_code=200,
+           responses=problems(s404="not_found", s409="last_admin", s422="invalid_request"))
+    async def update(self, request: Request, user_id: FromPath[int], data: JSONBody[UserPatchIn]) -> UserOut:
+        """Deactivate / reactivate and change roles; any change ends all of the user's sessions."""
+        row = await service.update_account(request.app.state.pool, user_id=user_id, active=data.active,
+                                           roles=None if data.roles is None else list(data.roles),
+                                           actor=staff_of(request))
+        return _out(row)
+
+    @post("/{user_id:int}/password-reset", operation_id="resetUserPassword", status_code=200,
+          responses=problems(s404="not_found"))
+    async def reset_password(self, request: Request, user_id: FromPath[int]) -> TemporaryPasswordOut:
+        """A temporary password, shown once: one sign-in within 24 h, then it must be changed."""
+        temporary = await service.reset_password(request.app.state.pool, user_id=user_id, actor=staff_of(request),
+                                                 passwords=request.app.state.passwords)
+        return TemporaryPasswordOut(temporary_password=temporary)
+
+    @delete("/{user_id:int}/totp", operation_id="resetUserTotp", status_code=200,
+            responses=problems(s404="not_found"))
+    async def reset_totp(self, request: Request, user_id: FromPath[int]) -> FactorResetOut:
+        """Removes the user's TOTP factor and recovery codes (lost phone); ends the user's sessions."""
+        had = await service.reset_factor(request.app.state.pool, user_id=user_id, actor=staff_of(request))
+        return FactorResetOut(had_factor=had)

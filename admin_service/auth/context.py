@@ -9,6 +9,25 @@ from litestar.connection import ASGIConnection
 from shared.errors import Unauthorized
 
 ROLES = ("admin", "secretariat", "expert", "working_group", "auditor")
+# Roles for which STAFF_MFA=required makes a second factor mandatory.
+MFA_ROLES = frozenset({"admin", "working_group"})
+
+# What a session must do before it may do anything else (``Staff.required_action``).
+CHANGE_PASSWORD = "change_password"  # signed in with a temporary password
+ENROL_TOTP = "enrol_totp"            # a role that requires a second factor, none enrolled yet
+
+
+def mfa_mandatory(staff_mfa: str, roles: frozenset[str] | list[str]) -> bool:
+    return staff_mfa == "required" and bool(MFA_ROLES.intersection(roles))
+
+
+def required_action(*, staff_mfa: str, roles: frozenset[str] | list[str], password_state: str,
+                    totp_enrolled: bool) -> str:
+    if password_state != "set":
+        return CHANGE_PASSWORD
+    if not totp_enrolled and mfa_mandatory(staff_mfa, roles):
+        return ENROL_TOTP
+    return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +37,7 @@ class Staff:
     roles: frozenset[str]
     session_hash: str = ""
     csrf_token: str = ""
+    required_action: str = ""  # "", CHANGE_PASSWORD or ENROL_TOTP: the session may do only that (and sign out)
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))

@@ -5,6 +5,11 @@ cookie (401 ``not_authenticated`` without one), and on any state-changing method
 ``X-CSRF-Token`` (403 ``csrf_failed``) and an Origin, if the browser sent one, that is this site's own.
 Routes marked ``opt={"public": True}`` (sign-in) skip the session but keep the Origin check.
 ``roles(...)`` then checks the role (403 ``forbidden``).
+
+A session with a ``required_action`` (signed in with a temporary password, or without the second factor its
+role requires) reaches only the routes whose ``opt["pending_ok"]`` names that action (whoami, sign-out,
+the password change, TOTP enrolment); elsewhere 403 ``password_change_required`` /
+``mfa_enrolment_required`` (web pages redirect to /account).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import hmac
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from admin_service.auth.context import Staff
+from admin_service.auth.context import CHANGE_PASSWORD, Staff
 from admin_service.auth.cookies import session_id
 from shared.errors import Forbidden, Unauthorized
 
@@ -24,6 +29,20 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 class CsrfFailed(Forbidden):
     code = "csrf_failed"
     title = "Missing or wrong CSRF token"
+
+
+class ActionRequired(Forbidden):
+    """The session must change its password or enrol a second factor first."""
+
+
+class PasswordChangeRequired(ActionRequired):
+    code = "password_change_required"
+    title = "Change the temporary password first"
+
+
+class MfaEnrolmentRequired(ActionRequired):
+    code = "mfa_enrolment_required"
+    title = "Enrol a second factor first"
 
 
 class LoginRequired(Unauthorized):
@@ -63,6 +82,10 @@ async def authenticate(connection: ASGIConnection, handler: BaseRouteHandler) ->
             sent = str(form.get("csrf_token", ""))
         if not sent or not hmac.compare_digest(sent, staff.csrf_token):
             raise CsrfFailed("Send the X-CSRF-Token header you received at sign-in.")
+    if staff.required_action and staff.required_action not in handler.opt.get("pending_ok", ()):
+        if staff.required_action == CHANGE_PASSWORD:
+            raise PasswordChangeRequired("Change your temporary password first (POST /api/v1/session/password).")
+        raise MfaEnrolmentRequired("Your role needs a second factor: enrol one first (POST /api/v1/session/totp).")
 
 
 def roles(*allowed: str):  # noqa: ANN201 - a Litestar guard

@@ -1,7 +1,14 @@
-"""Staff passwords: argon2id (OWASP minimum m=19 MiB, t=2, p=1) and a policy that refuses weak ones."""
+"""Staff passwords: argon2id (OWASP minimum m=19 MiB, t=2, p=1) and a policy that refuses weak ones.
+
+Hashing and verifying cost tens of milliseconds of CPU by design, so ``Passwords`` runs them in a worker
+thread (``asyncio.to_thread``): a sign-in never stalls the event loop for the other requests. The app factory
+takes the hasher as a parameter so that the tests can use a cheap one; production always gets
+``production_hasher()`` (asserted by a test).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from importlib import resources
 
@@ -20,7 +27,7 @@ class WeakPassword(InvalidRequest):
 
 
 @functools.cache
-def hasher() -> PasswordHasher:
+def production_hasher() -> PasswordHasher:
     return PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, hash_len=32, salt_len=16,
                           type=Type.ID)
 
@@ -47,18 +54,38 @@ def check_policy(password: str, *, email: str = "") -> None:
         raise WeakPassword("Do not use your e-mail name in the password.")
 
 
-def hash_password(password: str) -> str:
-    return hasher().hash(password)
+class Passwords:
+    """argon2id off the event loop, with one hasher (production's unless a test passes a cheap one)."""
+
+    def __init__(self, hasher: PasswordHasher | None = None) -> None:
+        self.hasher = hasher if hasher is not None else production_hasher()
+        self._dummy: str | None = None
+
+    async def hash(self, password: str) -> str:
+        return await asyncio.to_thread(self.hasher.hash, password)
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        return await asyncio.to_thread(self._verify, password_hash, password)
+
+    def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        try:
+            return self.hasher.check_needs_rehash(password_hash)
+        except InvalidHashError:
+            return True
+
+    async def verify_dummy(self, password: str) -> None:
+        """The same cost as a real verification, for accounts that do not exist (timing reveals nothing)."""
+        if self._dummy is None:
+            self._dummy = await self.hash("not-a-real-account-password")
+        await self.verify(self._dummy, password)
 
 
-def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return hasher().verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-# A real hash to verify against when the account does not exist, so timing does not reveal which e-mails exist.
 @functools.cache
-def dummy_hash() -> str:
-    return hash_password("not-a-real-account-password")
+def production() -> Passwords:
+    return Passwords()

@@ -14,7 +14,7 @@ import redis.exceptions
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 
-from admin_service.auth.guards import LoginRequired
+from admin_service.auth.guards import ActionRequired, LoginRequired
 from admin_service.web.render import SECURITY_HEADERS, page, safe_next, see_other
 from shared.errors import AppError
 
@@ -30,6 +30,13 @@ def _login_required(request: Request, _: LoginRequired) -> Response[Any]:
         # An XHR would follow a 303 and swap the sign-in page into a fragment: tell htmx to navigate.
         return Response(b"", status_code=401, headers={**SECURITY_HEADERS, "HX-Redirect": target})
     return see_other(target)
+
+
+def _action_required(request: Request, _: ActionRequired) -> Response[Any]:
+    """A session that must change its password or enrol a second factor is sent to "My account"."""
+    if request.headers.get("hx-request"):
+        return Response(b"", status_code=403, headers={**SECURITY_HEADERS, "HX-Redirect": "/account"})
+    return see_other("/account")
 
 
 def _back(request: Request) -> str | None:
@@ -77,5 +84,6 @@ def web_exception_handlers() -> dict[Any, Any]:
         redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, TimeoutError, ConnectionError, OSError,
         asyncpg.exceptions.CannotConnectNowError, asyncpg.exceptions.ConnectionDoesNotExistError,
         asyncpg.exceptions.InterfaceError)}
-    return {LoginRequired: _login_required, AppError: _app_error, HTTPException: _http_error, **outages,
+    return {LoginRequired: _login_required, ActionRequired: _action_required, AppError: _app_error,
+            HTTPException: _http_error, **outages,
             Exception: _unexpected}

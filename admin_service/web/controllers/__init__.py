@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from admin_service.web.controllers.account import AccountPages
 from admin_service.web.controllers.audit import AuditPage
 from admin_service.web.controllers.auth import AuthPages, SignOutPage
 from admin_service.web.controllers.campaigns import CampaignPages
@@ -13,4 +14,4 @@ from admin_service.web.controllers.results import ResultsPages
 from admin_service.web.controllers.users import UserPages
 
 PAGES: list[type] = [AuthPages, SignOutPage, HomePage, CandidatePages, VerificationPages, NominationPages,
-                     CampaignPages, ResultsPages, FraudPages, AuditPage, UserPages]
+                     CampaignPages, ResultsPages, FraudPages, AuditPage, UserPages, AccountPages]

@@ -11,7 +11,7 @@ from litestar.datastructures import Cookie
 from admin_service.auth.client import client_ip_hash
 from admin_service.auth.context import staff_of
 from admin_service.auth.cookies import LOGIN, cookie_name, session_cookie, session_id, staff_cookie
-from admin_service.services.sessions import InvalidCredentials
+from admin_service.services.sessions import InvalidCredentials, MfaRequired
 from admin_service.web.controllers.forms import form_of
 from admin_service.web.render import page, safe_next, see_other
 from shared.errors import RateLimited
@@ -28,7 +28,8 @@ def _form(request: Request, *, status: int = 200, error: str | None = None, emai
           next_path: str = "/candidates") -> Response:
     token = secrets.token_urlsafe(24)
     return page(request, "login.html", status=status, error=error, email=email, next_path=next_path,
-                login_token=token, cookies=[_login_cookie(request, token, max_age=3600)])
+                mfa=error == "login.error.mfa_required", login_token=token,
+                cookies=[_login_cookie(request, token, max_age=3600)])
 
 
 class AuthPages(Controller):
@@ -53,9 +54,13 @@ class AuthPages(Controller):
             return _form(request, status=403, error="login.error.expired", email=fields.get("email", ""),
                          next_path=next_path)
         try:
-            raw, _ = await request.app.state.sessions.login(
+            raw, staff = await request.app.state.sessions.login(
                 email=fields.get("email", "")[:254], password=fields.get("password", "")[:1024],
-                ip_hash=client_ip_hash(request), previous_cookie=session_id(request) or None)
+                totp=fields.get("totp", "")[:64] or None, ip_hash=client_ip_hash(request),
+                previous_cookie=session_id(request) or None)
+        except MfaRequired:
+            return _form(request, status=401, error="login.error.mfa_required", email=fields.get("email", ""),
+                         next_path=next_path)
         except InvalidCredentials:
             return _form(request, status=401, error="login.error.credentials", email=fields.get("email", ""),
                          next_path=next_path)
@@ -63,12 +68,15 @@ class AuthPages(Controller):
             return _form(request, status=429, error="login.error.throttled", email=fields.get("email", ""),
                          next_path=next_path)
         settings = request.app.state.settings
+        if staff.required_action:  # a temporary password to change or a second factor to enrol first
+            next_path = "/account"
         return see_other(next_path, cookies=[session_cookie(request, raw, max_age=settings.admin_session_absolute_s),
                                              _login_cookie(request, "", max_age=0)])
 
 
 class SignOutPage(Controller):
     path = "/logout"
+    opt = {"pending_ok": ("change_password", "enrol_totp")}
 
     @post("/", operation_id="webLogout", include_in_schema=False, opt={"form": True})
     async def logout(self, request: Request) -> Response:

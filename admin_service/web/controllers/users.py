@@ -1,5 +1,7 @@
 """Staff accounts page (admin only): the list with roles and last sign-in, a form to create an account
-(the same rules as the JSON API: e-mail, password policy, 1 - 5 known roles) and ending a user's sessions."""
+(the same rules as the JSON API: e-mail, password policy, 1 - 5 known roles), ending a user's sessions,
+deactivating / reactivating, changing roles, issuing a temporary password (shown once, on the answer to
+that post; never stored in clear) and removing a lost second factor."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from litestar.params import FromPath
 
 from admin_service.auth.context import ROLES, staff_of
 from admin_service.auth.guards import roles
-from admin_service.models import UserIn
+from admin_service.models import UserIn, UserPatchIn
 from admin_service.services import users as service
 from admin_service.web.controllers.forms import form_list, form_of
 from admin_service.web.render import page, see_other
@@ -17,9 +19,11 @@ from shared.errors import AppError
 
 
 async def _users_page(request: Request, *, status: int = 200, error: str | None = None,
-                      typed: dict[str, object] | None = None) -> Response:
+                      typed: dict[str, object] | None = None, action_error: str | None = None,
+                      temporary: dict[str, str] | None = None) -> Response:
     return page(request, "users.html", status=status, users=await service.list_users(request.app.state.pool),
-                all_roles=ROLES, error=error, v=typed or {"email": "", "roles": []})
+                all_roles=ROLES, error=error, v=typed or {"email": "", "roles": []}, action_error=action_error,
+                temporary=temporary)
 
 
 class UserPages(Controller):
@@ -37,7 +41,8 @@ class UserPages(Controller):
         try:
             data = msgspec.convert({**typed, "password": fields.get("password", "")}, UserIn)
             await service.create_user(request.app.state.pool, email=data.email, password=data.password,
-                                      roles=list(data.roles), actor=staff_of(request))
+                                      roles=list(data.roles), actor=staff_of(request),
+                                      passwords=request.app.state.passwords)
         except msgspec.ValidationError as exc:  # the form again, with what was typed (never the password)
             return await _users_page(request, status=422, error=str(exc), typed=typed)
         except AppError as exc:
@@ -51,3 +56,44 @@ class UserPages(Controller):
     async def end_sessions(self, request: Request, user_id: FromPath[int]) -> Response:
         await service.end_sessions(request.app.state.pool, user_id=user_id, actor=staff_of(request))
         return see_other("/users?ok=sessions_ended")
+
+    async def _update(self, request: Request, user_id: int, body: dict[str, object], ok: str) -> Response:
+        try:
+            data = msgspec.convert(body, UserPatchIn)
+            await service.update_account(request.app.state.pool, user_id=user_id, active=data.active,
+                                         roles=None if data.roles is None else list(data.roles),
+                                         actor=staff_of(request))
+        except msgspec.ValidationError as exc:
+            return await _users_page(request, status=422, action_error=str(exc))
+        except AppError as exc:
+            if exc.status >= 500:
+                raise
+            return await _users_page(request, status=exc.status, action_error=exc.detail)
+        return see_other(f"/users?ok={ok}")
+
+    @post("/{user_id:int}/active", operation_id="webUserActive", include_in_schema=False, opt={"form": True})
+    async def set_active(self, request: Request, user_id: FromPath[int]) -> Response:
+        """``active=true`` reactivates, ``active=false`` deactivates (and ends the sessions)."""
+        value = (await form_of(request)).get("active", "")
+        active = {"true": True, "false": False}.get(value)
+        if active is None:
+            return await _users_page(request, status=422, action_error="active: true or false")
+        return await self._update(request, user_id, {"active": active},
+                                  "user_activated" if active else "user_deactivated")
+
+    @post("/{user_id:int}/roles", operation_id="webUserRoles", include_in_schema=False, opt={"form": True})
+    async def set_roles(self, request: Request, user_id: FromPath[int]) -> Response:
+        return await self._update(request, user_id, {"roles": await form_list(request, "role")}, "roles_changed")
+
+    @post("/{user_id:int}/totp-reset", operation_id="webUserTotpReset", include_in_schema=False, opt={"form": True})
+    async def reset_totp(self, request: Request, user_id: FromPath[int]) -> Response:
+        await service.reset_factor(request.app.state.pool, user_id=user_id, actor=staff_of(request))
+        return see_other("/users?ok=totp_reset")
+
+    @post("/{user_id:int}/password-reset", operation_id="webUserPasswordReset", include_in_schema=False,
+          opt={"form": True})
+    async def reset_password(self, request: Request, user_id: FromPath[int]) -> Response:
+        temporary = await service.reset_password(request.app.state.pool, user_id=user_id, actor=staff_of(request),
+                                                 passwords=request.app.state.passwords)
+        email = next((u["email"] for u in await service.list_users(request.app.state.pool) if u["id"] == user_id), "")
+        return await _users_page(request, temporary={"email": email, "password": temporary})

@@ -67,17 +67,25 @@ async def demo_redis() -> AsyncIterator[tuple[str, aioredis.Redis]]:
 
 import httpx  # noqa: E402
 
+from argon2 import PasswordHasher, Type  # noqa: E402
+
 from admin_service.app import create_app as create_admin_app  # noqa: E402
+from admin_service.auth.passwords import Passwords  # noqa: E402
 from admin_service.services.users import create_user  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 
 STAFF_PASSWORD = "Zhetisu-Steppe-2026!"
 
+# argon2id at the lowest cost it allows: the suite signs in hundreds of times and production's cost (asserted
+# in test_passwords.py) would make it spend most of its time hashing.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, hash_len=16, salt_len=16, type=Type.ID)
+CHEAP = Passwords(CHEAP_HASHER)
+
 
 @pytest.fixture
 async def admin_app(admin_settings: Settings, admin_pool: asyncpg.Pool, admin_redis: aioredis.Redis):
     """The admin app as deployed: logged in as the admin service's own Postgres role and Redis user."""
-    return create_admin_app(admin_settings, pool=admin_pool, redis=admin_redis)
+    return create_admin_app(admin_settings, pool=admin_pool, redis=admin_redis, password_hasher=CHEAP_HASHER)
 
 
 @pytest.fixture
@@ -96,7 +104,8 @@ async def staff(admin_app, pool):
 
     async def make(*roles: str, ip: str = "198.51.100.21") -> httpx.AsyncClient:
         email = f"{'-'.join(roles) or 'none'}-{uuid.uuid4().hex[:8]}@100faces.kz"
-        await create_user(pool, email=email, password=STAFF_PASSWORD, roles=list(roles), actor=None)
+        await create_user(pool, email=email, password=STAFF_PASSWORD, roles=list(roles), actor=None,
+                          passwords=CHEAP)
         c = httpx.AsyncClient(transport=httpx.ASGITransport(app=admin_app, client=(ip, 50001)),
                               base_url="http://127.0.0.1:8001")
         clients.append(c)
@@ -104,8 +113,41 @@ async def staff(admin_app, pool):
         assert r.status_code == 200, r.text
         c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
         c.user = r.json()["user"]  # type: ignore[attr-defined]
+        c.email = email  # type: ignore[attr-defined]
         return c
 
     yield make
     for c in clients:
         await c.aclose()
+
+
+def staff_client(app, ip: str = "198.51.100.22") -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(ip, 50002)), base_url="http://127.0.0.1:8001")
+
+
+async def sign_in(c: httpx.AsyncClient, email: str, password: str = STAFF_PASSWORD, **extra: str) -> httpx.Response:
+    """POST /api/v1/session; on success the client carries the CSRF header too."""
+    r = await c.post("/api/v1/session", json={"email": email, "password": password, **extra})
+    if r.status_code == 200:
+        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    return r
+
+
+def totp_code(secret: str, steps_ahead: int = 0) -> str:
+    """The code of the time step ``steps_ahead`` from now (the server accepts -1..+1; each step once)."""
+    import time
+
+    import pyotp
+
+    return pyotp.TOTP(secret).at(time.time() + 30 * steps_ahead)
+
+
+async def enrol_totp(c: httpx.AsyncClient) -> tuple[str, list[str]]:
+    """Enrols a TOTP factor for the client's user through the API: (secret, recovery codes). The enrolment
+    uses the previous step's code, so the current and the next step remain usable for a sign-in."""
+    r = await c.post("/api/v1/session/totp")
+    assert r.status_code == 200, r.text
+    secret = r.json()["secret"]
+    r = await c.post("/api/v1/session/totp/confirm", json={"code": totp_code(secret, -1)})
+    assert r.status_code == 200, r.text
+    return secret, r.json()["recovery_codes"]

@@ -7,14 +7,15 @@ import uuid
 import httpx
 import pytest
 
-from admin_service.auth.passwords import check_policy, verify_password
+from admin_service.auth.passwords import check_policy
 from admin_service.services.users import create_user
-from tests.integration.admin.conftest import STAFF_PASSWORD
+from tests.integration.admin.conftest import CHEAP, STAFF_PASSWORD
 
 
 async def new_user(pool, *roles: str) -> str:
     email = f"u-{uuid.uuid4().hex[:8]}@100faces.kz"
-    await create_user(pool, email=email, password=STAFF_PASSWORD, roles=list(roles) or ["auditor"], actor=None)
+    await create_user(pool, email=email, password=STAFF_PASSWORD, roles=list(roles) or ["auditor"], actor=None,
+                      passwords=CHEAP)
     return email
 
 
@@ -135,7 +136,8 @@ async def test_users_api_creates_with_argon2id_and_refuses_weak_or_duplicate(sta
     r = await admin.post("/api/v1/users", json={"email": email, "password": STAFF_PASSWORD, "roles": ["expert"]})
     assert r.status_code == 201 and r.json()["roles"] == ["expert"]
     h = await pool.fetchval("SELECT password_hash FROM users WHERE email = $1", email)
-    assert h.startswith("$argon2id$v=19$m=19456,t=2,p=1$") and verify_password(h, STAFF_PASSWORD)
+    # argon2id with the app's hasher (the tests' cheap one; test_passwords.py asserts production's)
+    assert h.startswith("$argon2id$v=19$m=8,t=1,p=1$") and await CHEAP.verify(h, STAFF_PASSWORD)
     r = await admin.post("/api/v1/users", json={"email": email, "password": STAFF_PASSWORD, "roles": ["expert"]})
     assert r.status_code == 409 and r.json()["code"] == "conflict"
     for weak in ("short-pw", "password1234", "qwertyuiopasdf", "aaaaaaaaaaaaaaaa"):

@@ -16,7 +16,7 @@ import pytest
 from shared.crypto import NOMINATION_CONTACT
 from shared import keys
 from shared.crypto import ContactSealer
-from tests.integration.admin.conftest import STAFF_PASSWORD
+from tests.integration.admin.conftest import CHEAP, STAFF_PASSWORD
 from tests.integration.admin.helpers import create_candidate, set_status, shortlisted, status_of
 
 HTML = "text/html"
@@ -161,7 +161,8 @@ async def _login_form(client: httpx.AsyncClient, next_path: str | None = None) -
 async def test_sign_in_and_out_through_the_form(anon, pool):
     email = f"web-{uuid.uuid4().hex[:8]}@100faces.kz"
     from admin_service.services.users import create_user
-    await create_user(pool, email=email, password=STAFF_PASSWORD, roles=["auditor"], actor=None)
+    await create_user(pool, email=email, password=STAFF_PASSWORD, roles=["auditor"], actor=None,
+                      passwords=CHEAP)
 
     token = await _login_form(anon, "/audit")
     r = await anon.post("/login", data={"email": email, "password": "wrong-password-1", "login_token": token,
@@ -188,7 +189,8 @@ async def test_sign_in_and_out_through_the_form(anon, pool):
 async def test_sign_in_form_needs_its_token_and_never_redirects_off_site(anon, pool):
     email = f"web-{uuid.uuid4().hex[:8]}@100faces.kz"
     from admin_service.services.users import create_user
-    await create_user(pool, email=email, password=STAFF_PASSWORD, roles=["expert"], actor=None)
+    await create_user(pool, email=email, password=STAFF_PASSWORD, roles=["expert"], actor=None,
+                      passwords=CHEAP)
     r = await anon.post("/login", data={"email": email, "password": STAFF_PASSWORD})
     assert "Форма устарела" in html(r, 403)
     assert anon.cookies.get("faces_admin_session") is None

@@ -88,6 +88,7 @@ def test_an_unset_app_env_is_production_never_development():
 
 @pytest.mark.parametrize("env", [
     {"CONTACT_PUBLIC_KEY": _key(16)},             # X25519 keys are 32 bytes
+    {"STAFF_MFA": "sometimes"},
     {"VOTER_TOKEN_KEY": "short"},
     {"VOTER_TOKEN_KEY": f"bad.id:{_key()}"},       # a dot would break the token format
     {"VOTER_TOKEN_KEY": f"k1:{_key()}", "VOTER_TOKEN_KEY_PREVIOUS": f"k1:{_key()}"},  # two keys, one id
@@ -111,3 +112,11 @@ def test_secrets_do_not_leak_in_repr():
     for value in (*VOTING_KEYS.values(), *ADMIN_KEYS.values()):
         assert value not in repr(s) and value not in repr(a)
     assert "hidden" in repr(s.secrets) and "hidden" in repr(a.secrets)
+
+
+def test_staff_mfa_is_required_unless_set_to_optional():
+    admin_env = {**DEV, **ADMIN_KEYS}
+    assert Settings.from_env(admin_env, service="admin").staff_mfa == "required"
+    assert Settings.from_env({**admin_env, "STAFF_MFA": "optional"}, service="admin").staff_mfa == "optional"
+    with pytest.raises(ConfigError, match="STAFF_KEY"):
+        Settings.from_env({**admin_env, "STAFF_KEY": _key(16)}, service="admin")
