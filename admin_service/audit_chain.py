@@ -5,7 +5,7 @@ Python from the stored fields, independently of the SQL functions, so a replaced
 not fool it. Canonical serialisation (must stay byte-identical to audit_log_entry_hash() in
 shared/migrations/0005_least_privilege.sql): the token of 'faces-audit-v1', then the tokens of chain_seq, id,
 at (microseconds since the Unix epoch), actor_id, actor_email, action, entity_type, entity_id, old_value,
-new_value (each jsonb as PostgreSQL's text form), reason, prev_hash; a NULL is b"~", any other value is
+new_value (each jsonb as PostgreSQL's text form), reason, client_ip_hash, prev_hash; a NULL is b"~", any other value is
 b"<byte length of its UTF-8>:<its UTF-8>". entry_hash = lowercase hex SHA-256 of that; the first entry's
 prev_hash is 64 zeros.
 """
@@ -43,7 +43,7 @@ def entry_hash(row: Mapping[str, Any], prev_hash: str) -> str:
     at_us = (row["at"] - _EPOCH) // _MICRO
     fields = (VERSION, _int(row["chain_seq"]), _int(row["id"]), str(at_us), _int(row["actor_id"]),
               row["actor_email"], row["action"], row["entity_type"], row["entity_id"], row["old_value"],
-              row["new_value"], row["reason"], prev_hash)
+              row["new_value"], row["reason"], row["client_ip_hash"], prev_hash)
     return hashlib.sha256(b"".join(_token(f) for f in fields)).hexdigest()
 
 

@@ -60,6 +60,7 @@ class AuditEntry(msgspec.Struct):
     old: Any
     new: Any
     reason: str
+    client_ip_hash: str | None = None  # keyed hash of the staff member's address (behind the trusted proxy)
 
 
 class AuditPage(msgspec.Struct):

@@ -31,5 +31,6 @@ class AuditController(Controller):
                                            limit=limit)
         items = [AuditEntry(id=str(r["id"]), at=r["at"], actor=r["actor_email"], action=r["action"],
                             entity_type=r["entity_type"], entity_id=r["entity_id"], old=r["old_value"],
-                            new=r["new_value"], reason=r["reason"]) for r in rows]
+                            new=r["new_value"], reason=r["reason"], client_ip_hash=r["client_ip_hash"])
+                 for r in rows]
         return AuditPage(items=items, next_before=items[-1].id if len(items) == limit else None)

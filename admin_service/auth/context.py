@@ -38,6 +38,7 @@ class Staff:
     session_hash: str = ""
     csrf_token: str = ""
     required_action: str = ""  # "", CHANGE_PASSWORD or ENROL_TOTP: the session may do only that (and sign out)
+    ip_hash: str = ""          # the keyed hash of the address this request came from (into the audit log)
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))

@@ -14,11 +14,13 @@ the password change, TOTP enrolment); elsewhere 403 ``password_change_required``
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from admin_service.auth.client import client_ip_hash
 from admin_service.auth.context import CHANGE_PASSWORD, Staff
 from admin_service.auth.cookies import session_id
 from shared.errors import Forbidden, Unauthorized
@@ -74,6 +76,7 @@ async def authenticate(connection: ASGIConnection, handler: BaseRouteHandler) ->
         if handler.opt.get("web"):
             raise LoginRequired("Sign in first.")
         raise Unauthorized("Sign in first.")
+    staff = dataclasses.replace(staff, ip_hash=client_ip_hash(connection))  # the real address, for the audit log
     connection.scope.setdefault("state", {})["staff"] = staff
     if connection.method not in SAFE_METHODS:
         sent = connection.headers.get("x-csrf-token", "")

@@ -37,4 +37,5 @@ async def record(conn: asyncpg.Connection, *, actor: Staff | None, action: str, 
         old=_jsonable(old),
         new=_jsonable(new),
         reason=reason,
+        client_ip_hash=(actor.ip_hash or None) if actor else None,
     )

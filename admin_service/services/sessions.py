@@ -128,7 +128,8 @@ class SessionService:
             action = required_action(staff_mfa=self._s.staff_mfa, roles=user["roles"],
                                      password_state="temporary_used" if temporary else "set",
                                      totp_enrolled=user["totp_enrolled"])
-            staff = Staff(user["id"], user["email"], frozenset(user["roles"]), session_hash(raw), csrf, action)
+            staff = Staff(user["id"], user["email"], frozenset(user["roles"]), session_hash(raw), csrf, action,
+                          ip_hash=ip_hash)
             async with conn.transaction():
                 if previous_cookie:
                     await repo.revoke_session(conn, id_hash=session_hash(previous_cookie))

@@ -91,7 +91,8 @@ BEGIN
     GRANT SELECT, UPDATE ON nominations TO faces_admin_grp;
     GRANT SELECT, UPDATE (invalidated_at, invalidation_reason, invalidated_by) ON votes TO faces_admin_grp;
     GRANT SELECT, INSERT ON campaign_results TO faces_admin_grp;
-    GRANT SELECT, INSERT (actor_id, actor_email, action, entity_type, entity_id, old_value, new_value, reason)
+    GRANT SELECT, INSERT (actor_id, actor_email, action, entity_type, entity_id, old_value, new_value, reason,
+                          client_ip_hash)
         ON audit_log TO faces_admin_grp;
     GRANT EXECUTE ON FUNCTION faces_ensure_votes_partition(bigint) TO faces_admin_grp;
 
@@ -117,7 +118,7 @@ REVOKE ALL ON FUNCTION faces_apply_grants() FROM PUBLIC;
 --
 -- Canonical serialisation (bytes): the token of the text 'faces-audit-v1', then the tokens of, in order,
 --   chain_seq, id, at, actor_id, actor_email, action, entity_type, entity_id, old_value, new_value, reason,
---   prev_hash
+--   client_ip_hash, prev_hash
 -- where a NULL is the single byte '~' and a value is <decimal byte length of its UTF-8>':'<its UTF-8>. Integers
 -- are written in decimal; `at` is the whole number of microseconds since 1970-01-01T00:00:00Z; a jsonb value is
 -- its PostgreSQL text form (jsonb_out: keys sorted, ", " and ": " separators); prev_hash is 64 lowercase hex.
@@ -133,17 +134,22 @@ $$;
 
 CREATE FUNCTION audit_log_entry_hash(p_seq bigint, p_id bigint, p_at timestamptz, p_actor_id bigint,
                                      p_actor_email text, p_action text, p_entity_type text, p_entity_id text,
-                                     p_old jsonb, p_new jsonb, p_reason text, p_prev text) RETURNS text
+                                     p_old jsonb, p_new jsonb, p_reason text, p_client_ip_hash text,
+                                     p_prev text) RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
     SELECT encode(sha256(
         audit_log_token('faces-audit-v1') || audit_log_token(p_seq::text) || audit_log_token(p_id::text)
         || audit_log_token((extract(epoch FROM p_at) * 1000000)::bigint::text)
         || audit_log_token(p_actor_id::text) || audit_log_token(p_actor_email) || audit_log_token(p_action)
         || audit_log_token(p_entity_type) || audit_log_token(p_entity_id) || audit_log_token(p_old::text)
-        || audit_log_token(p_new::text) || audit_log_token(p_reason) || audit_log_token(p_prev)), 'hex')
+        || audit_log_token(p_new::text) || audit_log_token(p_reason) || audit_log_token(p_client_ip_hash)
+        || audit_log_token(p_prev)), 'hex')
 $$;
 
-ALTER TABLE audit_log ADD COLUMN chain_seq bigint, ADD COLUMN prev_hash text, ADD COLUMN entry_hash text;
+-- client_ip_hash: the keyed hash of the staff member's address (shared/client_ip.py, behind the trusted proxy),
+-- so the log says from where an action came without keeping the address; NULL for the system's own entries.
+ALTER TABLE audit_log ADD COLUMN client_ip_hash text,
+    ADD COLUMN chain_seq bigint, ADD COLUMN prev_hash text, ADD COLUMN entry_hash text;
 
 ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update;
 DO $$
@@ -157,7 +163,8 @@ BEGIN
         UPDATE audit_log
            SET chain_seq = seq, prev_hash = h,
                entry_hash = audit_log_entry_hash(seq, r.id, r.at, r.actor_id, r.actor_email, r.action,
-                                                 r.entity_type, r.entity_id, r.old_value, r.new_value, r.reason, h)
+                                                 r.entity_type, r.entity_id, r.old_value, r.new_value, r.reason,
+                                                 r.client_ip_hash, h)
          WHERE id = r.id
         RETURNING entry_hash INTO h;
     END LOOP;
@@ -185,7 +192,7 @@ BEGIN
     NEW.prev_hash := coalesce(last_hash, repeat('0', 64));
     NEW.entry_hash := audit_log_entry_hash(NEW.chain_seq, NEW.id, NEW.at, NEW.actor_id, NEW.actor_email,
                                            NEW.action, NEW.entity_type, NEW.entity_id, NEW.old_value,
-                                           NEW.new_value, NEW.reason, NEW.prev_hash);
+                                           NEW.new_value, NEW.reason, NEW.client_ip_hash, NEW.prev_hash);
     RETURN NEW;
 END
 $$;

@@ -104,7 +104,7 @@ async def test_an_edit_that_also_rewrites_the_hash_is_caught_at_the_next_entry(f
         fresh_database_url,
         "UPDATE audit_log SET new_value = '{\"status\": \"rejected\"}', entry_hash = audit_log_entry_hash("
         "chain_seq, id, at, actor_id, actor_email, action, entity_type, entity_id, old_value, "
-        "'{\"status\": \"rejected\"}', reason, prev_hash) WHERE id = $1", ids[1])
+        "'{\"status\": \"rejected\"}', reason, client_ip_hash, prev_hash) WHERE id = $1", ids[1])
     report = await verify_url(admin_url)
     assert (report.bad_id, report.entries) == (ids[2], 2), report.describe()
 
@@ -147,8 +147,11 @@ async def test_rows_from_before_the_migration_start_the_chain(server_url, servic
             for mig in early:
                 await conn.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
                                    mig.version, mig.name, mig.checksum)
-            for e in ENTRIES:
-                await audit_repo.insert(conn, **e)
+            for e in ENTRIES:  # as the admin service wrote them before 0005 (no client address column yet)
+                await conn.execute(
+                    "INSERT INTO audit_log (actor_id, actor_email, action, entity_type, entity_id, old_value, "
+                    "new_value, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", e["actor_id"], e["actor_email"],
+                    e["action"], e["entity_type"], e["entity_id"], e["old"], e["new"], e["reason"])
             applied = await migrate(conn)
             assert "0005_least_privilege.sql" in applied
             rows = await conn.fetch("SELECT id, chain_seq, prev_hash FROM audit_log ORDER BY chain_seq")
@@ -172,6 +175,6 @@ async def test_the_python_and_sql_serialisations_agree_on_every_real_admin_entry
         report = await verify(conn)
         assert report.intact and report.entries >= 1, report.describe()
         last = await conn.fetchrow("SELECT id, chain_seq, at, actor_id, actor_email, action, entity_type, entity_id, "
-                                   "old_value::text AS old_value, new_value::text AS new_value, reason, prev_hash, "
+                                   "old_value::text AS old_value, new_value::text AS new_value, reason, client_ip_hash, prev_hash, "
                                    "entry_hash FROM audit_log ORDER BY chain_seq DESC LIMIT 1")
         assert last["action"].startswith("user.") and entry_hash(last, last["prev_hash"]) == last["entry_hash"]

@@ -223,3 +223,34 @@ async def test_staff_throttling_sees_the_address_behind_the_trusted_proxy(env, p
         assert r.status_code == 200, r.text
     hashes = await pool.fetch("SELECT DISTINCT ip_hash FROM login_attempts WHERE email = $1", email)
     assert len(hashes) == 2  # two people, neither of them the proxy
+
+
+async def test_the_audit_log_records_the_address_behind_the_trusted_proxy(env, pool, redis):
+    """Item 4: the audit log sees the staff member's real address (as a keyed hash), not the proxy's."""
+    from admin_service.app import create_app
+    from shared.client_ip import ip_hash
+    from shared.settings import Settings
+    from tests.integration.admin.conftest import CHEAP_HASHER
+
+    settings = Settings.from_env({**env, "TRUSTED_PROXIES": "10.0.0.0/8"}, service="admin")
+    app = create_app(settings, pool=pool, redis=redis, password_hasher=CHEAP_HASHER)
+    admin_email = f"a-{uuid.uuid4().hex[:8]}@100faces.kz"
+    await create_user(pool, email=admin_email, password=STAFF_PASSWORD, roles=["admin"], actor=None)
+    staff_address = "::ffff:192.0.2.77"  # written by the proxy as an IPv4-mapped address
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("10.0.0.5", 1)),
+                                 base_url="http://127.0.0.1:8001",
+                                 headers={"X-Forwarded-For": f"198.51.100.9, {staff_address}"}) as c:
+        r = await c.post("/api/v1/session", json={"email": admin_email, "password": STAFF_PASSWORD})
+        assert r.status_code == 200, r.text
+        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+        r = await c.post("/api/v1/users", json={"email": f"n-{uuid.uuid4().hex[:8]}@100faces.kz",
+                                                "password": STAFF_PASSWORD, "roles": ["auditor"]})
+        assert r.status_code == 201, r.text
+        entries = (await c.get("/api/v1/audit", params={"actor": admin_email})).json()["items"]
+    from ipaddress import ip_address
+
+    expected = ip_hash(settings.secrets.staff_key, ip_address("192.0.2.77"))
+    assert {e["action"] for e in entries} >= {"session.login", "user.create"}
+    assert all(e["client_ip_hash"] == expected for e in entries), entries
+    stored = await pool.fetch("SELECT client_ip_hash FROM audit_log WHERE actor_email = $1", admin_email)
+    assert stored and all(row["client_ip_hash"] == expected for row in stored)
