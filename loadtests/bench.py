@@ -55,9 +55,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=5.0, help="wrk request timeout, s (a timeout is an error)")
     p.add_argument("--candidates", type=int, default=200)
     p.add_argument("--k", type=int, default=3, help="votes per voter")
-    p.add_argument("--shards", type=int, default=1)
+    p.add_argument("--shards", type=int, default=16,
+                   help="campaign shards (default 16, the production recommendation of docs/capacity.md)")
     p.add_argument("--voter-buckets", type=int, default=0,
-                   help="0 (default): ~150 voters per bucket, the density 65536 buckets have at 10 M voters")
+                   help="per shard; 0 (default): ~150 voters per bucket, the density production plans for")
+    p.add_argument("--rate-limits", choices=("on", "off"), default="on",
+                   help="on (default): the production limits per voter, address and network; off to compare")
+    p.add_argument("--networks", type=int, default=512,
+                   help="client /24 networks the voters come from, sent in X-Forwarded-For by the trusted proxy "
+                        "(default 512 networks x 32 addresses; 0: every request from the proxy's own address)")
     p.add_argument("--requests", type=int, default=0,
                    help="requests to mint for the vote phase (default: enough for the ceiling rate)")
     p.add_argument("--no-baselines", action="store_true", help="skip the ceiling and naive phases")
@@ -155,7 +161,8 @@ class Bench:
         started = time.perf_counter()
         vf = write_vote_file(self.workdir / f"{name}.txt", requests=requests, candidates=self.campaign.candidate_ids,
                              k=self.campaign.k, token_key=self._keys["token"], pseudonym_key=self._keys["pseudonym"],
-                             ttl_s=24 * 3600, seed=first_voter + requests, first_voter=first_voter)
+                             ttl_s=24 * 3600, seed=first_voter + requests, first_voter=first_voter,
+                             networks=self.o.networks)
         log(f"minted {name}: {vf.requests} requests ({vf.new_votes} new, {vf.repeats} repeats) "
             f"from {vf.voters} voters in {time.perf_counter() - started:.1f} s")
         return vf.path
@@ -178,12 +185,16 @@ class Bench:
             "VOTER_TOKEN_KEY": base64.urlsafe_b64encode(token_key).decode(),
             "PSEUDONYM_KEY": base64.urlsafe_b64encode(pseudonym_key).decode(),
             "CONTACT_PUBLIC_KEY": stack.contact_public_key(),
-            # Rate limits off: one client address sends everything, and the limits are not what is measured.
-            "VOTE_LIMIT_VOTER": "0", "VOTE_LIMIT_IP": "0", "VOTE_LIMIT_NET": "0",
+            # wrk is the load balancer in front: its address is the trusted proxy, X-Forwarded-For the client.
+            "TRUSTED_PROXIES": "127.0.0.1/32",
             "FLUSHER_METRICS_PORT": str(stack.free_port()), "FLUSHER_METRICS_HOST": "127.0.0.1",
             "FLUSHER_CONSUMER": "bench-flusher", "LOG_LEVEL": "WARNING",
         }
-        log("rate limits OFF for the benchmark (VOTE_LIMIT_VOTER=VOTE_LIMIT_IP=VOTE_LIMIT_NET=0)")
+        if o.rate_limits == "off":
+            self._env.update(VOTE_LIMIT_VOTER="0", VOTE_LIMIT_IP="0", VOTE_LIMIT_NET="0")
+        log(f"rate limits {o.rate_limits.upper()} (production defaults unless off), {o.shards} shards, clients from "
+            f"{o.networks} /24 networks x 32 addresses via X-Forwarded-For" if o.networks else
+            f"rate limits {o.rate_limits.upper()}, {o.shards} shards, every request from 127.0.0.1")
         r = self.report
         busy0 = stack.cpu_busy()
         await asyncio.sleep(1.0)
@@ -192,7 +203,8 @@ class Bench:
         if r["busy_before_pct"] > 15:
             log(f"WARNING: the machine was {r['busy_before_pct']} % busy before the run; figures will be low")
         r.update(duration_s=o.duration, warmup_s=o.warmup, connections=o.connections, threads=o.threads,
-                 workers=o.workers, candidates=o.candidates, k=o.k, shards=o.shards, rate_limits="off")
+                 workers=o.workers, candidates=o.candidates, k=o.k, shards=o.shards, rate_limits=o.rate_limits,
+                 client_networks=o.networks)
         pool = await create_pool(db_url, min_size=1, max_size=2)
         try:
             await self._run(pool)
@@ -217,7 +229,8 @@ class Bench:
         rate = r.get("ceiling_rps") or 25_000
         requests = o.requests or min(5_000_000, int(rate * o.duration * 1.15) + 5_000)
         warm_requests = int(rate * o.warmup * 1.15) + 1_000 if o.warmup > 0 else 0
-        buckets = o.voter_buckets or max(16, int((requests + warm_requests) * 0.45 / 150))
+        # ~0.45 voters per request (k = 3 and the repeats), ~150 per bucket, a voter's bucket chosen per shard.
+        buckets = o.voter_buckets or max(16, int((requests + warm_requests) * 0.45 / 150 / o.shards))
         self.campaign = await stack.publish_campaign(pool, self.redis, candidates=o.candidates, k=o.k,
                                                      shards=o.shards, voter_buckets=buckets)
         r.update(campaign_id=self.campaign.id, voter_buckets=buckets, requests_planned=requests)

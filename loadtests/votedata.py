@@ -8,6 +8,11 @@ The plan: 9 requests in 10 are new votes, voter ``n`` casting ``1 + n % k`` of t
 candidates (so every new vote is accepted: 201); every 10th request repeats a (voter, candidate) pair sent
 500 to 5000 requests earlier (409 already_voted). New votes are shuffled so one voter's choices are spread
 over the run, as when people come back.
+
+With ``networks`` > 0 each voter also has a client address, the same for all its requests, spread over that
+many /24 networks (``HOSTS_PER_NETWORK`` addresses each), written as a third column: the bench sends it in
+``X-Forwarded-For`` from the trusted proxy address, so the per-address and per-network limits count real
+clients, as behind a production load balancer.
 """
 
 from __future__ import annotations
@@ -20,6 +25,13 @@ from shared.crypto import VoterTokens, pseudonym
 
 REPEAT_EVERY = 10          # every 10th request is a repeat
 REPEAT_GAP = (500, 5000)   # ... of a pair sent this many requests earlier
+HOSTS_PER_NETWORK = 32
+
+
+def client_address(voter: int, networks: int) -> str:
+    """Voter ``n``'s address: network ``n % networks`` (20.x.y.0/24), host ``n // networks % 32 + 1``."""
+    net, host = voter % networks, voter // networks % HOSTS_PER_NETWORK + 1
+    return f"20.{net // 256 % 256}.{net % 256}.{host}"
 
 
 @dataclass(frozen=True)
@@ -47,7 +59,12 @@ def plan(requests: int, *, candidates: list[int], k: int, rng: random.Random,
     sent_new = 0
     for i in range(requests):
         if i % REPEAT_EVERY == REPEAT_EVERY - 1 and sent_new:
-            lo, hi = max(0, sent_new - REPEAT_GAP[1]), max(1, sent_new - REPEAT_GAP[0])
+            # A pair sent 500 to 5000 requests earlier; before there are 500, any pair sent so far (the old
+            # range [0, 1) made voter new[0] repeat dozens of times, which per-voter rate limits rightly refuse).
+            if sent_new > REPEAT_GAP[0]:
+                lo, hi = max(0, sent_new - REPEAT_GAP[1]), sent_new - REPEAT_GAP[0]
+            else:
+                lo, hi = 0, sent_new
             out.append(new[rng.randrange(lo, hi)])
         else:
             out.append(new[sent_new])
@@ -56,8 +73,9 @@ def plan(requests: int, *, candidates: list[int], k: int, rng: random.Random,
 
 
 def write_vote_file(path: Path, *, requests: int, candidates: list[int], k: int, token_key: bytes,
-                    pseudonym_key: bytes, ttl_s: int, seed: int, first_voter: int = 0) -> VoteFile:
-    """Mint tokens for the voters the plan needs and write ``<token> <candidate>`` lines."""
+                    pseudonym_key: bytes, ttl_s: int, seed: int, first_voter: int = 0,
+                    networks: int = 0) -> VoteFile:
+    """Mint tokens for the voters the plan needs and write ``<token> <candidate>[ <address>]`` lines."""
     rng = random.Random(seed)
     sequence, voters, repeats = plan(requests, candidates=candidates, k=k, rng=rng, first_voter=first_voter)
     issuer = VoterTokens(token_key, ttl_s)
@@ -67,6 +85,7 @@ def write_vote_file(path: Path, *, requests: int, candidates: list[int], k: int,
         token = tokens.get(voter)
         if token is None:
             token = tokens[voter] = issuer.issue(pseudonym(pseudonym_key, "voter", f"+77{voter:09d}"))[0]
-        lines.append(f"{token} {candidate}\n")
+        address = f" {client_address(voter, networks)}" if networks else ""
+        lines.append(f"{token} {candidate}{address}\n")
     path.write_text("".join(lines), encoding="ascii")
     return VoteFile(path, requests, requests - repeats, repeats, voters)

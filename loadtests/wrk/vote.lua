@@ -2,7 +2,8 @@
 --
 --   wrk -t T -c C -d 20s -s loadtests/wrk/vote.lua http://127.0.0.1:PORT -- <data file> <campaign id> <T>
 --
--- Data file: "<voter token> <candidate id>" per line, in the order the bench planned them (new votes and
+-- Data file: "<voter token> <candidate id> [<client address>]" per line (the address goes out as
+-- X-Forwarded-For, as a load balancer in front would send it), in the order the bench planned them (new votes and
 -- repeats). Thread i of T takes lines i, i+T, i+2T, ... and formats every request once, in init(), so the
 -- hot path is an array lookup. A thread that runs out of lines starts again from its first (counted as
 -- "wrapped": those repeats answer 409, so the bench sizes the file to avoid it).
@@ -28,13 +29,17 @@ function init(args)
   local n = 0
   for line in io.lines(data) do
     if n % nthreads == mine then
-      local token, candidate = line:match("^(%S+)%s+(%S+)")
+      local token, candidate, address = line:match("^(%S+)%s+(%S+)%s*(%S*)")
       if token then
-        reqs[#reqs + 1] = wrk.format("POST", path, {
+        local headers = {
           ["Host"] = wrk.host .. ":" .. wrk.port,
           ["Authorization"] = "Bearer " .. token,
           ["Content-Type"] = "application/json",
-        }, '{"candidate_id":"' .. candidate .. '"}')
+        }
+        if address ~= "" then
+          headers["X-Forwarded-For"] = address
+        end
+        reqs[#reqs + 1] = wrk.format("POST", path, headers, '{"candidate_id":"' .. candidate .. '"}')
       end
     end
     n = n + 1
