@@ -8,12 +8,14 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from shared.text import CleanInput, email
+
 Role = Literal["admin", "secretariat", "expert", "working_group", "auditor"]
-Email = Annotated[str, Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Email = email()
 
 
-class Input(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    pass
+class Input(CleanInput, forbid_unknown_fields=True, frozen=True):
+    """Unknown fields refused; text fields normalised and checked (shared/text.py)."""
 
 
 class LoginIn(Input):

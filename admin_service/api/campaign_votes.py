@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 from msgspec import Meta
@@ -14,10 +13,11 @@ from admin_service.auth.guards import ANY_ROLE, roles
 from admin_service.services import invalidations as service
 from admin_service.services.common import parse_id
 from shared.errors import InvalidRequest
+from shared.text import CleanInput, prose
 
 
-class InvalidationIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    reason: Annotated[str, Meta(min_length=1, max_length=2000)]
+class InvalidationIn(CleanInput, forbid_unknown_fields=True, frozen=True):
+    reason: prose(1, 2000)
     vote_ids: Annotated[list[Annotated[str, Meta(max_length=96)]], Meta(max_length=10_000)] | None = None
     cluster_id: Annotated[str, Meta(max_length=64)] | None = None
 

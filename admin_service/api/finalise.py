@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any, Literal
 
 import msgspec
-from msgspec import Meta
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
@@ -19,7 +18,7 @@ from admin_service.services.common import parse_id
 
 class FinaliseIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """The body is optional: none (or ``{}``) means the default policy."""
-    policy: Annotated[str, Meta(min_length=1, max_length=64)] = "top_votes"
+    policy: Literal["top_votes"] = "top_votes"  # services.finalise.POLICIES
 
 
 class FinaliseController(Controller):

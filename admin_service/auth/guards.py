@@ -9,7 +9,6 @@ Routes marked ``opt={"public": True}`` (sign-in) skip the session but keep the O
 
 from __future__ import annotations
 
-import hmac
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
@@ -17,6 +16,7 @@ from litestar.handlers.base import BaseRouteHandler
 from admin_service.auth.context import Staff
 from admin_service.services.sessions import COOKIE
 from shared.errors import Forbidden, Unauthorized
+from shared.text import same_secret
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -61,7 +61,7 @@ async def authenticate(connection: ASGIConnection, handler: BaseRouteHandler) ->
         if not sent and handler.opt.get("web"):
             form = await connection.form() if hasattr(connection, "form") else {}  # type: ignore[attr-defined]
             sent = str(form.get("csrf_token", ""))
-        if not sent or not hmac.compare_digest(sent, staff.csrf_token):
+        if not sent or not same_secret(sent, staff.csrf_token):
             raise CsrfFailed("Send the X-CSRF-Token header you received at sign-in.")
 
 
