@@ -28,7 +28,9 @@ CandidateStatus = Literal["nominated", "under_verification", "verified", "reject
 Name = line(2, 200)
 Url = Annotated[str, Meta(max_length=500, pattern=URL_PATTERN)]
 Reason = prose(0, 4000)
-Id = Annotated[str, Meta(min_length=1, max_length=20, pattern=r"^[0-9]+$")] | Annotated[int, Meta(ge=1)]
+# An id as a string of digits or a number (services.common.parse_id: 1 .. 18 digits).
+Id = (Annotated[str, Meta(min_length=1, max_length=18, pattern=r"^[1-9][0-9]{0,17}$")]
+      | Annotated[int, Meta(ge=1, le=10**18 - 1)])
 
 
 class Source(Input):

@@ -47,8 +47,8 @@ _SURROGATES = r"\ud800-\udfff"
 _SPACE = r" \xa0\u1680\u2000-\u200a\u202f\u205f\u3000"
 
 _FORBIDDEN = {
-    LINE: _CC + _TAB_NL + _BIDI + _ZERO_WIDTH + _SEPARATORS + _SURROGATES,
-    PROSE: _CC + _BIDI + _SURROGATES + r"\ufeff",
+    LINE: _CC + _TAB_NL + _BIDI + _ZERO_WIDTH + _SEPARATORS,
+    PROSE: _CC + _BIDI + r"\ufeff",
 }
 _EDGE = {LINE: _SPACE, PROSE: _SPACE + _TAB_NL + _SEPARATORS}
 
@@ -63,7 +63,9 @@ def pattern(kind: str, *, optional: bool = False) -> str:
 
 @functools.cache
 def _forbidden(kind: str) -> re.Pattern[str]:
-    return re.compile(f"[{_FORBIDDEN[kind]}]")
+    # Surrogates cannot arrive in JSON (msgspec refuses lone ones) but can in a form post; they are left out
+    # of the published pattern, which other regex engines (Rust's, ECMA's with the u flag) cannot read.
+    return re.compile(f"[{_FORBIDDEN[kind]}{_SURROGATES}]")
 
 
 def _describe(ch: str) -> str:
@@ -116,6 +118,9 @@ def email(*, description: str | None = None) -> Any:
     """An e-mail address field (checked by msgspec against EMAIL_PATTERN; trimmed and NFC like a line)."""
     return Annotated[str, Meta(min_length=3, max_length=254, pattern=EMAIL_PATTERN, extra={TEXT_KIND: LINE},
                                description=description, examples=["secretariat@example.kz"])]
+
+# Free-text query parameters (search, filters): anything but NUL, which Postgres text cannot hold.
+NO_NUL = r"^[^\x00]*$"
 
 
 def _meta_of(annotation: Any) -> Meta | None:

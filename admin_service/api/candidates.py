@@ -12,16 +12,20 @@ from admin_service.auth.context import staff_of
 from admin_service.auth.guards import ANY_ROLE, roles
 from admin_service.models_domain import (
     CandidateIn,
+    CandidateStatus,
     ReviewIn,
     TransitionIn,
     VerificationOutcomeIn,
     VerificationRequestIn,
 )
+from admin_service.models_out import Page
 from admin_service.services import candidates as service
 from admin_service.services import lifecycle, reviews, verification
 from admin_service.services.common import parse_id, sealer_for
 from admin_service.services.lifecycle import TRANSITION_ROLES
 from shared.crypto import Sealer
+from shared.reference import RegionCode, SphereCode
+from shared.text import NO_NUL
 
 
 def sealer_of(request: Request) -> Sealer:
@@ -45,16 +49,16 @@ class CandidateController(Controller):
     @get("/", operation_id="listCandidates")
     async def search(
         self, request: Request,
-        status: FromQuery[str | None] = None,
-        region: FromQuery[str | None] = None,
-        sphere: FromQuery[str | None] = None,
-        q: FromQuery[str | None] = None,
+        status: FromQuery[CandidateStatus | None] = None,
+        region: FromQuery[RegionCode | None] = None,
+        sphere: FromQuery[SphereCode | None] = None,
+        q: Annotated[str | None, QueryParameter(max_length=200, schema_extra={"pattern": NO_NUL})] = None,
         page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
         per_page: Annotated[int, QueryParameter(ge=1, le=service.MAX_PER_PAGE)] = 50,
-    ) -> dict[str, Any]:
+    ) -> Page:
         items, total = await service.search(request.app.state.pool, status=status, region=region, sphere=sphere,
                                             q=q, page=page, per_page=per_page)
-        return {"items": items, "total": total, "page": page, "per_page": per_page}
+        return Page(items=items, total=total, page=page, per_page=per_page)
 
     @get("/{candidate_id:str}", operation_id="getCandidate")
     async def card(self, request: Request, candidate_id: FromPath[str]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery, QueryParameter
@@ -24,7 +24,7 @@ class FraudController(Controller):
         campaign_id: FromPath[str],
         limit: Annotated[int, QueryParameter(ge=1, le=service.MAX_LIMIT)] = service.DEFAULT_LIMIT,
         offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
-        kind: FromQuery[str | None] = None,
+        kind: FromQuery[Literal["net", "ip"] | None] = None,
     ) -> dict[str, Any]:
         """Clusters (``net:<cidr>``, ``ip:<ip_hash>``) with at least one signal, highest score first."""
         return await service.flags(request.app.state.pool, campaign_id=parse_id(campaign_id, "campaign"),

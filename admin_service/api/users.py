@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import asyncpg
 from litestar import Controller, Request, delete, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody, Parameter
 
 from admin_service.auth.context import staff_of
 from admin_service.auth.guards import roles
@@ -33,6 +35,7 @@ class UserController(Controller):
         return [_out(r) for r in await service.list_users(request.app.state.pool)]
 
     @delete("/{user_id:int}/sessions", operation_id="endUserSessions", status_code=200)
-    async def end_sessions(self, request: Request, user_id: FromPath[int]) -> RevokedOut:
+    async def end_sessions(self, request: Request,
+                           user_id: Annotated[int, Parameter(ge=1, le=2**63 - 1)]) -> RevokedOut:  # a bigint
         n = await service.end_sessions(request.app.state.pool, user_id=user_id, actor=staff_of(request))
         return RevokedOut(revoked=n)

@@ -46,6 +46,8 @@ def check_origin(connection: ASGIConnection) -> None:
 
 
 async def authenticate(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    if connection.method == "OPTIONS":
+        return  # Litestar's own answer (204 + Allow), which reveals nothing and changes nothing
     check_origin(connection)
     if handler.opt.get("public"):
         return
@@ -70,6 +72,8 @@ def roles(*allowed: str):  # noqa: ANN201 - a Litestar guard
     wanted = frozenset(allowed)
 
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        if connection.method == "OPTIONS":
+            return
         staff: Staff | None = connection.scope.get("state", {}).get("staff")
         if staff is None:
             raise Unauthorized("Sign in first.")

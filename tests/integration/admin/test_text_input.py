@@ -145,3 +145,14 @@ async def test_non_ascii_login_token_on_the_sign_in_form_is_403(anon):
 async def test_non_ascii_password_is_401(anon):
     r = await anon.post("/api/v1/session", json={"email": "nobody@100faces.kz", "password": "пароль\u202e"})
     problem(r, 401, "invalid_credentials")
+
+
+@pytest.mark.parametrize("url", ["/api/v1/users/99999999999999999999/sessions", "/api/v1/users/0/sessions"])
+async def test_out_of_range_user_id_is_4xx(staff, url):
+    admin = await staff("admin")
+    problem(await admin.delete(url), (404, 422))
+
+
+async def test_out_of_range_audit_cursor_is_4xx(staff):
+    auditor = await staff("auditor")
+    problem(await auditor.get("/api/v1/audit", params={"before": "99999999999999999999"}), (400, 422))

@@ -1,0 +1,71 @@
+"""Typed answers of the admin JSON API, so the OpenAPI document says what comes back.
+
+The services build plain dicts (they also feed the web UI); handlers convert them here with ``answer``.
+Every answer Struct refuses unknown fields, so a key a service adds without adding it here fails loudly in
+the tests instead of silently vanishing from the API. Optional members use ``UNSET`` (left out when absent).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+T = TypeVar("T", bound=msgspec.Struct)
+
+
+class Out(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    pass
+
+
+def answer(kind: type[T], data: Any) -> T:
+    """``data`` (a service's dict) as the answer Struct ``kind``."""
+    return msgspec.convert(data, kind, strict=True)
+
+
+def answers(kind: type[T], data: list[Any]) -> list[T]:
+    return msgspec.convert(data, list[kind], strict=True)  # type: ignore[valid-type]
+
+
+class BallotEntryOut(Out):
+    id: str
+    position: int
+    full_name: str
+    region: str
+    sphere: str
+    gender: str | None
+    ethnicity: str | None
+    birth_year: int | None
+    status: str
+    summary: str | None
+
+
+class CampaignOut(Out):
+    id: str
+    slug: str
+    title: dict[str, str]
+    state: Literal["draft", "published", "closed", "finalised"]
+    status: Literal["draft", "scheduled", "open", "closed", "finalised"]
+    opens_at: datetime
+    closes_at: datetime
+    votes_per_voter: int
+    seats: int
+    live_results: bool
+    shards: int
+    ballot_size: int
+    created_at: datetime
+    published_at: datetime | None
+    closed_at: datetime | None
+    finalised_at: datetime | None
+    ballot: list[BallotEntryOut] | UnsetType = UNSET  # one campaign's view: its ballot in order
+    projected: bool | UnsetType = UNSET  # publish/close: whether Redis already has it (else the flusher will)
+
+
+class Page(Out):
+    """A page of a listing; the items' fields are those of the listing's card view."""
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int

@@ -1,0 +1,81 @@
+"""Both services served for real (granian, loopback, a free port each) on the test database, with a signed-in
+staff member holding every role, for the contract tests (schemathesis)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+import pytest
+
+from admin_service.services.users import create_user
+from tests.e2e.servers import free_port
+
+ALL_ROLES = ["admin", "secretariat", "expert", "working_group", "auditor"]
+PASSWORD = "Contract-Fuzz-Steppe-2026!"
+
+
+@dataclass
+class Server:
+    base: str
+    proc: subprocess.Popen
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            out, _ = self.proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            out, _ = self.proc.communicate()
+        return out
+
+
+def serve(module: str, env: dict[str, str]) -> Server:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", module, "serve", "--host", "127.0.0.1", "--port", str(port),
+                             "--workers", "1"],
+                            env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    server = Server(f"http://127.0.0.1:{port}", proc)
+    deadline = time.monotonic() + 30
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{module} exited: {server.stop()}")
+        try:
+            if httpx.get(f"{server.base}/health/live", timeout=0.5).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{module} did not answer: {server.stop()}")
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def voting_server(env: dict[str, str]) -> Iterator[Server]:
+    server = serve("voting_service", env)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def admin_server(env: dict[str, str]) -> Iterator[Server]:
+    server = serve("admin_service", env)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+async def fuzz_staff_email(pool: asyncpg.Pool) -> AsyncIterator[str]:
+    email = f"contract-{uuid.uuid4().hex[:8]}@100faces.kz"
+    await create_user(pool, email=email, password=PASSWORD, roles=ALL_ROLES, actor=None)
+    yield email
