@@ -19,8 +19,10 @@ import requests
 import schemathesis
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
+from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     positive_data_acceptance,
@@ -48,6 +50,7 @@ CONFIG = {"seed": 20261202, "generation": {"mode": "positive", "database": "none
 SETTINGS = settings(max_examples=int(os.environ.get("CONTRACT_EXAMPLES", "15")), deadline=None,
                     derandomize=not os.environ.get("CONTRACT_RANDOM"), database=None, print_blob=True,
                     suppress_health_check=list(HealthCheck))
+NEGATIVE_SETTINGS = settings(SETTINGS, max_examples=max(1, SETTINGS.max_examples // 3))
 
 
 def load(server: Server) -> Any:
@@ -55,12 +58,16 @@ def load(server: Server) -> Any:
                                          config=SchemathesisConfig.from_dict(CONFIG))
 
 
+NEGATIVE_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance]
+
+
 def fuzz(schema: Any, base_url: str, session: requests.Session | None = None) -> None:
-    """Every operation of ``schema`` with a few schema-valid requests; all failures reported together.
-    (Schemathesis's own pytest loader for fixtures does not run under pytest 9, hence this loop over its
-    Hypothesis strategies.)"""
+    """Every operation of ``schema`` with a few schema-valid requests (all CHECKS), then a few schema-violating
+    ones (no 5xx, every answer documented); all failures reported together. (Schemathesis's own pytest loader
+    for fixtures does not run under pytest 9, hence this loop over its Hypothesis strategies.)"""
     failures: list[str] = []
     ran = 0
+    sent = {"positive": 0, "negative": 0}
     for result in schema.get_all_operations():
         operation = result.ok()
         op_id = operation.definition.raw.get("operationId")
@@ -70,15 +77,26 @@ def fuzz(schema: Any, base_url: str, session: requests.Session | None = None) ->
 
         @SETTINGS
         @given(case=operation.as_strategy())
-        def run(case: Any) -> None:
+        def positive(case: Any) -> None:
+            sent["positive"] += 1
             case.call_and_validate(base_url=base_url, session=session, checks=CHECKS, excluded_checks=excluded)
 
-        try:
-            run()
-        except Exception as exc:  # noqa: BLE001 - collected and reported below
-            failures.append(f"{operation.label}: {exc}")
+        @NEGATIVE_SETTINGS
+        @given(case=operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+        def negative(case: Any) -> None:
+            sent["negative"] += 1
+            case.call_and_validate(base_url=base_url, session=session, checks=NEGATIVE_CHECKS)
+
+        for run in (positive, negative):
+            try:
+                run()
+            except Unsatisfiable:
+                pass  # nothing to violate (an operation without parameters or body)
+            except Exception as exc:  # noqa: BLE001 - collected and reported below
+                failures.append(f"{operation.label} ({run.__name__}): {exc}")
         ran += 1
     assert ran >= 10, f"only {ran} operations found"
+    assert sent["positive"] >= 5 * ran and sent["negative"] >= ran, sent
     assert not failures, "\n\n".join(failures)
 
 
