@@ -69,3 +69,80 @@ class Page(Out):
     total: int
     page: int
     per_page: int
+
+
+class SourceOut(Out):
+    kind: str
+    name: str
+
+
+class HistoryOut(Out):
+    from_status: str | None = msgspec.field(name="from")
+    to: str
+    reason: str | None
+    actor: str | None
+    actor_id: str | None
+    at: datetime
+
+
+class ReviewOut(Out):
+    id: str
+    candidate_id: str
+    expert_id: str
+    expert: str | None
+    recommend: bool
+    motivation: str
+    created_at: datetime
+
+
+class ReviewSummaryOut(Out):
+    recommend: int
+    against: int
+
+
+class VerificationOut(Out):
+    id: str
+    candidate_id: str
+    authority: str
+    question: str
+    status: str
+    notes: str | None
+    requested_by: str | None
+    requested_at: datetime
+    answered_by: str | None
+    answered_at: datetime | None
+
+
+class CandidateCard(Out):
+    """A candidate's card: the summary, the story and claims, history, reviews, verification requests, the
+    transitions the viewer may make; ``contact`` only for roles that may read it."""
+    id: str
+    full_name: str
+    region: str
+    sphere: str
+    gender: str
+    birth_year: int
+    ethnicity: str | None
+    summary: str
+    source: SourceOut
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    story: str
+    achievements: list[dict[str, Any]]
+    photo_url: str | None
+    duplicate_of: str | None
+    has_contact: bool
+    history: list[HistoryOut]
+    reviews: list[ReviewOut]
+    review_summary: ReviewSummaryOut
+    verification_requests: list[VerificationOut]
+    allowed_transitions: list[str]
+    contact: dict[str, str] | UnsetType = UNSET
+
+
+class InvalidationOut(Out):
+    invalidated: int
+    already_invalid: int
+    per_candidate: dict[str, int]  # candidate id -> votes invalidated now
+    cluster_id: str | UnsetType = UNSET
