@@ -146,3 +146,76 @@ class InvalidationOut(Out):
     already_invalid: int
     per_candidate: dict[str, int]  # candidate id -> votes invalidated now
     cluster_id: str | UnsetType = UNSET
+
+
+class NominatorOut(Out):
+    kind: str
+    full_name: str | None | UnsetType = UNSET  # only for roles that may read contact details
+    phone: str | None | UnsetType = UNSET
+
+
+class NominationOut(Out):
+    id: str
+    status: Literal["received", "accepted", "merged", "rejected"]
+    nominee: dict[str, Any]
+    story: str
+    achievements: list[dict[str, Any]]
+    nominated_by: NominatorOut
+    created_at: datetime
+    candidate_id: str | None
+    triage_reason: str | None
+    triaged_by: str | None
+    triaged_at: datetime | None
+
+
+class TriageOut(Out):
+    id: str
+    status: Literal["accepted", "merged", "rejected"]
+    candidate_id: str | None
+    triage_reason: str | None
+
+
+class ResultRowOut(Out):
+    candidate_id: str
+    full_name: str
+    region: str
+    sphere: str
+    gender: str
+    raw: int  # recorded in Postgres
+    invalidated: int  # by fraud review
+    valid: int  # raw - invalidated
+    accepted: int | UnsetType = UNSET  # the live tally in Redis, ahead of raw by what the flusher has not written
+
+
+class TotalsOut(Out):
+    raw: int
+    invalidated: int
+    valid: int
+
+
+class ResultsOut(Out):
+    campaign_id: str
+    state: str
+    seats: int
+    candidates: list[ResultRowOut]
+    totals: TotalsOut
+
+
+class ShareRowOut(Out):
+    code: str
+    name: Any
+    count: int
+    share: float
+    population_share: float | UnsetType = UNSET
+    expected: float | UnsetType = UNSET
+    difference: float | UnsetType = UNSET
+
+
+class CompositionOut(Out):
+    campaign_id: str
+    total: int
+    region: list[ShareRowOut]
+    sphere: list[ShareRowOut]
+    gender: list[ShareRowOut]
+    ethnicity: list[ShareRowOut]
+    sources: dict[str, str]

@@ -98,7 +98,8 @@ class ProblemResponses(ReceiveRoutePlugin):
         for handler in route.route_handlers:
             if not handler.resolve_include_in_schema():
                 continue
-            wanted = statuses_of(handler, route.path, self._deps) | set(self._rules(handler, route.path)) | set(handler.opt.get("problems", ()))
+            wanted = (statuses_of(handler, route.path, self._deps) | set(self._rules(handler, route.path))
+                      | set(handler.opt.get("problems", ())))
             declared = dict(handler.responses or {})
             for status in sorted(wanted):
                 declared.setdefault(status, problem_spec(status))

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, JSONBody
 
 from admin_service.auth.context import staff_of
 from admin_service.auth.guards import ANY_ROLE, roles
 from admin_service.models_domain import BallotIn, CampaignIn
-from admin_service.models_out import CampaignOut, answer, answers
+from admin_service.models_out import CampaignOut, CompositionOut, ResultsOut, answer, answers
 from admin_service.services import campaigns as service
 from admin_service.services.common import parse_id
 from shared.http import require_json
@@ -65,10 +63,10 @@ class CampaignController(Controller):
                                                        campaign_id=_id(campaign_id), actor=staff_of(request)))
 
     @get("/{campaign_id:str}/results", operation_id="campaignResults")
-    async def results(self, request: Request, campaign_id: FromPath[str]) -> dict[str, Any]:
-        return await service.results(request.app.state.pool, campaign_id=_id(campaign_id),
-                                     redis=request.app.state.redis)
+    async def results(self, request: Request, campaign_id: FromPath[str]) -> ResultsOut:
+        return answer(ResultsOut, await service.results(request.app.state.pool, campaign_id=_id(campaign_id),
+                                                        redis=request.app.state.redis))
 
     @get("/{campaign_id:str}/composition", operation_id="ballotComposition")
-    async def composition(self, request: Request, campaign_id: FromPath[str]) -> dict[str, Any]:
-        return await service.composition(request.app.state.pool, campaign_id=_id(campaign_id))
+    async def composition(self, request: Request, campaign_id: FromPath[str]) -> CompositionOut:
+        return answer(CompositionOut, await service.composition(request.app.state.pool, campaign_id=_id(campaign_id)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
@@ -12,7 +12,7 @@ from admin_service.api.candidates import sealer_of
 from admin_service.auth.context import staff_of
 from admin_service.auth.guards import roles
 from admin_service.models_domain import MergeIn, RejectIn
-from admin_service.models_out import Page
+from admin_service.models_out import NominationOut, Page, TriageOut, answer
 from admin_service.services import nominations as service
 from admin_service.services.common import parse_body_id, parse_uuid
 
@@ -35,25 +35,25 @@ class NominationController(Controller):
         return Page(items=items, total=total, page=page, per_page=service.PER_PAGE)
 
     @get("/{nomination_id:str}", operation_id="getNomination")
-    async def get_one(self, request: Request, nomination_id: FromPath[str]) -> dict[str, Any]:
-        return await service.get(request.app.state.pool, nomination_id=parse_uuid(nomination_id),
-                                 viewer=staff_of(request), sealer=sealer_of(request))
+    async def get_one(self, request: Request, nomination_id: FromPath[str]) -> NominationOut:
+        return answer(NominationOut, await service.get(request.app.state.pool, nomination_id=parse_uuid(nomination_id),
+                                                       viewer=staff_of(request), sealer=sealer_of(request)))
 
     @post("/{nomination_id:str}/accept", operation_id="acceptNomination", status_code=200,
           guards=[roles("secretariat")], before_request=bodyless)
-    async def accept(self, request: Request, nomination_id: FromPath[str]) -> dict[str, Any]:
-        return await service.accept(request.app.state.pool, nomination_id=parse_uuid(nomination_id),
-                                    actor=staff_of(request), sealer=sealer_of(request))
+    async def accept(self, request: Request, nomination_id: FromPath[str]) -> TriageOut:
+        return answer(TriageOut, await service.accept(request.app.state.pool, nomination_id=parse_uuid(nomination_id),
+                                                      actor=staff_of(request), sealer=sealer_of(request)))
 
     @post("/{nomination_id:str}/merge", operation_id="mergeNomination", status_code=200,
           guards=[roles("secretariat")])
-    async def merge(self, request: Request, nomination_id: FromPath[str], data: JSONBody[MergeIn]) -> dict[str, Any]:
-        return await service.merge(request.app.state.pool, nomination_id=parse_uuid(nomination_id),
-                                   duplicate_of=parse_body_id(data.candidate_id), reason=data.reason,
-                                   actor=staff_of(request))
+    async def merge(self, request: Request, nomination_id: FromPath[str], data: JSONBody[MergeIn]) -> TriageOut:
+        return answer(TriageOut, await service.merge(request.app.state.pool, nomination_id=parse_uuid(nomination_id),
+                                                     duplicate_of=parse_body_id(data.candidate_id),
+                                                     reason=data.reason, actor=staff_of(request)))
 
     @post("/{nomination_id:str}/reject", operation_id="rejectNomination", status_code=200,
           guards=[roles("secretariat")])
-    async def reject(self, request: Request, nomination_id: FromPath[str], data: JSONBody[RejectIn]) -> dict[str, Any]:
-        return await service.reject(request.app.state.pool, nomination_id=parse_uuid(nomination_id),
-                                    reason=data.reason, actor=staff_of(request))
+    async def reject(self, request: Request, nomination_id: FromPath[str], data: JSONBody[RejectIn]) -> TriageOut:
+        return answer(TriageOut, await service.reject(request.app.state.pool, nomination_id=parse_uuid(nomination_id),
+                                                      reason=data.reason, actor=staff_of(request)))

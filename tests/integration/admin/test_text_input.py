@@ -10,7 +10,8 @@ import pytest
 from tests.integration.admin.helpers import campaign_body, candidate_body, create_candidate, problem, set_status
 
 BAD_LINES = ["   ", "\u3000\u00a0", "Айдана\u202eавокиреС", "Айд\u200dана", "Айдана\x1b Серикова", "Айдана\nСерикова"]
-BAD_PROSE = [" " * 40, "\n \t\r\n" * 10, "Основала сеть \u2067кружков робототехники в сёлах", "Основала\x00 сеть кружков"]
+BAD_PROSE = [" " * 40, "\n \t\r\n" * 10, "Основала сеть \u2067кружков робототехники в сёлах",
+             "Основала\x00 сеть кружков"]
 
 
 async def tables(pool) -> tuple[int, ...]:
@@ -46,7 +47,8 @@ async def test_candidate_junk_refused(staff, pool, field, value):
 
 async def test_candidate_text_stored_normalised(staff, pool):
     sec = await staff("secretariat")
-    card = await create_candidate(sec, full_name="  Айгу\u0308ль Серикова  ", story="\r\nОснователь школы.\r\nУчит детей. ")
+    card = await create_candidate(sec, full_name="  Айгу\u0308ль Серикова  ",
+                                  story="\r\nОснователь школы.\r\nУчит детей. ")
     row = await pool.fetchrow("SELECT full_name, story FROM candidates WHERE id = $1", int(card["id"]))
     assert row["full_name"] == "Айгӱль Серикова"
     assert row["story"] == "Основатель школы.\nУчит детей."
