@@ -58,3 +58,11 @@ async def test_implausible_birth_year(client, pool, year):
 async def test_non_ascii_otp_code_is_a_4xx(client):
     r = await client.post("/api/v1/auth/otp/verify", json={"phone": "+77011234567", "code": "١٢٣٤٥٦"})
     assert_problem(r, 401, "invalid_code")
+
+
+@pytest.mark.parametrize("token", ["токен.подпись", "\u00e9t\u00e9.x", "a" * 300])
+async def test_non_ascii_voter_token_is_401(client, token):
+    """Raw UTF-8 bytes in the Authorization header, on the Litestar route and on the vote's fast path."""
+    auth = {"Authorization": b"Bearer " + token.encode("utf-8")}
+    assert_problem(await client.get("/api/v1/campaigns/1/my-votes", headers=auth), 401)
+    assert_problem(await client.post("/api/v1/campaigns/1/votes", json={"candidate_id": "1"}, headers=auth), 401)
