@@ -68,6 +68,7 @@ def fuzz(schema: Any, base_url: str, session: requests.Session | None = None) ->
     failures: list[str] = []
     ran = 0
     sent = {"positive": 0, "negative": 0}
+    succeeded = 0
     for result in schema.get_all_operations():
         operation = result.ok()
         op_id = operation.definition.raw.get("operationId")
@@ -78,8 +79,11 @@ def fuzz(schema: Any, base_url: str, session: requests.Session | None = None) ->
         @SETTINGS
         @given(case=operation.as_strategy())
         def positive(case: Any) -> None:
+            nonlocal succeeded
             sent["positive"] += 1
-            case.call_and_validate(base_url=base_url, session=session, checks=CHECKS, excluded_checks=excluded)
+            response = case.call_and_validate(base_url=base_url, session=session, checks=CHECKS,
+                                              excluded_checks=excluded)
+            succeeded += 200 <= response.status_code < 300
 
         @NEGATIVE_SETTINGS
         @given(case=operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
@@ -97,15 +101,21 @@ def fuzz(schema: Any, base_url: str, session: requests.Session | None = None) ->
         ran += 1
     assert ran >= 10, f"only {ran} operations found"
     assert sent["positive"] >= 5 * ran and sent["negative"] >= ran, sent
+    assert succeeded >= 20, f"only {succeeded} requests succeeded: the fuzzing hardly got past the door"
     assert not failures, "\n\n".join(failures)
 
 
 @pytest.fixture(scope="module")
 def staff_session(admin_server: Server, fuzz_staff_email: str) -> requests.Session:
-    session = requests.Session()
-    r = session.post(f"{admin_server.base}/api/v1/session", json={"email": fuzz_staff_email, "password": PASSWORD})
+    r = requests.post(f"{admin_server.base}/api/v1/session", json={"email": fuzz_staff_email, "password": PASSWORD},
+                      timeout=10)
     assert r.status_code == 200, r.text
+    session = requests.Session()
+    # The cookie as a header: a Secure (or __Host-) cookie would not go back over plain http from a cookie jar.
+    session.headers["Cookie"] = "; ".join(f"{c.name}={c.value}" for c in r.cookies)
     session.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    # Without a working session every admin answer would be an (allowed) 401 and the fuzzing would prove nothing.
+    assert session.get(f"{admin_server.base}/api/v1/session", timeout=10).status_code == 200
     return session
 
 
