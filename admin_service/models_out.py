@@ -219,3 +219,30 @@ class CompositionOut(Out):
     gender: list[ShareRowOut]
     ethnicity: list[ShareRowOut]
     sources: dict[str, str]
+
+
+class FinalisationOut(Out):
+    """The frozen result of a campaign; ``seats``, ``counts`` and ``report`` are described in API.md and
+    docs (digest over the canonical JSON of campaign_id, policy, seats, counts)."""
+    campaign_id: str
+    finalised_at: datetime
+    finalised_by: str
+    policy: str
+    seats: list[dict[str, Any]]
+    counts: list[dict[str, Any]]
+    digest: str
+    merkle_root: str
+    counted_votes: int
+    report: dict[str, Any]
+    projected: bool | UnsetType = UNSET  # POST finalise: whether Redis already has the new state
+
+
+class FraudFlagsOut(Out):
+    """Flagged clusters, highest score first (each with its signals and the reasons in words)."""
+    campaign_id: str
+    total: int
+    limit: int
+    offset: int
+    computed_at: datetime
+    thresholds: dict[str, Any]
+    items: list[dict[str, Any]]
