@@ -12,12 +12,13 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
-import asyncpg
 import httpx
 import pytest
 
 from admin_service.services.users import create_user
+from shared.infra import create_pool
 from tests.e2e.servers import free_port
+from tests.integration.admin.conftest import temporary_database
 
 ALL_ROLES = ["admin", "secretariat", "expert", "working_group", "auditor"]
 PASSWORD = "Contract-Fuzz-Steppe-2026!"
@@ -61,21 +62,33 @@ def serve(module: str, env: dict[str, str]) -> Server:
 
 
 @pytest.fixture(scope="module")
-def voting_server(env: dict[str, str]) -> Iterator[Server]:
-    server = serve("voting_service", env)
+async def contract_env(env: dict[str, str], server_url: str) -> AsyncIterator[dict[str, str]]:
+    """The test settings on a database of their own: what the fuzzing creates (candidates with random
+    stories, users, campaigns) must not show up in other tests' searches and counts."""
+    async with temporary_database(server_url) as url:
+        yield {**env, "DATABASE_URL": url}
+
+
+@pytest.fixture(scope="module")
+def voting_server(contract_env: dict[str, str]) -> Iterator[Server]:
+    server = serve("voting_service", contract_env)
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
-def admin_server(env: dict[str, str]) -> Iterator[Server]:
-    server = serve("admin_service", env)
+def admin_server(contract_env: dict[str, str]) -> Iterator[Server]:
+    server = serve("admin_service", contract_env)
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
-async def fuzz_staff_email(pool: asyncpg.Pool) -> AsyncIterator[str]:
+async def fuzz_staff_email(contract_env: dict[str, str]) -> AsyncIterator[str]:
     email = f"contract-{uuid.uuid4().hex[:8]}@100faces.kz"
-    await create_user(pool, email=email, password=PASSWORD, roles=ALL_ROLES, actor=None)
+    pool = await create_pool(contract_env["DATABASE_URL"], min_size=1, max_size=2)
+    try:
+        await create_user(pool, email=email, password=PASSWORD, roles=ALL_ROLES, actor=None)
+    finally:
+        await pool.close()
     yield email
