@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 
 from admin_service import state as app_state
@@ -26,8 +27,9 @@ from admin_service.auth.guards import authenticate
 from admin_service.auth.passwords import Passwords
 from admin_service.metrics import MetricsController, prometheus_config
 from admin_service.web import static_files, template_config, web_router
-from shared.http import JSONRequest, require_json
+from shared.http import JSONRequest, allow_every_method, require_json
 from shared.infra import create_pool, create_redis
+from shared.openapi import STATE_CHANGING, openapi_plugins
 from shared.problem import exception_handlers
 from shared.settings import Settings
 
@@ -45,6 +47,21 @@ def provide_redis(state: State) -> aioredis.Redis:
 
 def provide_settings(state: State) -> Settings:
     return state.settings
+
+
+def problem_rules(handler: HTTPRouteHandler, _path: str) -> set[int]:
+    """Error statuses by convention (shared/openapi.py): the API's guard answers 401 without a session and
+    403 for a wrong role, CSRF token or Origin; changes can conflict (409); everything reads Postgres or
+    Redis (503). Sign-in adds 401 for wrong credentials and 429 for throttling."""
+    guards = handler.resolve_guards()
+    if authenticate not in guards:
+        return {503} if handler.operation_id == "healthReady" else set()
+    out = {401, 403, 503}
+    if handler.http_methods & STATE_CHANGING and not handler.opt.get("public"):
+        out.add(409)
+    if handler.opt.get("public"):
+        out.add(429)
+    return out
 
 
 def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = None,
@@ -91,10 +108,12 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         state=state,
         lifespan=[resources],
         before_request=require_json,
+        before_send=[allow_every_method],
         request_class=JSONRequest,
         request_max_body_size=settings.max_body_bytes * 8,
         middleware=[metrics.middleware],
         exception_handlers=exception_handlers(),
         openapi_config=OpenAPIConfig(title=TITLE, version=VERSION, path="/schema"),
+        plugins=openapi_plugins(problem_rules, dependencies=("pool", "redis", "settings")),
         debug=False,
     )

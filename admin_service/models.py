@@ -8,12 +8,14 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from shared.text import CleanInput, email
+
 Role = Literal["admin", "secretariat", "expert", "working_group", "auditor"]
-Email = Annotated[str, Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Email = email()
 
 
-class Input(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    pass
+class Input(CleanInput, forbid_unknown_fields=True, frozen=True):
+    """Unknown fields refused; text fields normalised and checked (shared/text.py)."""
 
 
 class LoginIn(Input):
@@ -101,12 +103,3 @@ class TotpConfirmIn(Input):
 
 class RecoveryCodesOut(msgspec.Struct):
     recovery_codes: list[str]
-
-
-class Problem(msgspec.Struct):
-    """An RFC 9457 problem document (``application/problem+json``) as every error is answered."""
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str

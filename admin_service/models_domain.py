@@ -6,16 +6,18 @@ year, dates in the past) is checked by the services, so the web UI gets the same
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from msgspec import Meta
 
-from admin_service.models import Input
+from admin_service.models import Email, Input
+from shared.identity import E164_KZ_MOBILE
+from shared.reference import MIN_BIRTH_YEAR, RegionCode, SphereCode, max_birth_year
+from shared.text import URL_PATTERN, line, prose
 
-Region = Annotated[str, Meta(pattern=r"^KZ-[0-9]{2}$", description="ISO 3166-2:KZ code", examples=["KZ-75"])]
-Sphere = Literal["public_political", "socio_economic", "education_science", "healthcare", "culture_sport",
-                 "military_law", "social"]
+Region = Annotated[RegionCode, Meta(description="ISO 3166-2:KZ code", examples=["KZ-75"])]
+Sphere = SphereCode
 Gender = Literal["female", "male"]
 Ethnicity = Literal["kazakh", "russian", "uzbek", "ukrainian", "uyghur", "german", "tatar", "azerbaijani",
                     "korean", "other"]
@@ -23,25 +25,28 @@ SourceKind = Literal["akimat", "city", "working_group_member", "assembly", "part
                      "bureau_100", "self", "third_party"]
 CandidateStatus = Literal["nominated", "under_verification", "verified", "rejected", "under_review", "recommended",
                           "not_recommended", "shortlisted", "declined", "on_ballot", "finalist", "not_selected"]
-Name = Annotated[str, Meta(min_length=2, max_length=200)]
-Url = Annotated[str, Meta(max_length=500, pattern=r"^https?://[^\s/$.?#][^\s]*$")]
-Reason = Annotated[str, Meta(max_length=4000)]
-Id = Annotated[str, Meta(min_length=1, max_length=20, pattern=r"^[0-9]+$")] | Annotated[int, Meta(ge=1)]
+Name = line(2, 200)
+Url = Annotated[str, Meta(max_length=500, pattern=URL_PATTERN)]
+Reason = prose(0, 4000)
+# An id as a string of digits or a number (services.common.parse_id: 1 .. 18 digits).
+Id = (Annotated[str, Meta(min_length=1, max_length=18, pattern=r"^[1-9][0-9]{0,17}$")]
+      | Annotated[int, Meta(ge=1, le=10**18 - 1)])
 
 
 class Source(Input):
     kind: SourceKind
-    name: Annotated[str, Meta(max_length=300)] = ""
+    name: line(0, 300) = ""
 
 
 class Achievement(Input):
-    claim: Annotated[str, Meta(min_length=3, max_length=1000)]
+    claim: prose(3, 1000)
     evidence_url: Url | None = None
 
 
 class Contact(Input):
-    phone: Annotated[str, Meta(max_length=32)] | None = None
-    email: Annotated[str, Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    # Documented in E.164; the usual spellings (+7 701 123 45 67, 8 701 ...) are accepted too.
+    phone: Annotated[str, Meta(max_length=32, extra_json_schema={"extra": {"pattern": E164_KZ_MOBILE}})] | None = None
+    email: Email | None = None
 
 
 class CandidateIn(Input):
@@ -49,12 +54,13 @@ class CandidateIn(Input):
     region: Region
     sphere: Sphere
     gender: Gender
-    birth_year: Annotated[int, Meta(ge=1900, le=2100)]
+    # The upper bound is read from the clock at import; the service checks it again per request.
+    birth_year: Annotated[int, Meta(ge=MIN_BIRTH_YEAR, le=max_birth_year())]
     source: Source
-    story: Annotated[str, Meta(min_length=20, max_length=20_000)]
+    story: prose(20, 20_000)
     achievements: Annotated[list[Achievement], Meta(min_length=1, max_length=30)]
     ethnicity: Ethnicity | None = None
-    summary: Annotated[str, Meta(max_length=500)] = ""
+    summary: prose(0, 500) = ""
     photo_url: Url | None = None
     contact: Contact | None = None
 
@@ -65,8 +71,8 @@ class TransitionIn(Input):
 
 
 class VerificationRequestIn(Input):
-    authority: Annotated[str, Meta(min_length=2, max_length=300)]
-    question: Annotated[str, Meta(min_length=5, max_length=4000)]
+    authority: line(2, 300)
+    question: prose(5, 4000)
 
 
 class VerificationOutcomeIn(Input):
@@ -76,7 +82,7 @@ class VerificationOutcomeIn(Input):
 
 class ReviewIn(Input):
     recommend: bool
-    motivation: Annotated[str, Meta(max_length=10_000)]
+    motivation: prose(20, 10_000)  # reviews.MIN_MOTIVATION
 
 
 class MergeIn(Input):
@@ -85,13 +91,19 @@ class MergeIn(Input):
 
 
 class RejectIn(Input):
-    reason: Reason
+    reason: prose(3, 4000)
 
 
 class Title(Input):
-    kk: Annotated[str, Meta(min_length=1, max_length=200)]
-    ru: Annotated[str, Meta(min_length=1, max_length=200)]
-    en: Annotated[str, Meta(min_length=1, max_length=200)]
+    kk: line(1, 200)
+    ru: line(1, 200)
+    en: line(1, 200)
+
+
+# A campaign window lies between these: nothing of this project happened before 2000, and a campaign is
+# planned at most a few years ahead (a year 9999 is a typo or a probe, never a plan).
+EARLIEST_CAMPAIGN = datetime(2000, 1, 1, tzinfo=UTC)
+CAMPAIGN_HORIZON = timedelta(days=5 * 366)
 
 
 class CampaignIn(Input):
@@ -103,6 +115,16 @@ class CampaignIn(Input):
     seats: Annotated[int, Meta(ge=1, le=1000)] = 100
     live_results: bool = False
     shards: Annotated[int, Meta(ge=1, le=1024)] = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        latest = datetime.now(UTC) + CAMPAIGN_HORIZON
+        for name in ("opens_at", "closes_at"):
+            when = getattr(self, name)
+            if not EARLIEST_CAMPAIGN <= when <= latest:
+                raise ValueError(f"`{name}` must lie between 2000-01-01 and {latest.date().isoformat()}")
+        if self.closes_at <= self.opens_at:
+            raise ValueError("`closes_at` must be after `opens_at`")
 
 
 class BallotIn(Input):

@@ -9,6 +9,9 @@ MOBILE_CODES = frozenset(
     [700, 701, 702, 705, 706, 707, 708, 747, 760, 761, 762, 763, 764, 771, 775, 776, 777, 778, 785]
 )
 _SEPARATORS = re.compile(r"[\s\-().]")
+# The canonical (E.164) form as a JSON Schema pattern, for the API documents; the services also accept the
+# spellings normalise_kz_mobile understands (spaces, 8 7xx..., brackets).
+E164_KZ_MOBILE = r"^\+7(" + "|".join(str(c) for c in sorted(MOBILE_CODES)) + r")[0-9]{7}$"
 
 
 def normalise_kz_mobile(raw: str) -> str | None:

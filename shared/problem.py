@@ -51,7 +51,15 @@ def _http_error(_: Request, exc: HTTPException) -> Response[bytes]:
         # Litestar's own body/parameter validation: malformed JSON, wrong types, unknown fields.
         code, title, status = "invalid_request", "Invalid request", 400 if "decode" in str(exc.detail).lower() else 422
         extra = {"errors": exc.extra} if exc.extra else None
-        return problem_response(status, code, title, str(exc.detail), extra=extra)
+        detail = str(exc.detail)
+        first = exc.extra[0] if isinstance(exc.extra, list) and exc.extra else None
+        if isinstance(first, dict) and first.get("message"):
+            # Name the field in the detail: "`full_name` is blank - at `$.nominee`", "... - at `story`".
+            message, key = str(first["message"]), first.get("key")
+            if key and f"`{key}`" not in message and " - at `" not in message:
+                message = f"{message} - at `{key}`"
+            detail = f"{detail}: {message}"
+        return problem_response(status, code, title, detail, extra=extra)
     if isinstance(exc, NotFoundException):
         return problem_response(404, "not_found", "Not found", str(exc.detail))
     if isinstance(exc, MethodNotAllowedException):

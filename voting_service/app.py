@@ -11,14 +11,15 @@ from typing import Any
 
 import asyncpg
 import redis.asyncio as aioredis
-from litestar import Litestar
+from litestar import Litestar, Response, get
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import Receive, Scope, Send
 
-from shared.http import JSONRequest, require_json
+from shared.http import JSONRequest, allow_every_method, require_json
 from shared.infra import create_pool, create_redis
+from shared.openapi import openapi_plugins
 from shared.problem import exception_handlers
 from shared.rsgi import ASGIOverRSGI
 from shared.settings import Settings
@@ -36,6 +37,11 @@ from voting_service.state import Services
 
 class MetricsController(PrometheusController):
     path = "/metrics"  # listed in the OpenAPI document like every route of API.md
+
+    @get(media_type="text/plain", operation_id="metrics", cache=False,
+         description="Prometheus text exposition format.")
+    async def get(self) -> Response:  # the inherited handler, documented with its real content type
+        return await PrometheusController.get.fn(self)
 
 
 class VotingApp(Litestar):
@@ -78,6 +84,14 @@ class VotingApp(Litestar):
         return await self._bridge(scope, proto)
 
 
+def problem_rules(handler: Any, path: str) -> set[int]:
+    """Error statuses by convention (shared/openapi.py): every API route reads Redis or Postgres (503);
+    a handler's own ones are in its ``opt["problems"]``."""
+    if handler.operation_id == "ready" or path.startswith("/api/"):
+        return {503}
+    return set()
+
+
 def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = None,
                redis: aioredis.Redis | None = None) -> VotingApp:
     settings = settings if settings is not None else Settings.from_env(service="voting")
@@ -112,10 +126,12 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         route_handlers=handlers,
         lifespan=[lifespan],
         before_request=require_json,
+        before_send=[allow_every_method],
         request_class=JSONRequest,
         exception_handlers=exception_handlers(),
         middleware=[prometheus.middleware],
         request_max_body_size=settings.max_body_bytes,
+        plugins=openapi_plugins(problem_rules),
         openapi_config=OpenAPIConfig(
             title="100 New Faces of Kazakhstan — public vote",
             version="1.0.0",

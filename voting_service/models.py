@@ -8,19 +8,29 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-Region = Annotated[str, Meta(pattern=r"^KZ-[0-9]{2}$", description="ISO 3166-2:KZ code")]
-Sphere = Literal["public_political", "socio_economic", "education_science", "healthcare", "culture_sport",
-                 "military_law", "social"]
+from shared.identity import E164_KZ_MOBILE
+from shared.reference import MIN_BIRTH_YEAR, RegionCode, SphereCode, max_birth_year
+from shared.text import URL_PATTERN, CleanInput, line, prose
+
+Region = Annotated[RegionCode, Meta(description="ISO 3166-2:KZ code")]
+Sphere = SphereCode
 Gender = Literal["female", "male"]
-Name = Annotated[str, Meta(min_length=2, max_length=200)]
+Name = line(2, 200)
+# Documented in E.164; the service also accepts the usual spellings (+7 701 123 45 67, 8 701 ...).
+Phone = Annotated[str, Meta(max_length=32, examples=["+77011234567"],
+                            extra_json_schema={"extra": {"pattern": E164_KZ_MOBILE}})]
 
 
-class Input(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    pass
+class Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Unknown fields refused. No free text, so no ``__post_init__``: the vote body is decoded on the hot path."""
 
 
-class OtpRequest(Input):
-    phone: Annotated[str, Meta(max_length=32, examples=["+77011234567"])]
+class Input(CleanInput, forbid_unknown_fields=True, frozen=True):
+    """Unknown fields refused; text fields normalised and checked (shared/text.py)."""
+
+
+class OtpRequest(Strict):
+    phone: Phone
 
 
 class OtpSent(msgspec.Struct):
@@ -28,8 +38,8 @@ class OtpSent(msgspec.Struct):
     resend_after: int
 
 
-class OtpVerify(Input):
-    phone: Annotated[str, Meta(max_length=32)]
+class OtpVerify(Strict):
+    phone: Phone
     code: Annotated[str, Meta(max_length=16, examples=["123456"])]
 
 
@@ -38,7 +48,7 @@ class VoterToken(msgspec.Struct):
     expires_at: datetime
 
 
-class VoteIn(Input):
+class VoteIn(Strict):
     candidate_id: Annotated[str, Meta(min_length=1, max_length=32)]
 
 
@@ -109,23 +119,24 @@ class Nominee(Input):
     region: Region
     sphere: Sphere
     gender: Gender
-    birth_year: Annotated[int, Meta(ge=1900, le=2015)]
+    # The upper bound is read from the clock once, at import; the service checks it again per request.
+    birth_year: Annotated[int, Meta(ge=MIN_BIRTH_YEAR, le=max_birth_year())]
 
 
 class Achievement(Input):
-    claim: Annotated[str, Meta(min_length=3, max_length=1000)]
-    evidence_url: Annotated[str, Meta(max_length=500, pattern=r"^https?://[^\s/$.?#][^\s]*$")] | None = None
+    claim: prose(3, 1000)
+    evidence_url: Annotated[str, Meta(max_length=500, pattern=URL_PATTERN)] | None = None
 
 
 class Nominator(Input):
     kind: Literal["self", "third_party"]
     full_name: Name
-    phone: Annotated[str, Meta(max_length=32)]
+    phone: Phone
 
 
 class NominationIn(Input):
     nominee: Nominee
-    story: Annotated[str, Meta(min_length=20, max_length=10_000)]
+    story: prose(20, 10_000)
     achievements: Annotated[list[Achievement], Meta(min_length=1, max_length=20)]
     nominated_by: Nominator
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Request, get
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import QueryParameter
 
 from admin_service.auth.guards import roles
 from admin_service.models import AuditEntry, AuditPage
 from admin_service.repos import audit as repo
+from shared.text import NO_NUL
 
 
 class AuditController(Controller):
@@ -20,10 +21,10 @@ class AuditController(Controller):
     @get("/", operation_id="listAudit")
     async def list_entries(
         self, request: Request,
-        entity: FromQuery[str | None] = None,
-        actor: FromQuery[str | None] = None,
-        action: FromQuery[str | None] = None,
-        before: FromQuery[int | None] = None,
+        entity: Annotated[str | None, QueryParameter(max_length=200, schema_extra={"pattern": NO_NUL})] = None,
+        actor: Annotated[str | None, QueryParameter(max_length=254, schema_extra={"pattern": NO_NUL})] = None,
+        action: Annotated[str | None, QueryParameter(max_length=100, schema_extra={"pattern": NO_NUL})] = None,
+        before: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,  # a bigint id
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> AuditPage:
         async with request.app.state.pool.acquire() as conn:

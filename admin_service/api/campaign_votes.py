@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 from msgspec import Meta
 
 from admin_service.auth.context import staff_of
 from admin_service.auth.guards import ANY_ROLE, roles
+from admin_service.models_out import InvalidationOut, answer
 from admin_service.services import invalidations as service
 from admin_service.services.common import parse_id
 from shared.errors import InvalidRequest
+from shared.text import CleanInput, prose
 
 
-class InvalidationIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    reason: Annotated[str, Meta(min_length=1, max_length=2000)]
+class InvalidationIn(CleanInput, forbid_unknown_fields=True, frozen=True):
+    reason: prose(1, 2000)
     vote_ids: Annotated[list[Annotated[str, Meta(max_length=96)]], Meta(max_length=10_000)] | None = None
     cluster_id: Annotated[str, Meta(max_length=64)] | None = None
 
@@ -28,7 +29,7 @@ class CampaignVotesController(Controller):
 
     @post("/invalidations", operation_id="invalidateVotes", status_code=200, guards=[roles("working_group")])
     async def invalidate(self, request: Request, campaign_id: FromPath[str],
-                         data: JSONBody[InvalidationIn]) -> dict[str, Any]:
+                         data: JSONBody[InvalidationIn]) -> InvalidationOut:
         cid = parse_id(campaign_id, "campaign")
         if data.cluster_id is not None:
             if data.vote_ids:
@@ -42,7 +43,7 @@ class CampaignVotesController(Controller):
             done = await service.invalidate(request.app.state.pool, campaign_id=cid, vote_ids=data.vote_ids,
                                             reason=data.reason, actor=staff_of(request))
         request.app.state.fraud_flags.forget(cid)  # the listing shows the new counts at once
-        return done
+        return answer(InvalidationOut, done)
 
     @get("/export.csv", operation_id="exportResults", guards=[roles(*ANY_ROLE)], media_type="text/csv")
     async def export(self, request: Request, campaign_id: FromPath[str]) -> Response[str]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Literal
 
 import msgspec
-from msgspec import Meta
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
@@ -13,13 +12,14 @@ from litestar.response import Stream
 from admin_service.api.campaigns import bodyless
 from admin_service.auth.context import staff_of
 from admin_service.auth.guards import ANY_ROLE, roles
+from admin_service.models_out import FinalisationOut, answer
 from admin_service.services import finalise as service
 from admin_service.services.common import parse_id
 
 
 class FinaliseIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """The body is optional: none (or ``{}``) means the default policy."""
-    policy: Annotated[str, Meta(min_length=1, max_length=64)] = "top_votes"
+    policy: Literal["top_votes"] = "top_votes"  # services.finalise.POLICIES
 
 
 class FinaliseController(Controller):
@@ -29,15 +29,16 @@ class FinaliseController(Controller):
     @post("/finalise", operation_id="finaliseCampaign", status_code=200, guards=[roles("working_group")],
           before_request=bodyless)
     async def finalise(self, request: Request, campaign_id: FromPath[str],
-                       data: JSONBody[FinaliseIn | None] = None) -> dict[str, Any]:
+                       data: JSONBody[FinaliseIn | None] = None) -> FinalisationOut:
         data = data or FinaliseIn()
-        return await service.finalise(request.app.state.pool, request.app.state.redis,
-                                      campaign_id=parse_id(campaign_id, "campaign"), policy=data.policy,
-                                      actor=staff_of(request))
+        return answer(FinalisationOut, await service.finalise(
+            request.app.state.pool, request.app.state.redis, campaign_id=parse_id(campaign_id, "campaign"),
+            policy=data.policy, actor=staff_of(request)))
 
     @get("/finalisation", operation_id="campaignFinalisation", guards=[roles(*ANY_ROLE)])
-    async def snapshot(self, request: Request, campaign_id: FromPath[str]) -> dict[str, Any]:
-        return await service.get(request.app.state.pool, campaign_id=parse_id(campaign_id, "campaign"))
+    async def snapshot(self, request: Request, campaign_id: FromPath[str]) -> FinalisationOut:
+        return answer(FinalisationOut,
+                      await service.get(request.app.state.pool, campaign_id=parse_id(campaign_id, "campaign")))
 
     @get("/counted-votes.txt", operation_id="countedVotes", guards=[roles(*ANY_ROLE)], media_type="text/plain")
     async def counted_votes(self, request: Request, campaign_id: FromPath[str]) -> Response:

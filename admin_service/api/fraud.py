@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
 from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from admin_service.auth.guards import roles
+from admin_service.models_out import FraudFlagsOut, answer
 from admin_service.services import fraud as service
 from admin_service.services.common import parse_id
 
@@ -24,8 +25,9 @@ class FraudController(Controller):
         campaign_id: FromPath[str],
         limit: Annotated[int, QueryParameter(ge=1, le=service.MAX_LIMIT)] = service.DEFAULT_LIMIT,
         offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
-        kind: FromQuery[str | None] = None,
-    ) -> dict[str, Any]:
+        kind: FromQuery[Literal["net", "ip"] | None] = None,
+    ) -> FraudFlagsOut:
         """Clusters (``net:<cidr>``, ``ip:<ip_hash>``) with at least one signal, highest score first."""
-        return await service.flags(request.app.state.pool, campaign_id=parse_id(campaign_id, "campaign"),
-                                   limit=limit, offset=offset, kind=kind, cache=request.app.state.fraud_flags)
+        return answer(FraudFlagsOut, await service.flags(
+            request.app.state.pool, campaign_id=parse_id(campaign_id, "campaign"), limit=limit, offset=offset,
+            kind=kind, cache=request.app.state.fraud_flags))

@@ -6,7 +6,6 @@ from __future__ import annotations
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import JSONBody
 
-from admin_service.api.problems import problems
 from admin_service.auth.client import client_ip_hash
 from admin_service.auth.context import CHANGE_PASSWORD, ENROL_TOTP, Staff, staff_of
 from admin_service.auth.cookies import cookie_secure, session_cookie, session_id
@@ -41,8 +40,8 @@ class SessionController(Controller):
     path = "/session"
     tags = ["session"]
 
-    @post("/", operation_id="login", status_code=200, opt={"public": True},
-          responses=problems(s401="invalid_credentials, mfa_required", s429="rate_limited"))
+    @post("/", operation_id="login", status_code=200,
+          opt={"public": True, "problems": (401, 429)})  # invalid_credentials, mfa_required; rate_limited
     async def login(self, request: Request, data: JSONBody[LoginIn]) -> Response[SessionOut]:
         raw, staff = await request.app.state.sessions.login(
             email=data.email, password=data.password, totp=data.totp, ip_hash=client_ip_hash(request),
@@ -55,9 +54,8 @@ class SessionController(Controller):
     async def whoami(self, request: Request) -> SessionOut:
         return session_out(staff_of(request))
 
-    @post("/password", operation_id="changeOwnPassword", status_code=200, opt=BOTH,
-          responses=problems(s401="invalid_credentials", s422="weak_password, invalid_request",
-                             s429="rate_limited"))
+    @post("/password", operation_id="changeOwnPassword", status_code=200,
+          opt={**BOTH, "problems": (401, 422, 429)})  # invalid_credentials; weak_password; rate_limited
     async def change_password(self, request: Request, data: JSONBody[PasswordChangeIn]) -> PasswordChangedOut:
         """Needs the current password; every other session of the user ends."""
         ended = await request.app.state.account.change_password(
@@ -65,15 +63,15 @@ class SessionController(Controller):
             ip_hash=client_ip_hash(request))
         return PasswordChangedOut(other_sessions_ended=ended)
 
-    @post("/totp", operation_id="startTotpEnrolment", status_code=200, opt={"pending_ok": (ENROL_TOTP,)},
-          responses=problems(s409="already_enrolled"))
+    @post("/totp", operation_id="startTotpEnrolment", status_code=200,
+          opt={"pending_ok": (ENROL_TOTP,), "problems": (409,)})  # already_enrolled
     async def start_totp(self, request: Request) -> TotpEnrolmentOut:
         """A new secret, pending until confirmed (a pending one is replaced)."""
         uri, secret = await request.app.state.account.start_totp(staff_of(request))
         return TotpEnrolmentOut(otpauth_uri=uri, secret=secret)
 
-    @post("/totp/confirm", operation_id="confirmTotpEnrolment", status_code=200, opt={"pending_ok": (ENROL_TOTP,)},
-          responses=problems(s401="invalid_code", s409="already_enrolled, no_pending_enrolment"))
+    @post("/totp/confirm", operation_id="confirmTotpEnrolment", status_code=200,
+          opt={"pending_ok": (ENROL_TOTP,), "problems": (401, 409)})  # invalid_code; already_enrolled, no_pending_…
     async def confirm_totp(self, request: Request, data: JSONBody[TotpConfirmIn]) -> RecoveryCodesOut:
         """A current code of the pending secret confirms it; the 10 recovery codes are shown this once."""
         codes = await request.app.state.account.confirm_totp(staff_of(request), code=data.code)

@@ -3,15 +3,18 @@ issue a temporary password, remove a lost second factor."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import asyncpg
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody, Parameter
 
-from admin_service.api.problems import problems
 from admin_service.auth.context import staff_of
 from admin_service.auth.guards import roles
 from admin_service.models import FactorResetOut, RevokedOut, TemporaryPasswordOut, UserIn, UserOut, UserPatchIn
 from admin_service.services import users as service
+
+UserId = Annotated[int, Parameter(ge=1, le=2**53 - 1)]  # JSON-safe; a larger id is a 422, never a database error
 
 
 def _out(row: asyncpg.Record) -> UserOut:
@@ -37,13 +40,14 @@ class UserController(Controller):
         return [_out(r) for r in await service.list_users(request.app.state.pool)]
 
     @delete("/{user_id:int}/sessions", operation_id="endUserSessions", status_code=200)
-    async def end_sessions(self, request: Request, user_id: FromPath[int]) -> RevokedOut:
+    async def end_sessions(self, request: Request,
+                           user_id: UserId) -> RevokedOut:
         n = await service.end_sessions(request.app.state.pool, user_id=user_id, actor=staff_of(request))
         return RevokedOut(revoked=n)
 
     @patch("/{user_id:int}", operation_id="updateUser", status_code=200,
-           responses=problems(s404="not_found", s409="last_admin", s422="invalid_request"))
-    async def update(self, request: Request, user_id: FromPath[int], data: JSONBody[UserPatchIn]) -> UserOut:
+           opt={"problems": (404, 409, 422)})  # not_found, last_admin, invalid_request
+    async def update(self, request: Request, user_id: UserId, data: JSONBody[UserPatchIn]) -> UserOut:
         """Deactivate / reactivate and change roles; any change ends all of the user's sessions."""
         row = await service.update_account(request.app.state.pool, user_id=user_id, active=data.active,
                                            roles=None if data.roles is None else list(data.roles),
@@ -51,16 +55,16 @@ class UserController(Controller):
         return _out(row)
 
     @post("/{user_id:int}/password-reset", operation_id="resetUserPassword", status_code=200,
-          responses=problems(s404="not_found"))
-    async def reset_password(self, request: Request, user_id: FromPath[int]) -> TemporaryPasswordOut:
+          opt={"problems": (404,)})
+    async def reset_password(self, request: Request, user_id: UserId) -> TemporaryPasswordOut:
         """A temporary password, shown once: one sign-in within 24 h, then it must be changed."""
         temporary = await service.reset_password(request.app.state.pool, user_id=user_id, actor=staff_of(request),
                                                  passwords=request.app.state.passwords)
         return TemporaryPasswordOut(temporary_password=temporary)
 
     @delete("/{user_id:int}/totp", operation_id="resetUserTotp", status_code=200,
-            responses=problems(s404="not_found"))
-    async def reset_totp(self, request: Request, user_id: FromPath[int]) -> FactorResetOut:
+            opt={"problems": (404,)})
+    async def reset_totp(self, request: Request, user_id: UserId) -> FactorResetOut:
         """Removes the user's TOTP factor and recovery codes (lost phone); ends the user's sessions."""
         had = await service.reset_factor(request.app.state.pool, user_id=user_id, actor=staff_of(request))
         return FactorResetOut(had_factor=had)

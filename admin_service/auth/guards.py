@@ -15,7 +15,6 @@ the password change, TOTP enrolment); elsewhere 403 ``password_change_required``
 from __future__ import annotations
 
 import dataclasses
-import hmac
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
@@ -24,6 +23,7 @@ from admin_service.auth.client import client_ip_hash
 from admin_service.auth.context import CHANGE_PASSWORD, Staff
 from admin_service.auth.cookies import session_id
 from shared.errors import Forbidden, Unauthorized
+from shared.text import same_secret
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -67,6 +67,8 @@ def check_origin(connection: ASGIConnection) -> None:
 
 
 async def authenticate(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    if connection.method == "OPTIONS":
+        return  # Litestar's own answer (204 + Allow), which reveals nothing and changes nothing
     check_origin(connection)
     if handler.opt.get("public"):
         return
@@ -83,7 +85,7 @@ async def authenticate(connection: ASGIConnection, handler: BaseRouteHandler) ->
         if not sent and handler.opt.get("web"):
             form = await connection.form() if hasattr(connection, "form") else {}  # type: ignore[attr-defined]
             sent = str(form.get("csrf_token", ""))
-        if not sent or not hmac.compare_digest(sent, staff.csrf_token):
+        if not sent or not same_secret(sent, staff.csrf_token):
             raise CsrfFailed("Send the X-CSRF-Token header you received at sign-in.")
     if staff.required_action and staff.required_action not in handler.opt.get("pending_ok", ()):
         if staff.required_action == CHANGE_PASSWORD:
@@ -96,6 +98,8 @@ def roles(*allowed: str):  # noqa: ANN201 - a Litestar guard
     wanted = frozenset(allowed)
 
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        if connection.method == "OPTIONS":
+            return
         staff: Staff | None = connection.scope.get("state", {}).get("staff")
         if staff is None:
             raise Unauthorized("Sign in first.")

@@ -15,7 +15,7 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["sign-in"]
 
-    @post("/otp", operation_id="requestOtp", status_code=202)
+    @post("/otp", operation_id="requestOtp", status_code=202, opt={"problems": (429,)})
     async def request_otp(self, request: Request, data: JSONBody[OtpRequest]) -> OtpSent:
         try:
             expires_in, resend_after = await services(request).otp.request(
@@ -26,7 +26,7 @@ class AuthController(Controller):
         metrics.otp_sends().labels("sent").inc()
         return OtpSent(expires_in=expires_in, resend_after=resend_after)
 
-    @post("/otp/verify", operation_id="verifyOtp", status_code=200)
+    @post("/otp/verify", operation_id="verifyOtp", status_code=200, opt={"problems": (401, 429)})
     async def verify(self, request: Request, data: JSONBody[OtpVerify]) -> VoterToken:
         try:
             token, expires_at = await services(request).otp.verify(phone=data.phone, code=data.code)

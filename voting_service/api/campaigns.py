@@ -36,7 +36,7 @@ class CampaignController(Controller):
             for r in rows
         ]
 
-    @get("/{campaign_id:str}/results", operation_id="getResults", cache=False)
+    @get("/{campaign_id:str}/results", operation_id="getResults", cache=False, opt={"problems": (403,)})
     async def results(self, request: Request, campaign_id: FromPath[str]) -> Results:
         data = await services(request).results.live(parse_campaign_id(campaign_id))
         return Results(**data)

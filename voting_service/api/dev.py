@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from litestar.params import FromQuery
+from typing import Annotated
+
+from litestar.params import Parameter
 from litestar import Controller, Request, get
 
 from shared.errors import NotFound
+from shared.identity import E164_KZ_MOBILE
 from voting_service.deps import services
 from voting_service.models import OutboxEntry
 from voting_service.services.otp import normalise_or_raise
@@ -16,8 +19,9 @@ class DevOutboxController(Controller):
     path = "/api/v1/dev"
     tags = ["development"]
 
-    @get("/sms-outbox", operation_id="smsOutbox", cache=False)
-    async def outbox(self, request: Request, phone: FromQuery[str]) -> list[OutboxEntry]:
+    @get("/sms-outbox", operation_id="smsOutbox", cache=False, opt={"problems": (404,)})
+    async def outbox(self, request: Request,
+                     phone: Annotated[str, Parameter(schema_extra={"pattern": E164_KZ_MOBILE})]) -> list[OutboxEntry]:
         svc = services(request)
         if not isinstance(svc.sms, OutboxSender):  # registered only with the outbox; belt and braces
             raise NotFound("No SMS outbox in this configuration.")

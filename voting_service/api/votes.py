@@ -18,7 +18,7 @@ class VoteController(Controller):
     path = "/api/v1/campaigns/{campaign_id:str}"
     tags = ["vote"]
 
-    @post("/votes", operation_id="castVote", status_code=201)
+    @post("/votes", operation_id="castVote", status_code=201, opt={"problems": (401, 403, 409, 429)})
     async def cast(self, request: Request, campaign_id: FromPath[str], data: JSONBody[VoteIn]) -> VoteAccepted:
         voter = voter_of(request)
         client = client_of(request)
@@ -34,7 +34,7 @@ class VoteController(Controller):
         return VoteAccepted(receipt=accepted.receipt, candidate_id=accepted.candidate_id,
                             votes_left=accepted.votes_left)
 
-    @get("/my-votes", operation_id="myVotes", cache=False)
+    @get("/my-votes", operation_id="myVotes", cache=False, opt={"problems": (401,)})
     async def my_votes(self, request: Request, campaign_id: FromPath[str]) -> MyVotes:
         claims = voter_claims_of(request)
         svc = services(request)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 
 from litestar import Controller, Request, Response, get, post
@@ -15,6 +14,7 @@ from admin_service.services.sessions import InvalidCredentials, MfaRequired
 from admin_service.web.controllers.forms import form_of
 from admin_service.web.render import page, safe_next, see_other
 from shared.errors import RateLimited
+from shared.text import same_secret
 
 # Sign-in happens before there is a session (and its CSRF token): a double-submit token in a short-lived
 # cookie (``__Host-``, so path /) protects the form, on top of the Origin check and the SameSite=Strict cookies.
@@ -50,7 +50,7 @@ class AuthPages(Controller):
         next_path = safe_next(fields.get("next"))
         sent = str((await request.form()).get("login_token", ""))
         expected = request.cookies.get(cookie_name(request, LOGIN), "")
-        if not sent or not expected or not hmac.compare_digest(sent, expected):
+        if not sent or not expected or not same_secret(sent, expected):
             return _form(request, status=403, error="login.error.expired", email=fields.get("email", ""),
                          next_path=next_path)
         try:
