@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from shared.infra import create_redis
 from shared.migrate import migrate_url
 
-DEMO_REDIS_DB = 14
+DEMO_REDIS_DB = int(os.environ.get("TEST_DEMO_REDIS_DB", "14"))  # two suites at once: give each its own
 
 
 def with_path(url: str, path: str) -> str:
