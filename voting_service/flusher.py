@@ -26,13 +26,13 @@ import asyncpg
 import redis.asyncio as aioredis
 import redis.exceptions
 
-from shared import keys
-from shared.publication import project
 from shared.repos import campaigns as campaigns_repo
 from shared.settings import Settings
+from shared.votestore import keys
+from shared.votestore.projection import is_current, project
+from shared.votestore.receipts import make_receipt
 from voting_service import flusher_metrics as m
 from voting_service.repos import votes as votes_repo
-from voting_service.services.ballot_box import make_receipt
 
 log = logging.getLogger("voting_service.flusher")
 
@@ -82,12 +82,7 @@ class Flusher:
         async with self.pool.acquire() as conn:
             projections = await campaigns_repo.projections(conn)
         for p in projections:
-            meta = await self.redis.hgetall(keys.campaign_meta(p.id))
-            want = {"state": p.state, "k": str(p.votes_per_voter),
-                    "closes_ms": str(int(p.closes_at.timestamp() * 1000)),
-                    "opens_ms": str(int(p.opens_at.timestamp() * 1000))}
-            cfg = await self.redis.hgetall(keys.ShardKeys.of(p.id, 0).cfg)
-            if any(meta.get(k) != v for k, v in want.items()) or not cfg:
+            if not await is_current(self.redis, p):
                 log.info("re-projecting campaign %s into Redis", p.id)
                 await project(self.redis, p)
 

@@ -3,7 +3,7 @@
 Preconditions (else 409 ``not_ready``, the detail says which): the campaign is ``closed`` (by hand), or
 ``published`` with ``closes_at`` in the past (it is then closed in the same transaction); its Redis streams
 are drained into Postgres and the Redis tally of every candidate equals its Postgres count
-(``voting_service.reconcile``, waiting at most ``RECONCILE_WAIT_S``). A finalised campaign is 409 ``conflict``.
+(``shared.votestore.reconcile``, waiting at most ``RECONCILE_WAIT_S``). A finalised campaign is 409 ``conflict``.
 
 Policy ``top_votes`` (the only one so far): the ``seats`` ballot candidates with the most VALID votes
 (raw - invalidated). Ties are broken, in this order, by:
@@ -55,9 +55,9 @@ from admin_service.services import audit
 from admin_service.services.campaign_reports import composition_of
 from admin_service.services.campaigns import project_after_commit
 from shared.errors import Conflict, InvalidRequest, NotFound, Unavailable
-from shared.publication import project
 from shared.repos import campaigns as shared_repo
-from voting_service.reconcile import reconcile
+from shared.votestore.projection import project
+from shared.votestore.reconcile import reconcile
 
 log = logging.getLogger("admin_service.finalise")
 
