@@ -19,7 +19,7 @@ A voter's shard and bucket come from their pseudonym (``keys.voter_route``), fix
 
 Modules, what they do, who calls them:
 
-- ``keys``        the schema above.                                    everything below; the flusher (streams)
+- ``keys``        the schema above.                                    everything below
 - ``projection``  ``project`` writes a campaign (routing hash, per-shard cfg and ballot, stream + group,
                   registry) idempotently; ``is_current`` checks Redis still holds it.
                                                 admin service (publish, close, finalise); flusher (every 2 s)
@@ -36,6 +36,9 @@ Modules, what they do, who calls them:
                                                 voting service (receipts), flusher (vote ids)
 - ``tally``       ``tallies``: per-candidate sums over the shards.  voting service (live results), admin
                                                 service (results page), reconcile, load tests
+- ``streams``     the consumer side of the streams: ``registered``, ``read`` (via group ``flusher``),
+                  ``claim``, ``ack_and_trim`` (after the Postgres COMMIT), ``backlog``.
+                                                the flusher (voting_service/flusher.py)
 - ``drain``       ``undrained``/``wait_drained``/``registered_shards``: votes not yet in Postgres.
                                                 admin service (finalise), reconcile, load tests
 - ``reconcile``   tallies vs Postgres counts after the drain (``repo``: the one query it needs).
