@@ -1,7 +1,8 @@
 """The vote store: everything Redis holds about votes, and the only code that reads or writes it.
 
 A change to what Redis holds for a vote touches this package and nothing else. The voting service, the
-flusher, the admin service and the load tests call the modules below; none of them names a vote-store key.
+flusher, the admin service and the load tests call the modules below; none of them builds a vote-store key
+itself (the load tests' memory and bench reports inspect keys, e.g. bucket sizes, by the names in ``keys``).
 
 Key schema (``keys``; every key a script touches carries the shard's hash tag, so it runs on Redis Cluster):
 

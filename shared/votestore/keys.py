@@ -1,5 +1,5 @@
-"""The vote store's Redis key schema (see shared/votestore/__init__.py for who uses which key). Every key a Lua script touches shares one hash tag, so scripts run unchanged
-on a single Redis and on Redis Cluster.
+"""The vote store's Redis key schema (shared/votestore/__init__.py says who uses which key). Every key a Lua
+script touches shares one hash tag, so scripts run unchanged on a single Redis and on Redis Cluster.
 
 Per campaign there are ``shards`` hash-tag buckets ``{c<campaign>:s<shard>}``; a voter belongs to one shard
 (by their pseudonym) and every key of their vote lives in it:
