@@ -36,8 +36,9 @@ from loadtests import loadgen, stack
 from loadtests.baselines import naive_app
 from loadtests.stack import Process, log
 from loadtests.votedata import write_vote_file
-from shared import keys
 from shared.infra import create_pool
+from shared.votestore import drain, keys
+from shared.votestore.tally import tallies
 
 PROBE_VOTER, WARM_VOTER, NAIVE_WARM_VOTER = 900_000_000, 800_000_000, 700_000_000
 
@@ -246,9 +247,9 @@ class Bench:
 
     async def _vote_phase(self, warm: Path | None, main: Path) -> None:
         o, r = self.o, self.report
-        streams = [keys.ShardKeys.of(self.campaign.id, s).stream for s in range(o.shards)]
+        shards = list(range(o.shards))
         mem_before = await self._used_memory()
-        # Voter hashes stay compact listpacks only up to this many voters per bucket (see shared/keys.py).
+        # Voter hashes stay compact listpacks only up to this many voters per bucket (shared/votestore/keys.py).
         r["redis_hash_max_listpack_entries"] = int(
             (await self.redis.config_get("hash-max-listpack-entries")).get("hash-max-listpack-entries", 0))
         flusher = self.start("flusher", [sys.executable, "-m", "voting_service", "flusher"], self.env())
@@ -258,7 +259,7 @@ class Bench:
 
         async def sample() -> None:
             if time.monotonic() >= backlog["next"]:
-                backlog["max"] = max(backlog["max"], await self._backlog(streams))
+                backlog["max"] = max(backlog["max"], await self._backlog(shards))
                 backlog["next"] = time.monotonic() + 1.0
 
         redis_pid = int((await self.redis.info("server"))["process_id"])
@@ -266,11 +267,11 @@ class Bench:
                                    extra_cpu={"flusher": [flusher.pid], "redis": [redis_pid],
                                               "postgres": stack.pids_named("postgres")})
         ended = time.monotonic()
-        at_end = await self._backlog(streams)
+        at_end = await self._backlog(shards)
         gauges = await self._flusher_gauges()
         lag = None
         while time.monotonic() - ended < o.drain_timeout:
-            if await self._backlog(streams) == 0:
+            if await self._backlog(shards) == 0:
                 lag = round(time.monotonic() - ended, 2)
                 break
             await asyncio.sleep(0.05)
@@ -280,9 +281,7 @@ class Bench:
         log(f"reconcile (exit {rec.returncode}): {rec.stdout.strip()} {rec.stderr.strip()[-500:]}")
         self.stop(service)
         self.stop(flusher)
-        tally = 0
-        for s in range(o.shards):
-            tally += sum(int(n) for n in await self.redis.hvals(keys.ShardKeys.of(self.campaign.id, s).tally))
+        tally = sum((await tallies(self.redis, self.campaign.id, o.shards)).values())
         accepted = res.accepted + (warm_res.accepted if warm_res else 0)
         voters = await self._voters_in_redis()
         mem_after = await self._used_memory()
@@ -327,11 +326,8 @@ class Bench:
 
     # --- measurements -----------------------------------------------------------------------------------
 
-    async def _backlog(self, streams: list[str]) -> int:
-        pipe = self.redis.pipeline(transaction=False)
-        for s in streams:
-            pipe.xlen(s)
-        return sum(await pipe.execute())
+    async def _backlog(self, shards: list[int]) -> int:
+        return await drain.undrained(self.redis, self.campaign.id, shards)
 
     async def _used_memory(self) -> int:
         return int((await self.redis.info("memory"))["used_memory"])

@@ -4,11 +4,11 @@ Loads ``--voters`` voters x ``--votes`` votes through the REAL vote script with 
 sends, into a fresh Redis database (``--redis-db``, default 6, flushed at start and end) holding a campaign
 published with the production SQL and Redis projection (on a scratch Postgres database, dropped at the end).
 
-How the calls are made: for every vote, ``BallotBox.cast`` — the service's own code — is run with its
-batcher replaced by a recorder, so the KEYS and ARGV are whatever the service would send today (if the
-service changes its call, this follows; constant trailing arguments the batcher appends itself are taken
-from ``BallotBox.limit_args`` when it has them). The recorded calls are then sent as ``EVALSHA`` in pipelines of
-``--pipeline`` calls per round trip, the next one sent before the answers of the last are read.
+How the calls are made: for every vote, the vote store's ``vote_call`` (shared/votestore/vote.py) — the pure
+function ``BallotBox.cast`` builds its call with — gives the KEYS and ARGV[1..5], and the service's
+``limit_args(settings)`` the constant tail the batcher appends (ARGV[6..11]); so if the service changes its
+call, this follows. The calls are then sent as ``EVALSHA`` in pipelines of ``--pipeline`` calls per round
+trip, the next one sent before the answers of the last are read.
 
 Measured (all from ``INFO memory`` ``used_memory``, the server-wide allocator figure):
 
@@ -56,12 +56,14 @@ import redis.exceptions
 import redis.asyncio as aioredis
 
 from loadtests import stack
-from shared import keys
 from shared.crypto import b64u, pseudonym
 from shared.infra import create_pool
 from shared.settings import Settings
-from voting_service.services.ballot_box import BallotBox
-from voting_service.services.directory import Route
+from shared.votestore import keys
+from shared.votestore.receipts import new_nonce
+from shared.votestore.script import Script
+from shared.votestore.tally import sum_tallies, tally_keys
+from shared.votestore.vote import VOTE_SCRIPT, Route, limit_args, vote_call
 
 
 def log(msg: str) -> None:
@@ -93,54 +95,26 @@ def _key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
-# --- the service's own call, recorded -----------------------------------------------------------------
+# --- the service's own call -----------------------------------------------------------------------------
 
-class _Recorder:
-    """Stands in for the ScriptBatcher: keeps the (keys, args) of the call, answers like an accepted vote."""
+class Calls:
+    """The vote.lua calls of one chunk, built by the vote store's ``vote_call`` (what ``BallotBox.cast`` sends:
+    same function, same KEYS and ARGV[1..5]) with the service's rate-limit tail (ARGV[6..11], ``limit_args``)."""
 
-    # The batcher's constant trailing arguments (``BallotBox.limit_args``, ARGV[6..11]) when the service packs
-    # them once per process rather than passing them with every call; () when they come with the call.
-    tail: tuple[Any, ...] = ()
-
-    def __init__(self, k: int) -> None:
+    def __init__(self, route: Route, tail: tuple[int, ...]) -> None:
+        self.route = route
+        self.tail = tail
         self.calls: list[tuple[list[Any], list[Any]]] = []
-        self._answer = ["ok", "0-1", k - 1]
 
-    async def __call__(self, keys_: Any, args: Any) -> Any:
-        self.calls.append((list(keys_), [*args, *self.tail]))
-        return self._answer
+    def add(self, *, voter: str, candidate_id: str, ip_hash: str, ip_net: str) -> None:
+        _, keys_, args = vote_call(campaign_id=self.route.campaign_id, shards=self.route.shards,
+                                   voter_buckets=self.route.voter_buckets, voter=voter, candidate_id=candidate_id,
+                                   nonce=new_nonce(), ip_hash=ip_hash, ip_net=ip_net)
+        self.calls.append((keys_, [*args, *self.tail]))
 
     def pack(self, conn: Any, sha: str) -> list[bytes]:
-        """The recorded calls as ``EVALSHA sha numkeys KEYS... ARGV...`` in RESP, as the service sends them."""
+        """The calls as ``EVALSHA sha numkeys KEYS... ARGV...`` in RESP, as the service sends them."""
         return conn.pack_commands([("EVALSHA", sha, len(ks), *ks, *args) for ks, args in self.calls])
-
-
-class _Routes:
-    def __init__(self, route: Route) -> None:
-        self._route = route
-
-    async def get(self, campaign_id: int) -> Route:
-        return self._route
-
-
-def recording_box(settings: Settings, route: Route) -> tuple[BallotBox, _Recorder]:
-    box = BallotBox(settings=settings, redis=None, routes=_Routes(route))  # type: ignore[arg-type]
-    if not hasattr(box, "_batcher"):
-        raise SystemExit("BallotBox no longer has _batcher: update loadtests/memory.py's recorder")
-    rec = _Recorder(route.k)
-    rec.tail = tuple(getattr(box, "limit_args", ()))
-    box._batcher = rec  # type: ignore[attr-defined,assignment]
-    return box, rec
-
-
-def run_now(coro: Any) -> Any:
-    """Run a coroutine that never really suspends (fake routes and recorder) without an event loop."""
-    try:
-        coro.send(None)
-    except StopIteration as stop:
-        return stop.value
-    coro.close()
-    raise RuntimeError("BallotBox.cast suspended: it awaits something other than routes/batcher now")
 
 
 # --- the run --------------------------------------------------------------------------------------------
@@ -226,9 +200,10 @@ def used_memory(r: redis.Redis) -> int:
 def load(o: argparse.Namespace, r: redis.Redis, settings: Settings, camp: stack.Campaign) -> dict[str, Any]:
     """Every voter casts ``votes`` votes for distinct candidates; votes of one voter are spread over the run."""
     route = Route(camp.id, camp.shards, camp.voter_buckets, camp.k, True, "published")
-    box, rec = recording_box(settings, route)
-    sha = box._script.sha  # type: ignore[attr-defined]
-    r.script_load(box._script.source)  # type: ignore[attr-defined]
+    rec = Calls(route, limit_args(settings))
+    script = Script(VOTE_SCRIPT)
+    sha = script.sha
+    r.script_load(script.source)
     rng = random.Random(o.seed)
     cands = [str(c) for c in camp.candidate_ids]
     pkey = settings.secrets.pseudonym_key
@@ -253,8 +228,7 @@ def load(o: argparse.Namespace, r: redis.Redis, settings: Settings, camp: stack.
                 ip_hash = b64u(hashlib.blake2b(ip.to_bytes(4, "big"), digest_size=9).digest())
                 net = f"{ip >> 24 & 255}.{ip >> 16 & 255}.{ip >> 8 & 255}.0/24"
                 voter = pseudonym(pkey, "voter", f"+77{n:09d}")
-                run_now(box.cast(campaign_id=camp.id, voter=voter, candidate_id=choices[n][rnd],
-                                 ip_hash=ip_hash, ip_net=net))
+                rec.add(voter=voter, candidate_id=choices[n][rnd], ip_hash=ip_hash, ip_net=net)
             if rnd == o.votes - 1:
                 for n in range(lo, hi):
                     del choices[n]
@@ -477,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
             report.update(used_memory_after=after, redis_bytes_per_voter=round((after - before) / voters, 1))
         report["bucket_sample"] = bucket_sample(r, camp)
         report["voter_buckets_bytes_per_voter"] = round(voter_state_bytes(r, camp) / voters, 1)
-        tally = sum(int(v) for v in r.hvals(keys.ShardKeys.of(camp.id, 0).tally))
+        tally = sum(sum_tallies(r.hgetall(k) for k in tally_keys(camp.id, camp.shards)).values())
         report["tally_total"] = tally
         if o.otp_phones:
             report.update(asyncio.run(otp_memory(o, redis_url, settings)))

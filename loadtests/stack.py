@@ -24,8 +24,8 @@ import redis.asyncio as aioredis
 
 from shared import store_access
 from shared.migrate import migrate_url
-from shared.publication import project
 from shared.repos import campaigns as campaigns_repo
+from shared.votestore.projection import project
 
 
 def log(msg: str) -> None:

@@ -25,8 +25,8 @@ import redis.asyncio as aioredis
 
 from shared import reference
 from shared.infra import create_pool, create_redis
-from shared.publication import project
 from shared.repos import campaigns, candidates
+from shared.votestore.projection import project
 
 DEMO_SLUG = "demo-2026"
 DEMO_SEED = 2026

@@ -42,16 +42,18 @@ PG_GROUPS = {"voting": "faces_voting_grp", "flusher": "faces_flusher_grp", "admi
 # What a connection needs before any command: redis-py sends AUTH (always allowed), SELECT for the db in the
 # URL and, on Redis 7.2+, CLIENT SETINFO (errors ignored; allowed below when the server knows it).
 _CONNECTION = ("ping", "select", "echo")
-# shared/publication.py: the admin service projects a campaign at publication, the flusher re-projects it.
+# shared/votestore/projection.py: the admin service projects a campaign at publication, the flusher re-projects
+# it (and checks it is current: hgetall, in _RECONCILE).
 _PROJECTION = ("multi", "exec", "discard", "hset", "del", "sadd", "xgroup|create")
-# voting_service/reconcile.py: the admin service runs it before finalising, the flusher's role runs the CLI.
+# shared/votestore/reconcile.py and drain.py: the admin service runs them before finalising, the flusher's role
+# runs the CLI.
 _RECONCILE = ("smembers", "xlen", "hgetall")
 
 REDIS_COMMANDS: dict[str, tuple[str, ...]] = {
     "voting": (
         *_CONNECTION,
-        "evalsha", "eval", "script|load",                       # voting_service/scripts.py
-        # inside voting_service/lua/*.lua
+        "evalsha", "eval", "script|load",                       # shared/votestore/script.py, batcher.py
+        # inside shared/votestore/lua/vote.lua and voting_service/lua/otp_*.lua
         "get", "set", "del", "incr", "expire", "ttl", "hget", "hmget", "hset", "hincrby", "sismember", "time",
         "xadd",
         # outside the scripts: routing, results, receipts, rate limits (MULTI), the dev SMS outbox
@@ -67,8 +69,9 @@ REDIS_COMMANDS: dict[str, tuple[str, ...]] = {
         "evalsha", "eval", "script|load", "get", "incr", "decr", "del", "incrby", "expire", "ttl",
     ),
 }
-# Key patterns. The internet-facing voting service gets the prefixes of shared/keys.py it uses (so it cannot
-# touch staff login throttles, for one); the flusher and the admin service, all keys of their database.
+# Key patterns. The internet-facing voting service gets only the prefixes it uses (shared/votestore/keys.py:
+# {c*, faces:campaign:*; voting_service/redis_keys.py: otp:*, rl:*, dev:outbox:*), so it cannot touch staff
+# login throttles, for one; the flusher and the admin service, all keys of their database.
 REDIS_KEYS: dict[str, tuple[str, ...]] = {
     "voting": ("{c*", "faces:campaign:*", "otp:*", "rl:*", "dev:outbox:*"),
     "flusher": ("*",),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import asyncpg
 import redis.asyncio as aioredis
 
-from shared.publication import project
+from shared.votestore.projection import project
 from shared.repos import campaigns as campaigns_repo
 
 _REGIONS = ["KZ-75", "KZ-71", "KZ-79", "KZ-61", "KZ-19"]

@@ -70,7 +70,7 @@ async def _flusher_main() -> int:
 async def _reconcile_main(args: argparse.Namespace) -> int:
     from shared.infra import create_pool, create_redis
     from shared.store_access import service_urls
-    from voting_service.reconcile import format_reports, reconcile
+    from shared.votestore.reconcile import format_reports, reconcile
 
     database_url, redis_url = service_urls(os.environ, "flusher")  # reads what the flusher reads, nothing more
     pool = await create_pool(database_url, min_size=1)

@@ -11,6 +11,9 @@ batch it waits ``FILL_WAIT_S`` so the next batch is bigger: each batch pays a fi
 XACK, XPENDING, XTRIM), so fuller batches cost less per vote, for at most ``FILL_WAIT_S`` more lag.
 Its own pending entries (delivered, not acknowledged) can only exist after a crash or a failed batch, so
 they are re-read at start and after an error rather than on every pass.
+
+What it says to Redis (read, claim, acknowledge and trim, backlog) is the vote store's:
+shared/votestore/streams.py; this module is the policy and the Postgres side.
 """
 
 from __future__ import annotations
@@ -26,25 +29,20 @@ import asyncpg
 import redis.asyncio as aioredis
 import redis.exceptions
 
-from shared import keys
-from shared.publication import project
 from shared.repos import campaigns as campaigns_repo
 from shared.settings import Settings
+from shared.votestore import streams
+from shared.votestore.projection import is_current, project
+from shared.votestore.receipts import make_receipt
 from voting_service import flusher_metrics as m
 from voting_service.repos import votes as votes_repo
-from voting_service.services.ballot_box import make_receipt
 
 log = logging.getLogger("voting_service.flusher")
 
 FILL_WAIT_S = 0.05   # pause after a partial batch, to let the next one fill
 LAG_EVERY_S = 1.0    # refresh of the lag gauges
 
-Entry = tuple[str, dict[str, str]]
-
-
-def next_id(stream_id: str) -> str:
-    ms, _, seq = stream_id.partition("-")
-    return f"{ms}-{int(seq) + 1}"
+Entry = streams.Entry
 
 
 def to_row(campaign_id: int, shard: int, entry_id: str, fields: dict[str, str]) -> tuple[Any, ...]:
@@ -74,54 +72,24 @@ class Flusher:
         self.consumer = self.consumer or self.settings.flusher_consumer or f"flusher-{socket.gethostname()}"
 
     async def refresh_streams(self) -> None:
-        members = await self.redis.smembers(keys.STREAM_REGISTRY)
-        self.streams = sorted(keys.parse_stream_member(mb) for mb in members)
+        self.streams = await streams.registered(self.redis)
 
     async def sync_projections(self) -> None:
         """Re-project any campaign whose Redis copy is missing or stale (e.g. Redis restarted empty)."""
         async with self.pool.acquire() as conn:
             projections = await campaigns_repo.projections(conn)
         for p in projections:
-            meta = await self.redis.hgetall(keys.campaign_meta(p.id))
-            want = {"state": p.state, "k": str(p.votes_per_voter),
-                    "closes_ms": str(int(p.closes_at.timestamp() * 1000)),
-                    "opens_ms": str(int(p.opens_at.timestamp() * 1000))}
-            cfg = await self.redis.hgetall(keys.ShardKeys.of(p.id, 0).cfg)
-            if any(meta.get(k) != v for k, v in want.items()) or not cfg:
+            if not await is_current(self.redis, p):
                 log.info("re-projecting campaign %s into Redis", p.id)
                 await project(self.redis, p)
 
-    async def _read(self, stream: str, start: str) -> list[Entry]:
-        try:
-            resp = await self.redis.xreadgroup(keys.STREAM_GROUP, self.consumer, {stream: start},
-                                               count=self.settings.flusher_batch)
-        except redis.exceptions.ResponseError as exc:
-            if "NOGROUP" in str(exc):
-                await self.redis.xgroup_create(stream, keys.STREAM_GROUP, id="0", mkstream=True)
-                return []
-            raise
-        if not resp:
-            return []
-        entries = resp[0][1]
-        gone = [eid for eid, f in entries if not f]  # trimmed while pending: nothing left to move
-        if gone:
-            await self.redis.xack(stream, keys.STREAM_GROUP, *gone)
-        return [(eid, f) for eid, f in entries if f]
-
     async def _commit(self, campaign_id: int, shard: int, entries: list[Entry]) -> None:
-        sk = keys.ShardKeys.of(campaign_id, shard)
         rows = [to_row(campaign_id, shard, eid, f) for eid, f in entries]
         started = time.perf_counter()
         async with self.pool.acquire() as conn, conn.transaction():
             await votes_repo.insert_batch(conn, rows)
         # Acknowledge only what is committed; then trim everything below the oldest pending entry.
-        ids = [eid for eid, _ in entries]
-        pipe = self.redis.pipeline(transaction=False)  # one round trip; XPENDING sees the XACK before it
-        pipe.xack(sk.stream, keys.STREAM_GROUP, *ids)
-        pipe.xpending(sk.stream, keys.STREAM_GROUP)
-        pipe.xinfo_groups(sk.stream)
-        _, pending, groups = await pipe.execute()
-        await self.redis.xtrim(sk.stream, minid=trim_below(pending, groups, ids), approximate=False)
+        await streams.ack_and_trim(self.redis, campaign_id, shard, [eid for eid, _ in entries])
         m.batch_seconds().observe(time.perf_counter() - started)
         m.flushed().inc(len(rows))
         self.flushed += len(rows)
@@ -130,21 +98,21 @@ class Flusher:
         """One pass over every stream: own pending first, then claimed, then new entries. Returns votes moved."""
         moved = 0
         read_own = self.own_pending_possible
+        batch_size = self.settings.flusher_batch
         for campaign_id, shard in self.streams:
-            stream = keys.ShardKeys.of(campaign_id, shard).stream
             batches: list[list[Entry]] = []
-            own = await self._read(stream, "0") if read_own else []
+            own = await streams.read(self.redis, campaign_id, shard, consumer=self.consumer, start="0",
+                                     count=batch_size) if read_own else []
             if own:
                 batches.append(own)
             if claim:
-                _, claimed, *_ = await self.redis.xautoclaim(
-                    stream, keys.STREAM_GROUP, self.consumer, self.settings.flusher_claim_idle_ms,
-                    start_id="0-0", count=self.settings.flusher_batch)
-                claimed = [(eid, f) for eid, f in claimed if f]
+                claimed = await streams.claim(self.redis, campaign_id, shard, consumer=self.consumer,
+                                              idle_ms=self.settings.flusher_claim_idle_ms, count=batch_size)
                 if claimed:
                     batches.append(claimed)
             if not own:
-                new = await self._read(stream, ">")
+                new = await streams.read(self.redis, campaign_id, shard, consumer=self.consumer, start=">",
+                                         count=batch_size)
                 if new:
                     batches.append(new)
             for batch in batches:
@@ -155,18 +123,7 @@ class Flusher:
         return moved
 
     async def update_lag(self) -> None:
-        pending_total = 0
-        oldest_ms: int | None = None
-        for campaign_id, shard in self.streams:
-            stream = keys.ShardKeys.of(campaign_id, shard).stream
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.xlen(stream)
-            pipe.xrange(stream, "-", "+", count=1)
-            length, first = await pipe.execute()
-            pending_total += length
-            if first:
-                ms = int(first[0][0].partition("-")[0])
-                oldest_ms = ms if oldest_ms is None else min(oldest_ms, ms)
+        pending_total, oldest_ms = await streams.backlog(self.redis, self.streams)
         m.pending().set(pending_total)
         m.lag_seconds().set(0.0 if oldest_ms is None else max(0.0, time.time() - oldest_ms / 1000))
 
@@ -202,20 +159,3 @@ class Flusher:
                 except TimeoutError:
                     pass
         log.info("flusher %s stopped after %d votes", self.consumer, self.flushed)
-
-
-def trim_below(pending: dict[str, Any], groups: list[dict[str, Any]], ids: list[str]) -> str:
-    """The id below which every entry is committed and acknowledged: the oldest still-pending entry, or, with
-    nothing pending, just past the group's last delivered entry (everything delivered is acknowledged by then).
-    Not "past this batch": a batch of reclaimed old entries must not leave later, acknowledged ones behind."""
-    if pending and pending.get("pending"):
-        return pending["min"]
-    for g in groups:
-        if g.get("name") == keys.STREAM_GROUP and g.get("last-delivered-id"):
-            return next_id(g["last-delivered-id"])
-    return next_id(max(ids, key=_id_key))
-
-
-def _id_key(stream_id: str) -> tuple[int, int]:
-    ms, _, seq = stream_id.partition("-")
-    return int(ms), int(seq)

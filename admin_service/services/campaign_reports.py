@@ -13,9 +13,9 @@ import redis.asyncio as aioredis
 import redis.exceptions as redis_errors
 
 from admin_service.repos import campaigns as repo
-from shared import keys
 from shared.errors import NotFound
 from shared.reference import demographics, regions, spheres
+from shared.votestore.tally import tallies
 
 UNDECLARED = "undeclared"
 
@@ -25,17 +25,6 @@ async def _campaign(conn: asyncpg.Connection, campaign_id: int) -> asyncpg.Recor
     if row is None:
         raise NotFound(f"No campaign {campaign_id}.")
     return row
-
-
-async def _tallies(redis: aioredis.Redis, campaign_id: int, shards: int) -> dict[int, int]:
-    pipe = redis.pipeline(transaction=False)
-    for shard in range(shards):
-        pipe.hgetall(keys.ShardKeys.of(campaign_id, shard).tally)
-    total: Counter[int] = Counter()
-    for part in await pipe.execute():
-        for cand, n in part.items():
-            total[int(cand)] += int(n)
-    return dict(total)
 
 
 async def results(pool: asyncpg.Pool, *, campaign_id: int, redis: aioredis.Redis | None = None) -> dict[str, Any]:
@@ -48,7 +37,7 @@ async def results(pool: asyncpg.Pool, *, campaign_id: int, redis: aioredis.Redis
     live = None
     if redis is not None and camp["state"] != "draft":
         try:
-            live = await _tallies(redis, campaign_id, camp["shards"])
+            live = {int(c): n for c, n in (await tallies(redis, campaign_id, camp["shards"])).items()}
         except (redis_errors.RedisError, OSError, TimeoutError):  # the counts from Postgres still stand
             live = None
     items = []

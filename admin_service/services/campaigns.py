@@ -27,8 +27,8 @@ from admin_service.services import audit
 from admin_service.services.campaign_reports import composition, results
 from admin_service.services.common import InvalidTransition, coerce, parse_body_id
 from shared.errors import Conflict, InvalidRequest, NotFound
-from shared.publication import project
 from shared.repos import campaigns as shared_repo
+from shared.votestore.projection import project
 
 log = logging.getLogger("admin_service.campaigns")
 

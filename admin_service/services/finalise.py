@@ -3,7 +3,11 @@
 Preconditions (else 409 ``not_ready``, the detail says which): the campaign is ``closed`` (by hand), or
 ``published`` with ``closes_at`` in the past (it is then closed in the same transaction); its Redis streams
 are drained into Postgres and the Redis tally of every candidate equals its Postgres count
-(``voting_service.reconcile``, waiting at most ``RECONCILE_WAIT_S``). A finalised campaign is 409 ``conflict``.
+(``shared.votestore.reconcile``). A finalised campaign is 409 ``conflict``.
+
+Order: the state checks, then the wait for the flusher to drain (at most ``RECONCILE_WAIT_S``) with NO lock
+held, then, in one transaction holding the campaign row's lock, the state checks again, the close if due, a
+re-check (no waiting) that the streams are still empty and the tallies reconcile, and the snapshot.
 
 Policy ``top_votes`` (the only one so far): the ``seats`` ballot candidates with the most VALID votes
 (raw - invalidated). Ties are broken, in this order, by:
@@ -55,9 +59,10 @@ from admin_service.services import audit
 from admin_service.services.campaign_reports import composition_of
 from admin_service.services.campaigns import project_after_commit
 from shared.errors import Conflict, InvalidRequest, NotFound, Unavailable
-from shared.publication import project
 from shared.repos import campaigns as shared_repo
-from voting_service.reconcile import reconcile
+from shared.votestore import drain
+from shared.votestore.projection import project
+from shared.votestore.reconcile import reconcile
 
 log = logging.getLogger("admin_service.finalise")
 
@@ -201,21 +206,56 @@ def view(row: Mapping[str, Any]) -> dict[str, Any]:
 # --- the action ----------------------------------------------------------------------------------------
 
 
-async def _check_drained(pool: asyncpg.Pool, redis: aioredis.Redis, conn: asyncpg.Connection,
-                         campaign_id: int) -> None:
-    """Project the (closed) campaign again so Redis refuses votes even if the close's projection failed,
-    then wait for the flusher to drain and compare the tallies."""
+def _refuse(camp: Mapping[str, Any] | None, campaign_id: int) -> None:
+    """The state checks, the same before the wait and again under the lock."""
+    if camp is None:
+        raise NotFound(f"No campaign {campaign_id}.")
+    state = camp["state"]
+    if state == "finalised":
+        raise Conflict(f"Campaign {campaign_id} is already finalised; its result is frozen.",
+                       extra={"state": state})
+    if state == "draft":
+        raise NotReady("Not ready: the campaign is a draft (never published).",
+                       extra={"reason": "draft", "state": state})
+    if state == "published" and camp["closes_at"] > dt.datetime.now(dt.UTC):
+        raise NotReady(f"Not ready: the campaign is open until {camp['closes_at'].isoformat()}; "
+                       "close it first.", extra={"reason": "open", "state": state})
+
+
+async def _wait_for_drain(pool: asyncpg.Pool, redis: aioredis.Redis, campaign_id: int) -> None:
+    """Before the lock: project the campaign as Postgres has it (closed, or published past its window: either
+    way vote.lua refuses votes, even if an earlier projection failed), then wait up to ``RECONCILE_WAIT_S``
+    for the flusher to empty its streams. No lock is held meanwhile: invalidations, the campaign pages and
+    the flusher's own reads of the campaign carry on."""
     try:
-        for projection in await shared_repo.projections(conn, campaign_id=campaign_id):
+        async with pool.acquire() as conn:
+            projections = await shared_repo.projections(conn, campaign_id=campaign_id)
+        for projection in projections:
             await project(redis, projection)
-        (rep,) = await reconcile(pool, redis, campaign_id=campaign_id, wait_s=RECONCILE_WAIT_S)
+        left = await drain.wait_drained(redis, campaign_id, await drain.campaign_shards(redis, campaign_id),
+                                        RECONCILE_WAIT_S)
+    except (redis_errors.RedisError, OSError, TimeoutError) as exc:
+        log.warning("finalisation of campaign %s: Redis failed: %r", campaign_id, exc)
+        raise Unavailable("Redis does not answer: the streams cannot be checked; try again.") from None
+    if left:
+        raise _not_drained(left)
+
+
+def _not_drained(undrained: int) -> NotReady:
+    return NotReady(f"Not drained: {undrained} accepted vote(s) are still in the Redis streams waiting "
+                    "for the flusher; try again when it has written them.",
+                    extra={"reason": "not_drained", "undrained": undrained})
+
+
+async def _check_reconciled(pool: asyncpg.Pool, redis: aioredis.Redis, campaign_id: int) -> None:
+    """Under the lock, without waiting: the streams are still empty and every tally equals its count."""
+    try:
+        (rep,) = await reconcile(pool, redis, campaign_id=campaign_id, wait_s=0)
     except (redis_errors.RedisError, OSError, TimeoutError) as exc:
         log.warning("finalisation of campaign %s: Redis failed: %r", campaign_id, exc)
         raise Unavailable("Redis does not answer: the streams cannot be checked; try again.") from None
     if rep.undrained:
-        raise NotReady(f"Not drained: {rep.undrained} accepted vote(s) are still in the Redis streams waiting "
-                       "for the flusher; try again when it has written them.",
-                       extra={"reason": "not_drained", "undrained": rep.undrained})
+        raise _not_drained(rep.undrained)
     if rep.differences:
         raise NotReady(f"Not reconciled: the Redis tally differs from the Postgres count for "
                        f"{len(rep.differences)} candidate(s); run `python -m voting_service reconcile`.",
@@ -230,26 +270,18 @@ async def finalise(pool: asyncpg.Pool, redis: aioredis.Redis, *, campaign_id: in
         raise InvalidRequest(f"Policy {policy[:40]!r} is not available yet; use 'top_votes'.",
                              extra={"field": "policy", "available": list(POLICIES)})
     async with pool.acquire() as conn:
+        _refuse(await campaigns_repo.get(conn, campaign_id=campaign_id), campaign_id)
+    await _wait_for_drain(pool, redis, campaign_id)  # the slow part, before any lock
+    async with pool.acquire() as conn:
         async with conn.transaction():
             camp = await campaigns_repo.lock(conn, campaign_id=campaign_id)  # invalidations wait for us
-            if camp is None:
-                raise NotFound(f"No campaign {campaign_id}.")
-            state = camp["state"]
-            if state == "finalised":
-                raise Conflict(f"Campaign {campaign_id} is already finalised; its result is frozen.",
-                               extra={"state": state})
-            if state == "draft":
-                raise NotReady("Not ready: the campaign is a draft (never published).",
-                               extra={"reason": "draft", "state": state})
-            if state == "published":
-                if camp["closes_at"] > dt.datetime.now(dt.UTC):
-                    raise NotReady(f"Not ready: the campaign is open until {camp['closes_at'].isoformat()}; "
-                                   "close it first.", extra={"reason": "open", "state": state})
+            _refuse(camp, campaign_id)  # it may have changed while we waited
+            if camp["state"] == "published":  # past its window (else _refuse said so): close it here
                 await campaigns_repo.close(conn, campaign_id=campaign_id)
                 await audit.record(conn, actor=actor, action="campaign.close", entity_type="campaign",
                                    entity_id=campaign_id, old={"state": "published"}, new={"state": "closed"},
                                    reason=CLOSE_REASON)
-            await _check_drained(pool, redis, conn, campaign_id)
+            await _check_reconciled(pool, redis, campaign_id)
 
             seats_wanted = (await campaigns_repo.get(conn, campaign_id=campaign_id))["seats"]
             rows = [dict(r) for r in await repo.counts(conn, campaign_id=campaign_id)]

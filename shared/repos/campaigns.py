@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from shared.publication import CampaignProjection
+from shared.votestore.projection import CampaignProjection
 
 CAMPAIGN_COLUMNS = """
     c.id, c.slug, c.title, c.state, c.opens_at, c.closes_at, c.votes_per_voter, c.seats,

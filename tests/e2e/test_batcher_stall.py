@@ -5,23 +5,20 @@ batcher's deadline, the stuck connections are dropped, and new calls go through 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 
 import pytest
 import redis.asyncio as aioredis
 
 from shared.errors import Unavailable
-from voting_service.scripts import Script, ScriptBatcher
+from shared.votestore.batcher import ScriptBatcher
+from shared.votestore.script import Script
 
 pytestmark = pytest.mark.e2e
 
 
 def _echo() -> Script:
-    script = Script.__new__(Script)
-    script.name, script.source = "echo", "return ARGV[1]"
-    script.sha = hashlib.sha1(script.source.encode()).hexdigest()
-    return script
+    return Script.from_source("echo", "return ARGV[1]")
 
 
 class BlackHoleProxy:

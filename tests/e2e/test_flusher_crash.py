@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from shared import keys
+from shared.votestore import keys
 from shared.crypto import b64u
 from shared.errors import AppError
 from shared.settings import Settings

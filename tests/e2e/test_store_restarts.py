@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from shared import keys
+from shared.votestore import keys
 from shared.infra import create_pool, create_redis
 from shared.migrate import migrate_url
 from shared.settings import Settings

@@ -20,10 +20,6 @@ FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::
 ON CONFLICT (campaign_id, vote_id) DO NOTHING
 """
 
-COUNTS = """
-SELECT candidate_id, count(*) AS votes FROM votes WHERE campaign_id = $1 GROUP BY candidate_id
-"""
-
 CAMPAIGNS_WITH_VOTES = "SELECT DISTINCT campaign_id FROM votes"
 
 
@@ -38,6 +34,3 @@ async def insert_batch(conn: asyncpg.Connection, rows: list[tuple]) -> str:
     cols = list(zip(*rows)) if rows else [[]] * 7
     return await conn.execute(INSERT_BATCH, *[list(c) for c in cols])
 
-
-async def counts(conn: asyncpg.Connection, *, campaign_id: int) -> dict[int, int]:
-    return {r["candidate_id"]: r["votes"] for r in await conn.fetch(COUNTS, campaign_id)}

@@ -10,15 +10,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import asyncpg
 import redis.asyncio as aioredis
 
-from shared import keys
 from shared.errors import NotFound
 from shared.repos import campaigns as repo
+from shared.votestore.vote import Route, load_route
 
 T = TypeVar("T")
 
@@ -106,29 +105,13 @@ class CampaignDirectory:
         return await self._ballots.get(campaign_id, lambda: self._fetch(repo.ballot, campaign_id=campaign_id))
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
-    """How a campaign's votes are laid out in Redis (from the projection the admin service writes)."""
-
-    campaign_id: int
-    shards: int
-    voter_buckets: int
-    k: int
-    live_results: bool
-    state: str
-
-
 class RouteTable:
     def __init__(self, r: aioredis.Redis, ttl_s: float) -> None:
         self._redis = r
         self._cache: TTLCache[Route | None] = TTLCache(ttl_s)
 
     async def _load(self, campaign_id: int) -> Route | None:
-        meta = await self._redis.hgetall(keys.campaign_meta(campaign_id))
-        if not meta:
-            return None
-        return Route(campaign_id, int(meta["shards"]), int(meta["voter_buckets"]), int(meta["k"]),
-                     meta.get("live_results") == "1", meta.get("state", "published"))
+        return await load_route(self._redis, campaign_id)
 
     async def get(self, campaign_id: int) -> Route:
         route = await self._cache.get(campaign_id, lambda: self._load(campaign_id))

@@ -8,12 +8,13 @@ import asyncpg
 import msgspec
 import redis.asyncio as aioredis
 
-from shared import keys, ratelimit
+from shared import ratelimit
 from shared.crypto import NOMINATION_CONTACT, ContactSealer, pseudonym
 from shared.errors import InvalidRequest
 from shared.identity import normalise_kz_mobile
 from shared.reference import region_codes
 from shared.settings import Settings
+from voting_service import redis_keys as keys
 from voting_service.models import NominationIn
 from voting_service.repos import nominations as repo
 

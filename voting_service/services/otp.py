@@ -9,14 +9,17 @@ from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 
-from shared import keys, ratelimit
+from shared import ratelimit
 from shared.crypto import VoterTokens, pseudonym
 from shared.errors import AppError, InvalidRequest, RateLimited
 from shared.identity import normalise_kz_mobile
 from shared.settings import Settings
-from voting_service.scripts import Script
+from shared.votestore.script import Script
+from voting_service import redis_keys as keys
 from voting_service.services.sms import SmsSender
 
+# The sign-in scripts are the voting service's own (keys in voting_service/redis_keys.py), not the vote store's.
+OTP_LUA = "voting_service.lua"
 SMS_TEXT = "100 New Faces: your code is {code}. Do not share it. / Код: {code}. Никому не сообщайте."
 
 
@@ -53,8 +56,8 @@ class OtpService:
         self._redis = redis
         self._sms = sms
         self._tokens = tokens
-        self._issue = Script("otp_issue")
-        self._verify = Script("otp_verify")
+        self._issue = Script("otp_issue", OTP_LUA)
+        self._verify = Script("otp_verify", OTP_LUA)
 
     def _phone_pseudonym(self, e164: str) -> str:
         return pseudonym(self._s.secrets.pseudonym_key, "phone", e164)

@@ -8,11 +8,11 @@ from typing import Any
 import asyncpg
 import redis.asyncio as aioredis
 
-from shared import keys
 from shared.errors import Forbidden, NotFound
 from shared.repos.campaigns import public_status
+from shared.votestore.receipts import in_stream, parse_receipt
+from shared.votestore.tally import tallies
 from voting_service.repos import votes as votes_repo
-from voting_service.services.ballot_box import parse_receipt
 from voting_service.services.directory import CampaignDirectory, TTLCache
 
 
@@ -24,17 +24,6 @@ class ResultsHidden(Forbidden):
 class ReceiptNotFound(NotFound):
     code = "receipt_not_found"
     title = "Receipt not found"
-
-
-async def tallies(r: aioredis.Redis, campaign_id: int, shards: int) -> dict[str, int]:
-    pipe = r.pipeline(transaction=False)
-    for shard in range(shards):
-        pipe.hgetall(keys.ShardKeys.of(campaign_id, shard).tally)
-    total: dict[str, int] = {}
-    for part in await pipe.execute():
-        for cand, n in part.items():
-            total[cand] = total.get(cand, 0) + int(n)
-    return total
 
 
 class Results:
@@ -81,8 +70,7 @@ class Receipts:
         campaign_id, shard, stream_id, nonce = parsed
         status = await self._in_postgres(campaign_id, receipt)
         if status is None:
-            entries = await self._redis.xrange(keys.ShardKeys.of(campaign_id, shard).stream, stream_id, stream_id)
-            if entries and entries[0][1].get("r") == nonce:
+            if await in_stream(self._redis, campaign_id, shard, stream_id, nonce):
                 status = "accepted"
             else:
                 # The flusher may have committed and trimmed it between the two reads.

@@ -10,7 +10,7 @@ import httpx
 import msgspec
 import redis.asyncio as aioredis
 
-from shared import keys
+from voting_service import redis_keys as keys
 from shared.errors import Unavailable
 
 

@@ -224,7 +224,7 @@ async def test_everybody_reads_campaigns(staff):
 
 async def test_publication_survives_a_redis_outage_after_commit(staff, pool):
     """The database decides; if Redis fails after the commit the answer says so and the flusher's
-    periodic re-projection (shared.publication) repairs it."""
+    periodic re-projection (shared.votestore.projection) repairs it."""
     from admin_service.auth.context import Staff
     from admin_service.services import campaigns as service
     from shared.infra import create_redis

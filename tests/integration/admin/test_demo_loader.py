@@ -11,7 +11,8 @@ import sys
 import asyncpg
 import redis.asyncio as aioredis
 
-from shared import keys, reference
+from shared import reference
+from shared.votestore import keys
 from shared.demo import ACTOR, DEMO_SIZE, DEMO_SLUG, LIFECYCLE, VOTES_PER_VOTER, load_demo
 
 COUNTS = """

@@ -218,6 +218,36 @@ async def test_undrained_votes_after_the_window_leave_the_campaign_as_it_was(sta
     assert (await wg.post(f"/api/v1/campaigns/{camp.id}/finalise")).status_code == 200
 
 
+async def test_the_wait_for_the_drain_holds_no_lock_on_the_campaign(staff, pool, redis, settings, client,
+                                                                    flusher_pool, flusher_redis, monkeypatch):
+    """While finalisation waits for the flusher, another transaction can lock the campaign row (an
+    invalidation, say); once the flusher has written the vote, the same request finalises."""
+    monkeypatch.setattr(service, "RECONCILE_WAIT_S", 20.0)
+    waiting = asyncio.Event()
+    wait_drained = service.drain.wait_drained
+
+    async def observed(*args, **kwargs):
+        waiting.set()
+        return await wait_drained(*args, **kwargs)
+
+    monkeypatch.setattr(service.drain, "wait_drained", observed)
+    camp = await make_campaign(pool, redis, candidates=2, k=2)
+    await cast_plan(settings, client, camp, [1])  # in the stream, not yet in Postgres
+    await pool.execute("UPDATE campaigns SET closes_at = now() - interval '1 minute' WHERE id = $1", camp.id)
+    wg = await staff("working_group")
+    request = asyncio.create_task(wg.post(f"/api/v1/campaigns/{camp.id}/finalise", json={}))
+    await asyncio.wait_for(waiting.wait(), 10)
+    await asyncio.sleep(0.3)  # well into the wait (it polls every 0.2 s)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL lock_timeout = '1s'")
+        locked = await conn.fetchval("SELECT id FROM campaigns WHERE id = $1 FOR UPDATE NOWAIT", camp.id)
+    assert locked == camp.id and not request.done()
+    await flush(settings, flusher_pool, flusher_redis)
+    r = await asyncio.wait_for(request, 30)
+    assert r.status_code == 200, r.text
+    assert [s["candidate_id"] for s in r.json()["seats"]][0] == str(camp.candidate_ids[1])
+
+
 async def test_a_draft_is_not_ready_and_unknown_or_unfinalised_campaigns_have_no_snapshot(staff, pool, redis):
     camp = await make_campaign(pool, redis, candidates=2, publish=False)
     wg = await staff("working_group")

@@ -14,7 +14,7 @@ import msgspec
 import pytest
 
 from shared.crypto import NOMINATION_CONTACT
-from shared import keys
+from shared.votestore import keys
 from shared.crypto import ContactSealer
 from tests.integration.admin.conftest import CHEAP, STAFF_PASSWORD
 from tests.integration.admin.helpers import create_candidate, set_status, shortlisted, status_of

@@ -14,7 +14,7 @@ from tests.factories import make_campaign
 from tests.integration.voting.conftest import app_client, cast, mint_token
 from tests.stores import acl_user
 from voting_service.flusher import Flusher
-from voting_service.reconcile import reconcile
+from shared.votestore.reconcile import reconcile
 
 SERVICES = ("voting", "flusher", "admin")
 # Never for a service; checked with ACL DRYRUN first so that a wrong rule can never run them on the shared server.

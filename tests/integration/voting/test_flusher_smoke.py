@@ -3,7 +3,7 @@ import ipaddress
 from tests.factories import make_campaign
 from tests.integration.voting.conftest import CLIENT_IP, sign_in
 from voting_service.flusher import Flusher
-from voting_service.reconcile import reconcile
+from shared.votestore.reconcile import reconcile
 
 
 async def test_flush(client, pool, redis, settings, flusher_pool, flusher_redis):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 
-from shared import keys
+from shared.votestore import keys
 from shared.crypto import b64u
 from shared.settings import Settings
 from tests.factories import make_campaign

@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from shared import keys
+from shared.votestore import keys
 from shared.crypto import VoterTokens
 from shared.infra import create_redis
-from shared.publication import project
+from shared.votestore.projection import project
 from shared.repos import campaigns as campaigns_repo
 from tests.factories import make_campaign
 from tests.integration.voting.conftest import (

@@ -1,8 +1,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.keys import voter_route
-from voting_service.services.ballot_box import make_receipt, new_nonce, parse_receipt
+from shared.votestore.keys import voter_route
+from shared.votestore.receipts import make_receipt, new_nonce, parse_receipt
 
 
 def test_receipt_round_trip():

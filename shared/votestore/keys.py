@@ -1,5 +1,5 @@
-"""The Redis key schema. Every key a Lua script touches shares one hash tag, so scripts run unchanged
-on a single Redis and on Redis Cluster.
+"""The vote store's Redis key schema (shared/votestore/__init__.py says who uses which key). Every key a Lua
+script touches shares one hash tag, so scripts run unchanged on a single Redis and on Redis Cluster.
 
 Per campaign there are ``shards`` hash-tag buckets ``{c<campaign>:s<shard>}``; a voter belongs to one shard
 (by their pseudonym) and every key of their vote lives in it:
@@ -12,7 +12,11 @@ Per campaign there are ``shards`` hash-tag buckets ``{c<campaign>:s<shard>}``; a
     {c17:s3}:stream       stream accepted votes for the flusher (fields r, c, v, ip, t)
     {c17:s3}:rl:v:<voter> / :rl:ip:<ip> / :rl:net:<prefix>   fixed-window counters with TTL
 
-Results sum the per-shard tallies. Keys outside scripts (registry, OTP, outbox) are plain.
+    faces:campaign:<id>   hash   shards, voter_buckets, k, live_results, state, opens_ms, closes_ms (routing)
+    faces:streams         set    "<campaign>:<shard>" of every stream the flusher drains
+
+Results sum the per-shard tallies. The two plain keys are read outside scripts only. Sign-in and nomination
+keys (OTP, their rate limits, the dev SMS outbox) are not the vote store's: voting_service/redis_keys.py.
 """
 
 from __future__ import annotations
@@ -84,31 +88,3 @@ def stream_member(campaign_id: int | str, shard: int) -> str:
 def parse_stream_member(member: str) -> tuple[int, int]:
     cid, shard = member.split(":")
     return int(cid), int(shard)
-
-
-# --- sign-in -----------------------------------------------------------------------------------------
-
-def otp(phone_pseudonym: str) -> str:
-    """hash: code_mac, tries; TTL = OTP lifetime."""
-    return f"otp:{{{phone_pseudonym}}}"
-
-
-def otp_resend(phone_pseudonym: str) -> str:
-    return f"otp:{{{phone_pseudonym}}}:resend"
-
-
-def otp_hourly(phone_pseudonym: str) -> str:
-    return f"otp:{{{phone_pseudonym}}}:hour"
-
-
-def rl_otp_ip(ip: str) -> str:
-    return f"rl:otp:ip:{ip}"
-
-
-def rl_nomination_ip(ip: str) -> str:
-    return f"rl:nom:ip:{ip}"
-
-
-def sms_outbox(phone_pseudonym: str) -> str:
-    """list of outbox messages for one phone (dev only); the phone itself is never written."""
-    return f"dev:outbox:{phone_pseudonym}"

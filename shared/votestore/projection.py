@@ -1,4 +1,5 @@
-"""Projects a published campaign into Redis: routing metadata, per-shard config and ballot, consumer group.
+"""Projects a published campaign into Redis: routing metadata, per-shard config and ballot, consumer group;
+``is_current`` tells whether Redis still holds it.
 
 The admin service calls this when the working group publishes or closes a campaign; the flusher calls it
 periodically so a Redis that lost its data (restart without persistence) gets the ballot back within seconds.
@@ -13,7 +14,7 @@ from datetime import datetime
 import redis.asyncio as aioredis
 import redis.exceptions
 
-from shared import keys
+from shared.votestore import keys
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,9 @@ def _ms(dt: datetime) -> int:
     return int(dt.timestamp() * 1000)
 
 
-async def project(r: aioredis.Redis, c: CampaignProjection) -> None:
-    meta = {
+def meta_of(c: CampaignProjection) -> dict[str, int | str]:
+    """The ``faces:campaign:<id>`` hash of a campaign (what the voting service routes by: ``vote.Route``)."""
+    return {
         "state": c.state,
         "shards": c.shards,
         "voter_buckets": c.voter_buckets,
@@ -43,6 +45,21 @@ async def project(r: aioredis.Redis, c: CampaignProjection) -> None:
         "opens_ms": _ms(c.opens_at),
         "closes_ms": _ms(c.closes_at),
     }
+
+
+async def is_current(r: aioredis.Redis, c: CampaignProjection) -> bool:
+    """Does Redis hold this projection: the routing hash as ``meta_of`` writes it and the first shard's config?
+    False after Redis lost its data or when Postgres changed (closed, finalised) and the projection failed."""
+    pipe = r.pipeline(transaction=False)
+    pipe.hgetall(keys.campaign_meta(c.id))
+    pipe.hgetall(keys.ShardKeys.of(c.id, 0).cfg)
+    meta, cfg = await pipe.execute()
+    want = {k: str(v) for k, v in meta_of(c).items()}
+    return bool(cfg) and all(meta.get(k) == v for k, v in want.items())
+
+
+async def project(r: aioredis.Redis, c: CampaignProjection) -> None:
+    meta = meta_of(c)
     for shard in range(c.shards):
         sk = keys.ShardKeys.of(c.id, shard)
         pipe = r.pipeline(transaction=True)  # all keys share one hash tag: a MULTI is valid on a cluster

@@ -1,21 +1,21 @@
 """Reconcile: after the streams drain, the Redis tally of every candidate must equal its Postgres count.
 
+Run by the admin service before finalising (admin_service/services/finalise.py) and by the command below.
+
 ``python -m voting_service reconcile [--campaign ID] [--wait S]`` prints one line per difference and
 exits 1 if there is any (or if the streams did not drain in time), 0 when everything matches.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass, field
 
 import asyncpg
 import redis.asyncio as aioredis
 
-from shared import keys
-from voting_service.repos import votes as votes_repo
-from voting_service.services.results import tallies
+from shared.votestore import repo
+from shared.votestore.drain import registered_shards, wait_drained
+from shared.votestore.tally import tallies
 
 
 @dataclass
@@ -31,36 +31,17 @@ class CampaignReport:
         return not self.differences and self.undrained == 0
 
 
-async def _shards(r: aioredis.Redis) -> dict[int, list[int]]:
-    by_campaign: dict[int, list[int]] = {}
-    for member in await r.smembers(keys.STREAM_REGISTRY):
-        cid, shard = keys.parse_stream_member(member)
-        by_campaign.setdefault(cid, []).append(shard)
-    return by_campaign
-
-
-async def _undrained(r: aioredis.Redis, campaign_id: int, shards: list[int]) -> int:
-    pipe = r.pipeline(transaction=False)
-    for shard in shards:
-        pipe.xlen(keys.ShardKeys.of(campaign_id, shard).stream)
-    return sum(await pipe.execute())
-
-
 async def reconcile(pool: asyncpg.Pool, r: aioredis.Redis, *, campaign_id: int | None = None,
                     wait_s: float = 30.0) -> list[CampaignReport]:
-    by_campaign = await _shards(r)
+    by_campaign = await registered_shards(r)
     if campaign_id is not None:
         by_campaign = {campaign_id: by_campaign.get(campaign_id, [0])}
     reports = []
     for cid, shards in sorted(by_campaign.items()):
-        deadline = time.monotonic() + wait_s
-        undrained = await _undrained(r, cid, shards)
-        while undrained and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-            undrained = await _undrained(r, cid, shards)
+        undrained = await wait_drained(r, cid, shards, wait_s)
         in_redis = await tallies(r, cid, max(shards) + 1)
         async with pool.acquire() as conn:
-            in_pg = {str(k): v for k, v in (await votes_repo.counts(conn, campaign_id=cid)).items()}
+            in_pg = {str(k): v for k, v in (await repo.counts(conn, campaign_id=cid)).items()}
         rep = CampaignReport(cid, sum(in_redis.values()), sum(in_pg.values()), undrained)
         for cand in sorted(set(in_redis) | set(in_pg), key=int):
             a, b = in_redis.get(cand, 0), in_pg.get(cand, 0)

@@ -1,4 +1,4 @@
-"""Lua scripts and the batcher that sends many concurrent script calls to Redis in one pipeline.
+"""The batcher that sends many concurrent calls of one Lua script to Redis in one pipeline.
 
 Under load hundreds of requests in one worker want Redis at once; rather than each taking a connection
 and a round trip, calls queue up and a drainer sends them together (``EVALSHA`` x N in one pipeline, no
@@ -8,32 +8,15 @@ MULTI: each script is atomic on its own). When Redis is slow the batches simply 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import math
 from collections.abc import Sequence
-from importlib import resources
 from typing import Any
 
 import redis.asyncio as aioredis
 import redis.exceptions
 
 from shared.errors import Unavailable
-
-
-class Script:
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.source = resources.files("voting_service.lua").joinpath(f"{name}.lua").read_text("utf-8")
-        self.sha = hashlib.sha1(self.source.encode()).hexdigest()
-
-    async def load(self, r: aioredis.Redis) -> None:
-        await r.script_load(self.source)
-
-    async def __call__(self, r: aioredis.Redis, keys: Sequence[str], args: Sequence[Any]) -> Any:
-        try:
-            return await r.evalsha(self.sha, len(keys), *keys, *args)
-        except redis.exceptions.NoScriptError:
-            return await r.eval(self.source, len(keys), *keys, *args)
+from shared.votestore import wire
+from shared.votestore.script import Script
 
 
 def _bulk(value: Any) -> bytes:
@@ -165,28 +148,10 @@ class ScriptBatcher:
         return b"".join(parts)
 
     async def _pipeline(self, calls: list[tuple[Sequence[str], Sequence[Any]]]) -> list[Any]:
-        """Like a non-transactional redis-py pipeline of ``EVALSHA``s, with replies read straight off the
-        connection; an error reply is returned in its place, a connection failure raised for the batch.
-        One deadline (``timeout_s``) covers reading all the batch's replies (``math.inf`` turns off
-        redis-py's per-reply socket timeout, which cost one timeout context per vote)."""
-        packed = self._pack(calls)
-        pool = self._redis.connection_pool
-        conn = await pool.get_connection()
-        try:
-            await conn.send_packed_command(packed, check_health=False)
-            out: list[Any] = []
-            async with asyncio.timeout(self._timeout_s):
-                for _ in calls:
-                    try:
-                        out.append(await conn.read_response(timeout=math.inf))
-                    except redis.exceptions.ResponseError as exc:
-                        out.append(exc)
-            return out
-        except BaseException:
-            await conn.disconnect(nowait=True)
-            raise
-        finally:
-            await pool.release(conn)
+        """Like a non-transactional redis-py pipeline of ``EVALSHA``s (an error reply is returned in its
+        place, a connection failure raised for the batch), with one deadline (``timeout_s``) for all the
+        batch's replies; shared/votestore/wire.py does the connection work."""
+        return await wire.send_batch(self._redis, self._pack(calls), len(calls), self._timeout_s)
 
     async def close(self) -> None:
         for task in list(self._tasks):

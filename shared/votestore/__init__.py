@@ -1,0 +1,51 @@
+"""The vote store: everything Redis holds about votes, and the only code that reads or writes it.
+
+A change to what Redis holds for a vote touches this package and nothing else. The voting service, the
+flusher, the admin service and the load tests call the modules below; none of them builds a vote-store key
+itself (the load tests' memory and bench reports inspect keys, e.g. bucket sizes, by the names in ``keys``).
+
+Key schema (``keys``; every key a script touches carries the shard's hash tag, so it runs on Redis Cluster):
+
+    faces:campaign:<id>      hash    routing: shards, voter_buckets, k, live_results, state, opens_ms, closes_ms
+    faces:streams            set     "<campaign>:<shard>" of every stream (what the flusher drains)
+    {c<id>:s<n>}:cfg         hash    state, opens_ms, closes_ms, k (one copy per shard)
+    {c<id>:s<n>}:ballot      set     candidate ids on the ballot
+    {c<id>:s<n>}:v:<bucket>  hash    voter pseudonym -> ",12,40," (the candidates they chose)
+    {c<id>:s<n>}:tally       hash    candidate id -> accepted votes in the shard
+    {c<id>:s<n>}:stream      stream  accepted votes (r nonce, c candidate, v voter, ih ip hash, n network);
+                                     consumer group ``flusher``
+    {c<id>:s<n>}:rl:{v,ip,net}:<x>   fixed-window rate-limit counters (TTL = window)
+
+A voter's shard and bucket come from their pseudonym (``keys.voter_route``), fixed for the campaign.
+
+Modules, what they do, who calls them:
+
+- ``keys``        the schema above.                                    everything below
+- ``projection``  ``project`` writes a campaign (routing hash, per-shard cfg and ballot, stream + group,
+                  registry) idempotently; ``is_current`` checks Redis still holds it.
+                                                admin service (publish, close, finalise); flusher (every 2 s)
+- ``lua/vote.lua`` the acceptance decision of one vote, atomic: window, rate limits, ballot, k, duplicate;
+                  on success records the choice, increments the tally and appends to the stream.
+- ``vote``        ``vote_call`` (PURE: shard, KEYS, ARGV of one vote.lua call), ``limit_args`` (ARGV[6..11]),
+                  ``vote_batcher``, ``Route``/``load_route`` (the routing hash), ``voter_choices``.
+                                                voting service (ballot box, routes); loadtests/memory.py
+- ``script``      ``Script``: a Lua script by SHA with EVAL fallback. Also loads the voting service's
+                  sign-in scripts (voting_service/lua/, keys in voting_service/redis_keys.py: not vote store).
+- ``batcher``     ``ScriptBatcher``: many concurrent calls of one script pipelined per round trip.
+- ``wire``        the batcher's only use of redis-py internals (version bounds in pyproject.toml).
+- ``receipts``    receipt format (``<campaign>.<shard>.<stream id>.<nonce>``), ``in_stream`` lookup.
+                                                voting service (receipts), flusher (vote ids)
+- ``tally``       ``tallies``: per-candidate sums over the shards.  voting service (live results), admin
+                                                service (results page), reconcile, load tests
+- ``streams``     the consumer side of the streams: ``registered``, ``read`` (via group ``flusher``),
+                  ``claim``, ``ack_and_trim`` (after the Postgres COMMIT), ``backlog``.
+                                                the flusher (voting_service/flusher.py)
+- ``drain``       ``undrained``/``wait_drained``/``registered_shards``: votes not yet in Postgres.
+                                                admin service (finalise), reconcile, load tests
+- ``reconcile``   tallies vs Postgres counts after the drain (``repo``: the one query it needs).
+                                                admin service (finalise), ``python -m voting_service reconcile``
+
+Redis ACL: each command used here is listed in shared/store_access.py REDIS_COMMANDS for the services that
+run it (commands inside vote.lua included); the voting service may touch only ``{c*`` and ``faces:campaign:*``
+of these keys.
+"""

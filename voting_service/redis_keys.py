@@ -1,0 +1,33 @@
+"""Redis keys of the voting service that are NOT the vote store (that is shared/votestore/keys.py): phone
+sign-in (one-time codes and their throttles, voting_service/lua/otp_*.lua), per-network limits of code
+requests and nominations, and the development SMS outbox. Only the voting service reads or writes them; the
+voting service's Redis ACL allows their prefixes (shared/store_access.py REDIS_KEYS: ``otp:*``, ``rl:*``,
+``dev:outbox:*``)."""
+
+from __future__ import annotations
+
+
+def otp(phone_pseudonym: str) -> str:
+    """hash: code_mac, tries; TTL = OTP lifetime."""
+    return f"otp:{{{phone_pseudonym}}}"
+
+
+def otp_resend(phone_pseudonym: str) -> str:
+    return f"otp:{{{phone_pseudonym}}}:resend"
+
+
+def otp_hourly(phone_pseudonym: str) -> str:
+    return f"otp:{{{phone_pseudonym}}}:hour"
+
+
+def rl_otp_ip(ip: str) -> str:
+    return f"rl:otp:ip:{ip}"
+
+
+def rl_nomination_ip(ip: str) -> str:
+    return f"rl:nom:ip:{ip}"
+
+
+def sms_outbox(phone_pseudonym: str) -> str:
+    """list of outbox messages for one phone (dev only); the phone itself is never written."""
+    return f"dev:outbox:{phone_pseudonym}"
