@@ -1,4 +1,7 @@
-"""The services one app instance holds, built in the lifespan from settings and resources."""
+"""The voting app's one service object (shared/wiring.py), built in the lifespan from settings and resources.
+
+Handlers get it as ``services: NamedDependency[Services]``; the vote fast path reads the same object from the
+app it wraps (voting_service/fastpath.py)."""
 
 from __future__ import annotations
 
