@@ -1,5 +1,5 @@
 """How admin code that is not a handler reaches the app's services (shared/wiring.py); handlers declare
-``services: NamedDependency[Services]`` instead."""
+``services: AppServices`` instead."""
 
 from __future__ import annotations
 

@@ -7,9 +7,11 @@ given to handlers as ``services: NamedDependency[Services]``; guards reach it th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import asyncpg
 import redis.asyncio as aioredis
+from litestar.di import NamedDependency
 
 from admin_service.auth.passwords import Passwords
 from admin_service.services.account import AccountService
@@ -42,3 +44,7 @@ class Services:
             fraud_flags=FlagsCache(), contacts=sealer_for(settings),
             client_ips=ClientIPResolver(settings.trusted_proxies),
         )
+
+
+# What a handler declares to be given the app's services: ``services: AppServices`` (shared/wiring.py).
+AppServices: TypeAlias = NamedDependency[Services]

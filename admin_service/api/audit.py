@@ -6,12 +6,11 @@ from typing import Annotated
 
 from litestar import Controller, get
 from litestar.params import QueryParameter
-from litestar.di import NamedDependency
 
 from admin_service.auth.guards import roles
 from admin_service.models import AuditEntry, AuditPage
 from admin_service.repos import audit as repo
-from admin_service.state import Services
+from admin_service.state import AppServices
 from shared.text import NO_NUL
 
 
@@ -22,7 +21,7 @@ class AuditController(Controller):
 
     @get("/", operation_id="listAudit")
     async def list_entries(
-        self, services: NamedDependency[Services],
+        self, services: AppServices,
         entity: Annotated[str | None, QueryParameter(max_length=200, schema_extra={"pattern": NO_NUL})] = None,
         actor: Annotated[str | None, QueryParameter(max_length=254, schema_extra={"pattern": NO_NUL})] = None,
         action: Annotated[str | None, QueryParameter(max_length=100, schema_extra={"pattern": NO_NUL})] = None,

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
-from litestar.di import NamedDependency
 from msgspec import Meta
 
 from admin_service.auth.context import staff_of
@@ -14,7 +13,7 @@ from admin_service.auth.guards import ANY_ROLE, roles
 from admin_service.models_out import InvalidationOut, answer
 from admin_service.services import invalidations as service
 from admin_service.services.common import parse_id
-from admin_service.state import Services
+from admin_service.state import AppServices
 from shared.errors import InvalidRequest
 from shared.text import CleanInput, prose
 
@@ -30,7 +29,7 @@ class CampaignVotesController(Controller):
     tags = ["campaigns"]
 
     @post("/invalidations", operation_id="invalidateVotes", status_code=200, guards=[roles("working_group")])
-    async def invalidate(self, request: Request, services: NamedDependency[Services], campaign_id: FromPath[str],
+    async def invalidate(self, request: Request, services: AppServices, campaign_id: FromPath[str],
                          data: JSONBody[InvalidationIn]) -> InvalidationOut:
         cid = parse_id(campaign_id, "campaign")
         if data.cluster_id is not None:
@@ -48,7 +47,7 @@ class CampaignVotesController(Controller):
         return answer(InvalidationOut, done)
 
     @get("/export.csv", operation_id="exportResults", guards=[roles(*ANY_ROLE)], media_type="text/csv")
-    async def export(self, services: NamedDependency[Services], campaign_id: FromPath[str]) -> Response[str]:
+    async def export(self, services: AppServices, campaign_id: FromPath[str]) -> Response[str]:
         cid = parse_id(campaign_id, "campaign")
         body = await service.export_csv(services.pool, campaign_id=cid)
         return Response(body, media_type="text/csv; charset=utf-8",

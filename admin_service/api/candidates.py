@@ -7,7 +7,6 @@ from typing import Annotated
 
 from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from litestar.di import NamedDependency
 
 from admin_service.auth.context import staff_of
 from admin_service.auth.guards import ANY_ROLE, roles
@@ -24,7 +23,7 @@ from admin_service.services import candidates as service
 from admin_service.services import lifecycle, reviews, verification
 from admin_service.services.common import parse_id
 from admin_service.services.lifecycle import TRANSITION_ROLES
-from admin_service.state import Services
+from admin_service.state import AppServices
 from shared.reference import RegionCode, SphereCode
 from shared.text import NO_NUL
 
@@ -35,13 +34,13 @@ class CandidateController(Controller):
     guards = [roles(*ANY_ROLE)]
 
     @post("/", operation_id="createCandidate", status_code=201, guards=[roles("secretariat")])
-    async def create(self, request: Request, services: NamedDependency[Services], data: JSONBody[CandidateIn]) -> CandidateCard:
+    async def create(self, request: Request, services: AppServices, data: JSONBody[CandidateIn]) -> CandidateCard:
         return answer(CandidateCard, await service.create(services.pool, data=data, actor=staff_of(request),
                                                           sealer=services.contacts))
 
     @get("/", operation_id="listCandidates")
     async def search(
-        self, services: NamedDependency[Services],
+        self, services: AppServices,
         status: FromQuery[CandidateStatus | None] = None,
         region: FromQuery[RegionCode | None] = None,
         sphere: FromQuery[SphereCode | None] = None,
@@ -54,13 +53,13 @@ class CandidateController(Controller):
         return Page(items=items, total=total, page=page, per_page=per_page)
 
     @get("/{candidate_id:str}", operation_id="getCandidate")
-    async def card(self, request: Request, services: NamedDependency[Services], candidate_id: FromPath[str]) -> CandidateCard:
+    async def card(self, request: Request, services: AppServices, candidate_id: FromPath[str]) -> CandidateCard:
         return answer(CandidateCard, await service.card(services.pool, candidate_id=parse_id(candidate_id),
                                                         viewer=staff_of(request), sealer=services.contacts))
 
     @post("/{candidate_id:str}/transitions", operation_id="transitionCandidate", status_code=200,
           guards=[roles(*TRANSITION_ROLES)])
-    async def transition(self, request: Request, services: NamedDependency[Services], candidate_id: FromPath[str],
+    async def transition(self, request: Request, services: AppServices, candidate_id: FromPath[str],
                          data: JSONBody[TransitionIn]) -> CandidateCard:
         return answer(CandidateCard, await lifecycle.transition(
             services.pool, candidate_id=parse_id(candidate_id), to=data.to, reason=data.reason,
@@ -68,14 +67,15 @@ class CandidateController(Controller):
 
     @post("/{candidate_id:str}/verification-requests", operation_id="requestVerification", status_code=201,
           guards=[roles("secretariat")])
-    async def request_verification(self, request: Request, services: NamedDependency[Services], candidate_id: FromPath[str],
+    async def request_verification(self, request: Request, services: AppServices, candidate_id: FromPath[str],
                                    data: JSONBody[VerificationRequestIn]) -> VerificationOut:
         return answer(VerificationOut, await verification.request(
             services.pool, candidate_id=parse_id(candidate_id), authority=data.authority,
             question=data.question, actor=staff_of(request)))
 
     @post("/{candidate_id:str}/reviews", operation_id="addReview", status_code=201, guards=[roles("expert")])
-    async def review(self, request: Request, services: NamedDependency[Services], candidate_id: FromPath[str], data: JSONBody[ReviewIn]) -> ReviewOut:
+    async def review(self, request: Request, services: AppServices, candidate_id: FromPath[str],
+                     data: JSONBody[ReviewIn]) -> ReviewOut:
         return answer(ReviewOut, await reviews.add(services.pool, candidate_id=parse_id(candidate_id),
                                                    recommend=data.recommend, motivation=data.motivation,
                                                    actor=staff_of(request)))
@@ -87,7 +87,7 @@ class VerificationController(Controller):
     guards = [roles("secretariat")]
 
     @patch("/{request_id:str}", operation_id="recordVerificationOutcome")
-    async def record_outcome(self, request: Request, services: NamedDependency[Services], request_id: FromPath[str],
+    async def record_outcome(self, request: Request, services: AppServices, request_id: FromPath[str],
                              data: JSONBody[VerificationOutcomeIn]) -> VerificationOut:
         return answer(VerificationOut, await verification.record_outcome(
             services.pool, request_id=parse_id(request_id, "verification request"), outcome=data.outcome,

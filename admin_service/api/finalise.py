@@ -8,7 +8,6 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
-from litestar.di import NamedDependency
 
 from admin_service.api.campaigns import bodyless
 from admin_service.auth.context import staff_of
@@ -16,7 +15,7 @@ from admin_service.auth.guards import ANY_ROLE, roles
 from admin_service.models_out import FinalisationOut, answer
 from admin_service.services import finalise as service
 from admin_service.services.common import parse_id
-from admin_service.state import Services
+from admin_service.state import AppServices
 
 
 class FinaliseIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -30,7 +29,7 @@ class FinaliseController(Controller):
 
     @post("/finalise", operation_id="finaliseCampaign", status_code=200, guards=[roles("working_group")],
           before_request=bodyless)
-    async def finalise(self, request: Request, services: NamedDependency[Services], campaign_id: FromPath[str],
+    async def finalise(self, request: Request, services: AppServices, campaign_id: FromPath[str],
                        data: JSONBody[FinaliseIn | None] = None) -> FinalisationOut:
         data = data or FinaliseIn()
         return answer(FinalisationOut, await service.finalise(
@@ -38,12 +37,12 @@ class FinaliseController(Controller):
             policy=data.policy, actor=staff_of(request)))
 
     @get("/finalisation", operation_id="campaignFinalisation", guards=[roles(*ANY_ROLE)])
-    async def snapshot(self, services: NamedDependency[Services], campaign_id: FromPath[str]) -> FinalisationOut:
+    async def snapshot(self, services: AppServices, campaign_id: FromPath[str]) -> FinalisationOut:
         return answer(FinalisationOut,
                       await service.get(services.pool, campaign_id=parse_id(campaign_id, "campaign")))
 
     @get("/counted-votes.txt", operation_id="countedVotes", guards=[roles(*ANY_ROLE)], media_type="text/plain")
-    async def counted_votes(self, services: NamedDependency[Services], campaign_id: FromPath[str]) -> Response:
+    async def counted_votes(self, services: AppServices, campaign_id: FromPath[str]) -> Response:
         cid = parse_id(campaign_id, "campaign")
         lines = await service.counted_votes_lines(services.pool, campaign_id=cid)
         return Stream(lines, media_type="text/plain; charset=utf-8",

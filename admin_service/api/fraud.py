@@ -6,13 +6,12 @@ from typing import Annotated, Literal
 
 from litestar import Controller, get
 from litestar.params import FromPath, FromQuery, QueryParameter
-from litestar.di import NamedDependency
 
 from admin_service.auth.guards import roles
 from admin_service.models_out import FraudFlagsOut, answer
 from admin_service.services import fraud as service
 from admin_service.services.common import parse_id
-from admin_service.state import Services
+from admin_service.state import AppServices
 
 
 class FraudController(Controller):
@@ -23,7 +22,7 @@ class FraudController(Controller):
     @get("/flags", operation_id="fraudFlags")
     async def flags(
         self,
-        services: NamedDependency[Services],
+        services: AppServices,
         campaign_id: FromPath[str],
         limit: Annotated[int, QueryParameter(ge=1, le=service.MAX_LIMIT)] = service.DEFAULT_LIMIT,
         offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,

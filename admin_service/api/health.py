@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, get
-from litestar.di import NamedDependency
 
 from admin_service.services import readiness
-from admin_service.state import Services
+from admin_service.state import AppServices
 from shared.errors import Unavailable
 
 READY_TIMEOUT_S = 1.0
@@ -27,7 +26,7 @@ class HealthController(Controller):
         return Health(status="ok")
 
     @get("/ready", operation_id="healthReady", summary="Postgres and Redis answer within a second")
-    async def ready(self, services: NamedDependency[Services]) -> Health:
+    async def ready(self, services: AppServices) -> Health:
         checks = await readiness.check(pool=services.pool, redis=services.redis, timeout_s=READY_TIMEOUT_S)
         down = sorted(name for name, state in checks.items() if state != readiness.OK)
         if down:

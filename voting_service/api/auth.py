@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, post
-from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from shared.errors import AppError
 from voting_service import metrics
 from voting_service.deps import client_of
 from voting_service.models import OtpRequest, OtpSent, OtpVerify, VoterToken
-from voting_service.state import Services
+from voting_service.state import AppServices
 
 
 class AuthController(Controller):
@@ -18,7 +17,7 @@ class AuthController(Controller):
     tags = ["sign-in"]
 
     @post("/otp", operation_id="requestOtp", status_code=202, opt={"problems": (429,)})
-    async def request_otp(self, request: Request, data: JSONBody[OtpRequest], services: NamedDependency[Services]) -> OtpSent:
+    async def request_otp(self, request: Request, data: JSONBody[OtpRequest], services: AppServices) -> OtpSent:
         try:
             expires_in, resend_after = await services.otp.request(
                 phone=data.phone, ip_hash=client_of(request, services).ip_hash)
@@ -29,7 +28,7 @@ class AuthController(Controller):
         return OtpSent(expires_in=expires_in, resend_after=resend_after)
 
     @post("/otp/verify", operation_id="verifyOtp", status_code=200, opt={"problems": (401, 429)})
-    async def verify(self, data: JSONBody[OtpVerify], services: NamedDependency[Services]) -> VoterToken:
+    async def verify(self, data: JSONBody[OtpVerify], services: AppServices) -> VoterToken:
         try:
             token, expires_at = await services.otp.verify(phone=data.phone, code=data.code)
         except AppError as exc:

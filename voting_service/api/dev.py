@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from shared.errors import NotFound
@@ -13,7 +12,7 @@ from shared.identity import E164_KZ_MOBILE
 from voting_service.models import OutboxEntry
 from voting_service.services.otp import normalise_or_raise
 from voting_service.services.sms import OutboxSender
-from voting_service.state import Services
+from voting_service.state import AppServices
 
 
 class DevOutboxController(Controller):
@@ -22,7 +21,7 @@ class DevOutboxController(Controller):
 
     @get("/sms-outbox", operation_id="smsOutbox", cache=False, opt={"problems": (404,)})
     async def outbox(self, phone: Annotated[str, Parameter(schema_extra={"pattern": E164_KZ_MOBILE})],
-                     services: NamedDependency[Services]) -> list[OutboxEntry]:
+                     services: AppServices) -> list[OutboxEntry]:
         if not isinstance(services.sms, OutboxSender):  # registered only with the outbox; belt and braces
             raise NotFound("No SMS outbox in this configuration.")
         e164 = normalise_or_raise(phone)

@@ -6,11 +6,10 @@ import asyncio
 
 import redis.exceptions
 from litestar import Controller, get
-from litestar.di import NamedDependency
 
 from shared.errors import Unavailable
 from voting_service.models import Health
-from voting_service.state import Services
+from voting_service.state import AppServices
 
 
 class HealthController(Controller):
@@ -23,7 +22,7 @@ class HealthController(Controller):
         return Health(status="ok")
 
     @get("/ready", operation_id="ready", cache=False)
-    async def ready(self, services: NamedDependency[Services]) -> Health:
+    async def ready(self, services: AppServices) -> Health:
         try:
             async with asyncio.timeout(1.0):
                 await services.redis.ping()

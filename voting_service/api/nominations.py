@@ -6,14 +6,13 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, post
-from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from shared.errors import InvalidRequest
 from voting_service import metrics
 from voting_service.deps import client_of
 from voting_service.models import NominationIn, NominationReceived
-from voting_service.state import Services
+from voting_service.state import AppServices
 
 
 def _whole_floats_as_ints(value: Any) -> Any:
@@ -42,7 +41,7 @@ class NominationController(Controller):
     tags = ["nominations"]
 
     @post("/", operation_id="submitNomination", status_code=202, opt={"problems": (429,)})
-    async def submit(self, request: Request, data: JSONBody[NominationIn], services: NamedDependency[Services]) -> NominationReceived:
+    async def submit(self, request: Request, data: JSONBody[NominationIn], services: AppServices) -> NominationReceived:
         data = await strict(request, NominationIn)  # type: ignore[assignment]
         nomination_id = await services.nominations.submit(data, ip_hash=client_of(request, services).ip_hash)
         metrics.nominations().inc()

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from litestar import Controller, get
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from voting_service.models import Receipt
-from voting_service.state import Services
+from voting_service.state import AppServices
 
 
 class ReceiptController(Controller):
@@ -15,5 +14,5 @@ class ReceiptController(Controller):
     tags = ["vote"]
 
     @get("/{receipt:str}", operation_id="getReceipt", cache=False)
-    async def get_receipt(self, receipt: FromPath[str], services: NamedDependency[Services]) -> Receipt:
+    async def get_receipt(self, receipt: FromPath[str], services: AppServices) -> Receipt:
         return Receipt(**await services.receipts.status(receipt))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from shared.errors import AppError
@@ -13,7 +12,7 @@ from voting_service import metrics
 from voting_service.deps import client_of, voter_claims_of, voter_of
 from voting_service.models import MyVotes, VoteAccepted, VoteIn
 from voting_service.services.directory import parse_campaign_id
-from voting_service.state import Services
+from voting_service.state import AppServices
 
 
 class VoteController(Controller):
@@ -22,7 +21,7 @@ class VoteController(Controller):
 
     @post("/votes", operation_id="castVote", status_code=201, opt={"problems": (401, 403, 409, 429)})
     async def cast(self, request: Request, campaign_id: FromPath[str], data: JSONBody[VoteIn],
-                   services: NamedDependency[Services]) -> VoteAccepted:
+                   services: AppServices) -> VoteAccepted:
         voter = voter_of(request, services)
         client = client_of(request, services)
         try:
@@ -38,7 +37,7 @@ class VoteController(Controller):
                             votes_left=accepted.votes_left)
 
     @get("/my-votes", operation_id="myVotes", cache=False, opt={"problems": (401,)})
-    async def my_votes(self, request: Request, campaign_id: FromPath[str], services: NamedDependency[Services]) -> MyVotes:
+    async def my_votes(self, request: Request, campaign_id: FromPath[str], services: AppServices) -> MyVotes:
         claims = voter_claims_of(request, services)
         ids, left = await services.ballot_box.my_votes(campaign_id=parse_campaign_id(campaign_id), voter=claims.voter)
         if time.time() - claims.iat > services.settings.my_votes_fresh_s:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
 
 from admin_service.api.session import client_ip_hash
 from admin_service.auth.context import CHANGE_PASSWORD, ENROL_TOTP, staff_of
@@ -21,7 +20,7 @@ from admin_service.services.account import AlreadyEnrolled, InvalidCode, NoEnrol
 from admin_service.services.sessions import InvalidCredentials
 from admin_service.web.controllers.forms import form_of
 from admin_service.web.render import page, see_other
-from admin_service.state import Services
+from admin_service.state import AppServices, Services
 from shared.errors import RateLimited
 
 BOTH = {"pending_ok": (CHANGE_PASSWORD, ENROL_TOTP)}
@@ -48,11 +47,11 @@ class AccountPages(Controller):
     path = "/account"
 
     @get("/", operation_id="webAccount", include_in_schema=False, opt=BOTH)
-    async def account(self, request: Request, services: NamedDependency[Services]) -> Response:
+    async def account(self, request: Request, services: AppServices) -> Response:
         return await _account_page(request, services)
 
     @post("/password", operation_id="webAccountPassword", include_in_schema=False, opt={"form": True, **BOTH})
-    async def change_password(self, request: Request, services: NamedDependency[Services]) -> Response:
+    async def change_password(self, request: Request, services: AppServices) -> Response:
         fields = await form_of(request)  # stripped, as on the sign-in and the new-account forms
         current, new = fields.get("current_password", "")[:1024], fields.get("new_password", "")[:1024]
         if new != fields.get("new_password2", "")[:1024]:
@@ -69,7 +68,7 @@ class AccountPages(Controller):
         return see_other("/account?ok=password_changed")
 
     @post("/totp", operation_id="webAccountTotp", include_in_schema=False, opt={"form": True, **ENROL})
-    async def start_totp(self, request: Request, services: NamedDependency[Services]) -> Response:
+    async def start_totp(self, request: Request, services: AppServices) -> Response:
         try:
             await services.account.start_totp(staff_of(request))
         except AlreadyEnrolled:
@@ -78,7 +77,7 @@ class AccountPages(Controller):
 
     @post("/totp/confirm", operation_id="webAccountTotpConfirm", include_in_schema=False,
           opt={"form": True, **ENROL})
-    async def confirm_totp(self, request: Request, services: NamedDependency[Services]) -> Response:
+    async def confirm_totp(self, request: Request, services: AppServices) -> Response:
         code = (await form_of(request)).get("code", "")[:64]
         try:
             codes = await services.account.confirm_totp(staff_of(request), code=code)

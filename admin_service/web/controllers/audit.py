@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from litestar import Controller, Request, Response, get
 from litestar.params import FromQuery
-from litestar.di import NamedDependency
 
 from admin_service.auth.guards import roles
 from admin_service.repos import audit as repo
 from admin_service.web.controllers.forms import int_or_none
 from admin_service.web.render import page
-from admin_service.state import Services
+from admin_service.state import AppServices
 
 PER_PAGE = 50
 
@@ -20,7 +19,7 @@ class AuditPage(Controller):
     guards = [roles("admin", "auditor")]
 
     @get("/", operation_id="webAudit", include_in_schema=False)
-    async def audit(self, request: Request, services: NamedDependency[Services], entity: FromQuery[str | None] = None,
+    async def audit(self, request: Request, services: AppServices, entity: FromQuery[str | None] = None,
                     actor: FromQuery[str | None] = None, action: FromQuery[str | None] = None,
                     before: FromQuery[str | None] = None) -> Response:
         entity, actor, action = (v.strip() or None if v else None for v in (entity, actor, action))

@@ -6,7 +6,6 @@ import secrets
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
-from litestar.di import NamedDependency
 
 from admin_service.auth.client import client_ip_hash
 from admin_service.auth.context import staff_of
@@ -14,7 +13,7 @@ from admin_service.auth.cookies import LOGIN, cookie_name, session_cookie, sessi
 from admin_service.services.sessions import InvalidCredentials, MfaRequired
 from admin_service.web.controllers.forms import form_of
 from admin_service.web.render import page, safe_next, see_other
-from admin_service.state import Services
+from admin_service.state import AppServices
 from shared.errors import RateLimited
 from shared.text import same_secret
 
@@ -39,7 +38,7 @@ class AuthPages(Controller):
     opt = {"public": True}
 
     @get("/login", operation_id="webLoginForm", include_in_schema=False)
-    async def login_form(self, request: Request, services: NamedDependency[Services]) -> Response:
+    async def login_form(self, request: Request, services: AppServices) -> Response:
         next_path = safe_next(request.query_params.get("next"))
         raw = session_id(request)
         if raw and await services.sessions.resolve(raw) is not None:
@@ -47,7 +46,7 @@ class AuthPages(Controller):
         return _form(request, next_path=next_path)
 
     @post("/login", operation_id="webLogin", include_in_schema=False, opt={"form": True})
-    async def login(self, request: Request, services: NamedDependency[Services]) -> Response:
+    async def login(self, request: Request, services: AppServices) -> Response:
         fields = await form_of(request)
         next_path = safe_next(fields.get("next"))
         sent = str((await request.form()).get("login_token", ""))
@@ -81,7 +80,7 @@ class SignOutPage(Controller):
     opt = {"pending_ok": ("change_password", "enrol_totp")}
 
     @post("/", operation_id="webLogout", include_in_schema=False, opt={"form": True})
-    async def logout(self, request: Request, services: NamedDependency[Services]) -> Response:
+    async def logout(self, request: Request, services: AppServices) -> Response:
         await services.sessions.logout(staff_of(request))
         return see_other("/login", cookies=[session_cookie(request, "", max_age=0)])
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
-from litestar.di import NamedDependency
 
 from admin_service.auth.context import staff_of
 from admin_service.auth.guards import ANY_ROLE, roles
@@ -19,7 +18,7 @@ from admin_service.services.campaign_reports import composition_of
 from admin_service.services.common import parse_id
 from admin_service.web.controllers.forms import form_list, form_of, int_or_none
 from admin_service.web.render import page, see_other
-from admin_service.state import Services
+from admin_service.state import AppServices, Services
 from shared.errors import Conflict, InvalidRequest
 
 WG = roles("working_group")
@@ -73,7 +72,7 @@ class CampaignPages(Controller):
     guards = [roles(*ANY_ROLE)]
 
     @get("/", operation_id="webCampaigns", include_in_schema=False)
-    async def list_campaigns(self, request: Request, services: NamedDependency[Services]) -> Response:
+    async def list_campaigns(self, request: Request, services: AppServices) -> Response:
         return page(request, "campaigns/list.html", campaigns=await service.list_all(services.pool))
 
     @get("/new", operation_id="webCampaignForm", include_in_schema=False, guards=[WG])
@@ -81,7 +80,7 @@ class CampaignPages(Controller):
         return page(request, "campaigns/new.html", v=_defaults(), error=None)
 
     @post("/", operation_id="webCampaignCreate", include_in_schema=False, guards=[WG], opt={"form": True})
-    async def create(self, request: Request, services: NamedDependency[Services]) -> Response:
+    async def create(self, request: Request, services: AppServices) -> Response:
         fields = await form_of(request)
         try:
             campaign = await service.create(services.pool, data=campaign_data(fields),
@@ -92,7 +91,7 @@ class CampaignPages(Controller):
         return see_other(f"/campaigns/{campaign['id']}?ok=campaign_created")
 
     @get("/{campaign_id:str}", operation_id="webCampaign", include_in_schema=False)
-    async def campaign(self, request: Request, services: NamedDependency[Services], campaign_id: FromPath[str]) -> Response:
+    async def campaign(self, request: Request, services: AppServices, campaign_id: FromPath[str]) -> Response:
         cid = parse_id(campaign_id, "campaign")
         campaign = await service.get(services.pool, campaign_id=cid)
         staff = staff_of(request)
@@ -105,7 +104,7 @@ class CampaignPages(Controller):
 
     @post("/{campaign_id:str}/ballot/preview", operation_id="webBallotPreview", include_in_schema=False,
           guards=[WG], opt={"form": True})
-    async def preview(self, request: Request, services: NamedDependency[Services], campaign_id: FromPath[str]) -> Response:
+    async def preview(self, request: Request, services: AppServices, campaign_id: FromPath[str]) -> Response:
         """The composition of the boxes ticked so far (nothing is saved): htmx swaps it into the page."""
         cid = parse_id(campaign_id, "campaign")
         campaign = await service.get(services.pool, campaign_id=cid)
@@ -116,7 +115,7 @@ class CampaignPages(Controller):
 
     @post("/{campaign_id:str}/ballot", operation_id="webBallotSave", include_in_schema=False, guards=[WG],
           opt={"form": True})
-    async def save_ballot(self, request: Request, services: NamedDependency[Services], campaign_id: FromPath[str]) -> Response:
+    async def save_ballot(self, request: Request, services: AppServices, campaign_id: FromPath[str]) -> Response:
         cid = parse_id(campaign_id, "campaign")
         ids = await form_list(request, "candidate_id")
         await service.set_ballot(services.pool, campaign_id=cid, candidate_ids=ids,
@@ -125,7 +124,7 @@ class CampaignPages(Controller):
 
     @post("/{campaign_id:str}/publish", operation_id="webCampaignPublish", include_in_schema=False,
           guards=[WG], opt={"form": True})
-    async def publish(self, request: Request, services: NamedDependency[Services], campaign_id: FromPath[str]) -> Response:
+    async def publish(self, request: Request, services: AppServices, campaign_id: FromPath[str]) -> Response:
         cid = parse_id(campaign_id, "campaign")
         await service.publish(services.pool, services.redis, campaign_id=cid,
                               actor=staff_of(request))
@@ -133,7 +132,7 @@ class CampaignPages(Controller):
 
     @post("/{campaign_id:str}/close", operation_id="webCampaignClose", include_in_schema=False,
           guards=[WG], opt={"form": True})
-    async def close(self, request: Request, services: NamedDependency[Services], campaign_id: FromPath[str]) -> Response:
+    async def close(self, request: Request, services: AppServices, campaign_id: FromPath[str]) -> Response:
         cid = parse_id(campaign_id, "campaign")
         await service.close(services.pool, services.redis, campaign_id=cid,
                             actor=staff_of(request))

@@ -11,7 +11,6 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
-from litestar.di import NamedDependency
 
 from admin_service.auth.context import staff_of
 from admin_service.auth.guards import ANY_ROLE, roles
@@ -21,7 +20,7 @@ from admin_service.services import lifecycle, reviews, verification
 from admin_service.services.common import parse_id
 from admin_service.web.controllers.forms import form_of, int_or_none
 from admin_service.web.render import page, see_other
-from admin_service.state import Services
+from admin_service.state import AppServices
 from shared.errors import InvalidRequest
 from shared.reference import GENDERS
 
@@ -66,7 +65,7 @@ class CandidatePages(Controller):
     guards = [roles(*ANY_ROLE)]
 
     @get("/", operation_id="webCandidates", include_in_schema=False)
-    async def list_candidates(self, request: Request, services: NamedDependency[Services], status: FromQuery[str | None] = None,
+    async def list_candidates(self, request: Request, services: AppServices, status: FromQuery[str | None] = None,
                               region: FromQuery[str | None] = None, sphere: FromQuery[str | None] = None,
                               q: FromQuery[str | None] = None) -> Response:
         filters = {"status": status or "", "region": region or "", "sphere": sphere or "", "q": (q or "").strip()}
@@ -91,7 +90,7 @@ class CandidatePages(Controller):
 
     @post("/", operation_id="webCandidateCreate", include_in_schema=False, guards=[roles("secretariat")],
           opt={"form": True})
-    async def create(self, request: Request, services: NamedDependency[Services]) -> Response:
+    async def create(self, request: Request, services: AppServices) -> Response:
         fields = await form_of(request)
         form = await request.form()
         claims = [str(v) for v in form.getall("achievement_claim", [])]
@@ -105,7 +104,7 @@ class CandidatePages(Controller):
         return see_other(f"/candidates/{card['id']}?ok=created")
 
     @get("/{candidate_id:str}", operation_id="webCandidateCard", include_in_schema=False)
-    async def card(self, request: Request, services: NamedDependency[Services], candidate_id: FromPath[str]) -> Response:
+    async def card(self, request: Request, services: AppServices, candidate_id: FromPath[str]) -> Response:
         staff = staff_of(request)
         card = await service.card(services.pool, candidate_id=parse_id(candidate_id), viewer=staff,
                                   sealer=services.contacts)
@@ -115,7 +114,7 @@ class CandidatePages(Controller):
 
     @post("/{candidate_id:str}/transitions", operation_id="webCandidateTransition", include_in_schema=False,
           guards=[roles(*lifecycle.TRANSITION_ROLES)], opt={"form": True})
-    async def transition(self, request: Request, services: NamedDependency[Services], candidate_id: FromPath[str]) -> Response:
+    async def transition(self, request: Request, services: AppServices, candidate_id: FromPath[str]) -> Response:
         fields = await form_of(request)
         cid = parse_id(candidate_id)
         await lifecycle.transition(services.pool, candidate_id=cid, to=fields.get("to", ""),
@@ -124,7 +123,8 @@ class CandidatePages(Controller):
 
     @post("/{candidate_id:str}/verification-requests", operation_id="webVerificationRequest",
           include_in_schema=False, guards=[roles("secretariat")], opt={"form": True})
-    async def request_verification(self, request: Request, services: NamedDependency[Services], candidate_id: FromPath[str]) -> Response:
+    async def request_verification(self, request: Request, services: AppServices,
+                                   candidate_id: FromPath[str]) -> Response:
         fields = await form_of(request)
         cid = parse_id(candidate_id)
         await verification.request(services.pool, candidate_id=cid, authority=fields.get("authority", ""),
@@ -133,7 +133,7 @@ class CandidatePages(Controller):
 
     @post("/{candidate_id:str}/reviews", operation_id="webReview", include_in_schema=False,
           guards=[roles("expert")], opt={"form": True})
-    async def review(self, request: Request, services: NamedDependency[Services], candidate_id: FromPath[str]) -> Response:
+    async def review(self, request: Request, services: AppServices, candidate_id: FromPath[str]) -> Response:
         fields = await form_of(request)
         cid = parse_id(candidate_id)
         recommend = {"yes": True, "no": False}.get(fields.get("recommend", ""))
@@ -150,7 +150,7 @@ class VerificationPages(Controller):
 
     @post("/{request_id:str}/outcome", operation_id="webVerificationOutcome", include_in_schema=False,
           opt={"form": True})
-    async def outcome(self, request: Request, services: NamedDependency[Services], request_id: FromPath[str]) -> Response:
+    async def outcome(self, request: Request, services: AppServices, request_id: FromPath[str]) -> Response:
         fields = await form_of(request)
         answered = await verification.record_outcome(
             services.pool, request_id=parse_id(request_id, "verification request"),

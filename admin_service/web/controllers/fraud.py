@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
-from litestar.di import NamedDependency
 
 from admin_service.auth.context import staff_of
 from admin_service.auth.guards import roles
@@ -16,15 +15,15 @@ from admin_service.services import invalidations
 from admin_service.services.common import parse_id
 from admin_service.web.controllers.forms import form_of, int_or_none
 from admin_service.web.render import page, see_other
-from admin_service.state import Services
+from admin_service.state import AppServices, Services
 from shared.errors import AppError, InvalidRequest
 
 PER_PAGE = 50
 REASON_MAX = 2000
 
 
-async def _fraud_page(request: Request, services: Services, cid: int, *, kind: str | None, offset: int, status: int = 200,
-                      error: AppError | None = None) -> Response:
+async def _fraud_page(request: Request, services: Services, cid: int, *, kind: str | None, offset: int,
+                      status: int = 200, error: AppError | None = None) -> Response:
     pool = services.pool
     campaign = await campaigns_service.get(pool, campaign_id=cid)
     flags = await fraud_service.flags(pool, campaign_id=cid, limit=PER_PAGE, offset=offset, kind=kind,
@@ -39,15 +38,15 @@ class FraudPages(Controller):
     guards = [roles("secretariat", "working_group", "auditor")]
 
     @get("/", operation_id="webFraudFlags", include_in_schema=False)
-    async def flags(self, request: Request, services: NamedDependency[Services], campaign_id: FromPath[str], kind: FromQuery[str | None] = None,
-                    offset: FromQuery[str | None] = None) -> Response:
+    async def flags(self, request: Request, services: AppServices, campaign_id: FromPath[str],
+                    kind: FromQuery[str | None] = None, offset: FromQuery[str | None] = None) -> Response:
         kind = kind or None
         return await _fraud_page(request, services, parse_id(campaign_id, "campaign"), kind=kind,
                                  offset=max(0, int_or_none(offset) or 0))
 
     @post("/invalidate", operation_id="webFraudInvalidate", include_in_schema=False,
           guards=[roles("working_group")], opt={"form": True})
-    async def invalidate(self, request: Request, services: NamedDependency[Services], campaign_id: FromPath[str]) -> Response:
+    async def invalidate(self, request: Request, services: AppServices, campaign_id: FromPath[str]) -> Response:
         cid = parse_id(campaign_id, "campaign")
         fields = await form_of(request)
         try:

@@ -6,7 +6,6 @@ import math
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
-from litestar.di import NamedDependency
 
 from admin_service.auth.context import staff_of
 from admin_service.auth.guards import roles
@@ -14,7 +13,7 @@ from admin_service.services import nominations as service
 from admin_service.services.common import parse_id, parse_uuid
 from admin_service.web.controllers.forms import form_of, int_or_none
 from admin_service.web.render import page, see_other
-from admin_service.state import Services
+from admin_service.state import AppServices
 
 PER_PAGE = 20
 
@@ -24,7 +23,7 @@ class NominationPages(Controller):
     guards = [roles("secretariat", "auditor")]
 
     @get("/", operation_id="webNominations", include_in_schema=False)
-    async def queue(self, request: Request, services: NamedDependency[Services], status: FromQuery[str | None] = None) -> Response:
+    async def queue(self, request: Request, services: AppServices, status: FromQuery[str | None] = None) -> Response:
         current = max(1, int_or_none(request.query_params.get("page")) or 1)
         status = status if status in service.STATUSES else "received"
         items, total = await service.queue(services.pool, page=current, status=status, per_page=PER_PAGE,
@@ -34,14 +33,14 @@ class NominationPages(Controller):
 
     @post("/{nomination_id:str}/accept", operation_id="webNominationAccept", include_in_schema=False,
           guards=[roles("secretariat")], opt={"form": True})
-    async def accept(self, request: Request, services: NamedDependency[Services], nomination_id: FromPath[str]) -> Response:
+    async def accept(self, request: Request, services: AppServices, nomination_id: FromPath[str]) -> Response:
         done = await service.accept(services.pool, nomination_id=parse_uuid(nomination_id),
                                     actor=staff_of(request), sealer=services.contacts)
         return see_other(f"/candidates/{done['candidate_id']}?ok=accepted")
 
     @post("/{nomination_id:str}/merge", operation_id="webNominationMerge", include_in_schema=False,
           guards=[roles("secretariat")], opt={"form": True})
-    async def merge(self, request: Request, services: NamedDependency[Services], nomination_id: FromPath[str]) -> Response:
+    async def merge(self, request: Request, services: AppServices, nomination_id: FromPath[str]) -> Response:
         fields = await form_of(request)
         await service.merge(services.pool, nomination_id=parse_uuid(nomination_id),
                             duplicate_of=parse_id(fields.get("candidate_id", "")), reason=fields.get("reason"),
@@ -50,7 +49,7 @@ class NominationPages(Controller):
 
     @post("/{nomination_id:str}/reject", operation_id="webNominationReject", include_in_schema=False,
           guards=[roles("secretariat")], opt={"form": True})
-    async def reject(self, request: Request, services: NamedDependency[Services], nomination_id: FromPath[str]) -> Response:
+    async def reject(self, request: Request, services: AppServices, nomination_id: FromPath[str]) -> Response:
         fields = await form_of(request)
         await service.reject(services.pool, nomination_id=parse_uuid(nomination_id),
                              reason=fields.get("reason"), actor=staff_of(request))

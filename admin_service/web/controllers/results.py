@@ -9,7 +9,6 @@ import datetime as dt
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
-from litestar.di import NamedDependency
 
 from admin_service.auth.context import staff_of
 from admin_service.auth.guards import ANY_ROLE, roles
@@ -18,11 +17,12 @@ from admin_service.services import campaigns as campaigns_service
 from admin_service.services import finalise as finalise_service
 from admin_service.services.common import parse_id
 from admin_service.web.render import page, see_other
-from admin_service.state import Services
+from admin_service.state import AppServices, Services
 from shared.errors import AppError
 
 
-async def _results_page(request: Request, services: Services, cid: int, *, status: int = 200, error: AppError | None = None) -> Response:
+async def _results_page(request: Request, services: Services, cid: int, *, status: int = 200,
+                        error: AppError | None = None) -> Response:
     pool = services.pool
     campaign = await campaigns_service.get(pool, campaign_id=cid)
     results = await campaign_reports.results(pool, campaign_id=cid, redis=services.redis)
@@ -39,12 +39,12 @@ class ResultsPages(Controller):
     guards = [roles(*ANY_ROLE)]
 
     @get("/results", operation_id="webCampaignResults", include_in_schema=False)
-    async def results(self, request: Request, services: NamedDependency[Services], campaign_id: FromPath[str]) -> Response:
+    async def results(self, request: Request, services: AppServices, campaign_id: FromPath[str]) -> Response:
         return await _results_page(request, services, parse_id(campaign_id, "campaign"))
 
     @post("/finalise", operation_id="webCampaignFinalise", include_in_schema=False,
           guards=[roles("working_group")], opt={"form": True})
-    async def finalise(self, request: Request, services: NamedDependency[Services], campaign_id: FromPath[str]) -> Response:
+    async def finalise(self, request: Request, services: AppServices, campaign_id: FromPath[str]) -> Response:
         cid = parse_id(campaign_id, "campaign")
         try:
             await finalise_service.finalise(services.pool, services.redis, campaign_id=cid,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
-from litestar.di import NamedDependency
 
 from admin_service.auth.context import ROLES, staff_of
 from admin_service.auth.guards import roles
@@ -16,7 +15,7 @@ from admin_service.models import UserIn, UserPatchIn
 from admin_service.services import users as service
 from admin_service.web.controllers.forms import form_list, form_of
 from admin_service.web.render import page, see_other
-from admin_service.state import Services
+from admin_service.state import AppServices, Services
 from shared.errors import AppError
 
 
@@ -33,11 +32,11 @@ class UserPages(Controller):
     guards = [roles("admin")]
 
     @get("/", operation_id="webUsers", include_in_schema=False)
-    async def users(self, request: Request, services: NamedDependency[Services]) -> Response:
+    async def users(self, request: Request, services: AppServices) -> Response:
         return await _users_page(request, services)
 
     @post("/", operation_id="webUserCreate", include_in_schema=False, opt={"form": True})
-    async def create(self, request: Request, services: NamedDependency[Services]) -> Response:
+    async def create(self, request: Request, services: AppServices) -> Response:
         fields = await form_of(request)
         typed = {"email": fields.get("email", ""), "roles": await form_list(request, "role")}
         try:
@@ -55,11 +54,12 @@ class UserPages(Controller):
 
     @post("/{user_id:int}/end-sessions", operation_id="webUserEndSessions", include_in_schema=False,
           opt={"form": True})
-    async def end_sessions(self, request: Request, services: NamedDependency[Services], user_id: FromPath[int]) -> Response:
+    async def end_sessions(self, request: Request, services: AppServices, user_id: FromPath[int]) -> Response:
         await service.end_sessions(services.pool, user_id=user_id, actor=staff_of(request))
         return see_other("/users?ok=sessions_ended")
 
-    async def _update(self, request: Request, services: Services, user_id: int, body: dict[str, object], ok: str) -> Response:
+    async def _update(self, request: Request, services: Services, user_id: int, body: dict[str, object],
+                      ok: str) -> Response:
         try:
             data = msgspec.convert(body, UserPatchIn)
             await service.update_account(services.pool, user_id=user_id, active=data.active,
@@ -74,7 +74,7 @@ class UserPages(Controller):
         return see_other(f"/users?ok={ok}")
 
     @post("/{user_id:int}/active", operation_id="webUserActive", include_in_schema=False, opt={"form": True})
-    async def set_active(self, request: Request, services: NamedDependency[Services], user_id: FromPath[int]) -> Response:
+    async def set_active(self, request: Request, services: AppServices, user_id: FromPath[int]) -> Response:
         """``active=true`` reactivates, ``active=false`` deactivates (and ends the sessions)."""
         value = (await form_of(request)).get("active", "")
         active = {"true": True, "false": False}.get(value)
@@ -84,17 +84,18 @@ class UserPages(Controller):
                                   "user_activated" if active else "user_deactivated")
 
     @post("/{user_id:int}/roles", operation_id="webUserRoles", include_in_schema=False, opt={"form": True})
-    async def set_roles(self, request: Request, services: NamedDependency[Services], user_id: FromPath[int]) -> Response:
-        return await self._update(request, services, user_id, {"roles": await form_list(request, "role")}, "roles_changed")
+    async def set_roles(self, request: Request, services: AppServices, user_id: FromPath[int]) -> Response:
+        return await self._update(request, services, user_id, {"roles": await form_list(request, "role")},
+                                  "roles_changed")
 
     @post("/{user_id:int}/totp-reset", operation_id="webUserTotpReset", include_in_schema=False, opt={"form": True})
-    async def reset_totp(self, request: Request, services: NamedDependency[Services], user_id: FromPath[int]) -> Response:
+    async def reset_totp(self, request: Request, services: AppServices, user_id: FromPath[int]) -> Response:
         await service.reset_factor(services.pool, user_id=user_id, actor=staff_of(request))
         return see_other("/users?ok=totp_reset")
 
     @post("/{user_id:int}/password-reset", operation_id="webUserPasswordReset", include_in_schema=False,
           opt={"form": True})
-    async def reset_password(self, request: Request, services: NamedDependency[Services], user_id: FromPath[int]) -> Response:
+    async def reset_password(self, request: Request, services: AppServices, user_id: FromPath[int]) -> Response:
         temporary = await service.reset_password(services.pool, user_id=user_id, actor=staff_of(request),
                                                  passwords=services.passwords)
         email = next((u["email"] for u in await service.list_users(services.pool) if u["id"] == user_id), "")
