@@ -16,37 +16,25 @@ import redis.asyncio as aioredis
 from argon2 import PasswordHasher
 from litestar import Litestar, Router
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 
-from admin_service import state as app_state
 from admin_service.api import API_CONTROLLERS
 from admin_service.api.health import HealthController
 from admin_service.auth.guards import authenticate
 from admin_service.auth.passwords import Passwords
 from admin_service.metrics import MetricsController, prometheus_config
+from admin_service.state import Services
 from admin_service.web import static_files, template_config, web_router
 from shared.http import JSONRequest, allow_every_method, require_json
 from shared.infra import create_pool, create_redis
 from shared.openapi import STATE_CHANGING, openapi_plugins
 from shared.problem import exception_handlers
 from shared.settings import Settings
+from shared.wiring import SERVICES, service_dependencies
 
 TITLE = "100 New Faces — admin"
 VERSION = "0.1.0"
-
-
-def provide_pool(state: State) -> asyncpg.Pool:
-    return state.pool
-
-
-def provide_redis(state: State) -> aioredis.Redis:
-    return state.redis
-
-
-def provide_settings(state: State) -> Settings:
-    return state.settings
 
 
 def problem_rules(handler: HTTPRouteHandler, _path: str) -> set[int]:
@@ -69,28 +57,28 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     settings = settings if settings is not None else Settings.from_env(service="admin")
     settings.require_service("admin")  # its own keys only: never the voter-token or pseudonym keys
     passwords = Passwords(password_hasher)
-    state = State({"settings": settings, "pool": pool, "redis": redis, "passwords": passwords})
-    if pool is not None and redis is not None:
-        app_state.attach(state, settings, pool, redis, passwords)
+    # Handed-in resources (tests) make the services ready before any lifespan runs; otherwise the lifespan
+    # builds them (shared/wiring.py: handlers get them as ``services``).
+    ready = Services.build(settings, pool, redis, passwords) if pool is not None and redis is not None else None
+    state = State({SERVICES: ready})
 
     @asynccontextmanager
     async def resources(app: Litestar) -> AsyncIterator[None]:
         # Only what is created here is closed here: resources handed in belong to the caller.
-        own_pool = own_redis = None
-        if app.state.pool is None:
-            own_pool = await create_pool(settings.database_url)
-        if app.state.redis is None:
-            own_redis = create_redis(settings.redis_url, timeout_s=settings.redis_timeout_s)
-        app_state.attach(app.state, settings, own_pool or app.state.pool, own_redis or app.state.redis, passwords)
+        if app.state.services is not None:
+            yield
+            return
+        own_pool = await create_pool(settings.database_url) if pool is None else None
+        own_redis = create_redis(settings.redis_url, timeout_s=settings.redis_timeout_s) if redis is None else None
+        app.state.services = Services.build(settings, own_pool or pool, own_redis or redis, passwords)
         try:
             yield
         finally:
+            app.state.services = None
             if own_redis is not None:
                 await own_redis.aclose()
-                app.state.redis = None
             if own_pool is not None:
                 await own_pool.close()
-                app.state.pool = None
 
     metrics = prometheus_config()
     api = Router(path="/api/v1", guards=[authenticate], route_handlers=API_CONTROLLERS)
@@ -100,11 +88,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     return Litestar(
         route_handlers=[HealthController, MetricsController, api, *web],
         template_config=template_config(),
-        dependencies={
-            "pool": Provide(provide_pool, sync_to_thread=False),
-            "redis": Provide(provide_redis, sync_to_thread=False),
-            "settings": Provide(provide_settings, sync_to_thread=False),
-        },
+        dependencies=service_dependencies(),
         state=state,
         lifespan=[resources],
         before_request=require_json,
@@ -114,6 +98,6 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         middleware=[metrics.middleware],
         exception_handlers=exception_handlers(),
         openapi_config=OpenAPIConfig(title=TITLE, version=VERSION, path="/schema"),
-        plugins=openapi_plugins(problem_rules, dependencies=("pool", "redis", "settings")),
+        plugins=openapi_plugins(problem_rules),
         debug=False,
     )

@@ -69,9 +69,11 @@ def problem_spec(status: int) -> ResponseSpec:
                         description=_WHY.get(status) or HTTPStatus(status).phrase)
 
 
-def statuses_of(handler: HTTPRouteHandler, path: str, dependencies: Iterable[str] = ()) -> set[int]:
-    """The error statuses that follow from the route itself."""
-    params = set(handler.parsed_fn_signature.parameters) - _RESERVED - set(dependencies)
+def statuses_of(handler: HTTPRouteHandler, path: str) -> set[int]:
+    """The error statuses that follow from the route itself. Injected dependencies (``services``, from
+    shared/wiring.py) are not request parameters: the handler's own resolved dependencies are subtracted
+    (known once the route is registered, which is when ``ProblemResponses`` runs)."""
+    params = set(handler.parsed_fn_signature.parameters) - _RESERVED - set(handler.resolve_dependencies())
     out: set[int] = set()
     if "data" in handler.parsed_fn_signature.parameters or handler.http_methods & STATE_CHANGING:
         out |= {400, 413, 415, 422}  # a body is read (or refused) on every state-changing request
@@ -87,10 +89,8 @@ class ProblemResponses(ReceiveRoutePlugin):
     statuses a service's conventions imply (authentication, conflicts); a handler's ``opt["problems"]``
     adds its own."""
 
-    def __init__(self, rules: Callable[[HTTPRouteHandler, str], Iterable[int]] = lambda *_: (),
-                 *, dependencies: Iterable[str] = ()) -> None:
+    def __init__(self, rules: Callable[[HTTPRouteHandler, str], Iterable[int]] = lambda *_: ()) -> None:
         self._rules = rules
-        self._deps = tuple(dependencies)
 
     def receive_route(self, route: BaseRoute) -> None:
         if not isinstance(route, HTTPRoute):
@@ -98,7 +98,7 @@ class ProblemResponses(ReceiveRoutePlugin):
         for handler in route.route_handlers:
             if not handler.resolve_include_in_schema():
                 continue
-            wanted = (statuses_of(handler, route.path, self._deps) | set(self._rules(handler, route.path))
+            wanted = (statuses_of(handler, route.path) | set(self._rules(handler, route.path))
                       | set(handler.opt.get("problems", ())))
             declared = dict(handler.responses or {})
             for status in sorted(wanted):
@@ -143,7 +143,6 @@ class StrictStructSchemaPlugin(StructSchemaPlugin):
         return schema
 
 
-def openapi_plugins(rules: Callable[[HTTPRouteHandler, str], Iterable[int]] = lambda *_: (),
-                    *, dependencies: Iterable[str] = ()) -> list[Any]:
+def openapi_plugins(rules: Callable[[HTTPRouteHandler, str], Iterable[int]] = lambda *_: ()) -> list[Any]:
     """The plugins both app factories pass to ``Litestar(plugins=...)``."""
-    return [ProblemResponses(rules, dependencies=dependencies), StrictStructSchemaPlugin()]
+    return [ProblemResponses(rules), StrictStructSchemaPlugin()]

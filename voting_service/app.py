@@ -23,6 +23,7 @@ from shared.openapi import openapi_plugins
 from shared.problem import exception_handlers
 from shared.rsgi import ASGIOverRSGI
 from shared.settings import Settings
+from shared.wiring import SERVICES, service_dependencies
 from voting_service.api.auth import AuthController
 from voting_service.api.campaigns import CampaignController
 from voting_service.api.dev import DevOutboxController
@@ -104,13 +105,13 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         the_pool = pool if pool is not None else await create_pool(settings.database_url)
         the_redis = redis if redis is not None else create_redis(settings.redis_url,
                                                                  timeout_s=settings.redis_timeout_s)
-        app.state.services = Services.build(settings, the_pool, the_redis)
+        services = app.state[SERVICES] = Services.build(settings, the_pool, the_redis)
         try:
             yield
         finally:
             if isinstance(app, VotingApp):
                 app.vote_fast_path.metrics.flush()
-            await app.state.services.close()
+            await services.close()
             if own_redis:
                 await the_redis.aclose()
             if own_pool:
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     app = VotingApp(
         route_handlers=handlers,
         lifespan=[lifespan],
+        dependencies=service_dependencies(),  # handlers get ``services`` (shared/wiring.py)
         before_request=require_json,
         before_send=[allow_every_method],
         request_class=JSONRequest,

@@ -1,4 +1,5 @@
-"""Per-request helpers: the voter from the bearer token, the client's address."""
+"""What handlers get besides the request: the app's services (shared/wiring.py), and per-request helpers for
+the voter from the bearer token and the client's address."""
 
 from __future__ import annotations
 
@@ -19,26 +20,22 @@ class InvalidToken(AppError):
         super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="vote"'})
 
 
-def services(request: Request) -> Services:
-    return request.app.state.services
-
-
-def voter_claims_of(request: Request) -> VoterClaims:
+def voter_claims_of(request: Request, services: Services) -> VoterClaims:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise InvalidToken("Sign in with your phone to vote.")
-    claims = services(request).tokens.claims(token.strip())
+    claims = services.tokens.claims(token.strip())
     if claims is None:
         raise InvalidToken("Your sign-in has expired or is not valid; sign in again.")
     return claims
 
 
-def voter_of(request: Request) -> str:
-    return voter_claims_of(request).voter
+def voter_of(request: Request, services: Services) -> str:
+    return voter_claims_of(request, services).voter
 
 
-def client_of(request: Request) -> Client:
-    svc = services(request)
+def client_of(request: Request, services: Services) -> Client:
     peer = request.client.host if request.client else None
-    return client_for(svc.client_ips, svc.settings.secrets.pseudonym_key, peer, forwarded_for_lines(request.headers))
+    return client_for(services.client_ips, services.settings.secrets.pseudonym_key, peer,
+                      forwarded_for_lines(request.headers))

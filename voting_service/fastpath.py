@@ -85,7 +85,9 @@ class VoteFastPath:
     itself (``_vote``), and hand anything they do not answer to the full app."""
 
     def __init__(self, app: Any, max_body: int, metrics: HotRouteMetrics) -> None:
-        self._app = app  # the Litestar app: its state holds the services (built in the lifespan or by tests)
+        # The Litestar app: its ``state.services`` is the service object its handlers get injected
+        # (shared/wiring.py), built in the lifespan or by tests; read inline per vote, as cheap as before.
+        self._app = app
         self._max_body = max_body
         self.metrics = metrics
         self._handlers = exception_handlers()

@@ -151,3 +151,7 @@ class OutboxEntry(msgspec.Struct):
     text: str
     code: str
     sent_at: str
+
+
+class Health(msgspec.Struct, frozen=True):
+    status: Literal["ok", "ready"]

@@ -1,11 +1,16 @@
-"""The services one app instance holds, built in the lifespan from settings and resources."""
+"""The voting app's one service object (shared/wiring.py), built in the lifespan from settings and resources.
+
+Handlers get it as ``services: NamedDependency[Services]``; the vote fast path reads the same object from the
+app it wraps (voting_service/fastpath.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import asyncpg
 import redis.asyncio as aioredis
+from litestar.di import NamedDependency
 
 from shared.crypto import VoterTokens
 from shared.settings import Settings
@@ -58,3 +63,7 @@ class Services:
     async def close(self) -> None:
         await self.ballot_box.close()
         await self.sms.close()
+
+
+# What a handler declares to be given the app's services: ``services: AppServices`` (shared/wiring.py).
+AppServices: TypeAlias = NamedDependency[Services]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.params import QueryParameter
 
 from admin_service.auth.guards import roles
 from admin_service.models import AuditEntry, AuditPage
 from admin_service.repos import audit as repo
+from admin_service.state import AppServices
 from shared.text import NO_NUL
 
 
@@ -20,14 +21,14 @@ class AuditController(Controller):
 
     @get("/", operation_id="listAudit")
     async def list_entries(
-        self, request: Request,
+        self, services: AppServices,
         entity: Annotated[str | None, QueryParameter(max_length=200, schema_extra={"pattern": NO_NUL})] = None,
         actor: Annotated[str | None, QueryParameter(max_length=254, schema_extra={"pattern": NO_NUL})] = None,
         action: Annotated[str | None, QueryParameter(max_length=100, schema_extra={"pattern": NO_NUL})] = None,
         before: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,  # a bigint id
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> AuditPage:
-        async with request.app.state.pool.acquire() as conn:
+        async with services.pool.acquire() as conn:
             rows = await repo.list_entries(conn, entity=entity, actor=actor, action=action, before_id=before,
                                            limit=limit)
         items = [AuditEntry(id=str(r["id"]), at=r["at"], actor=r["actor_email"], action=r["action"],

@@ -11,6 +11,7 @@ from admin_service.models_domain import BallotIn, CampaignIn
 from admin_service.models_out import CampaignOut, CompositionOut, ResultsOut, answer, answers
 from admin_service.services import campaigns as service
 from admin_service.services.common import parse_id
+from admin_service.state import AppServices
 from shared.http import require_json
 
 WG = roles("working_group")
@@ -33,40 +34,41 @@ class CampaignController(Controller):
     guards = [roles(*ANY_ROLE)]
 
     @post("/", operation_id="createCampaign", status_code=201, guards=[WG])
-    async def create(self, request: Request, data: JSONBody[CampaignIn]) -> CampaignOut:
-        return answer(CampaignOut, await service.create(request.app.state.pool, data=data, actor=staff_of(request)))
+    async def create(self, request: Request, services: AppServices, data: JSONBody[CampaignIn]) -> CampaignOut:
+        return answer(CampaignOut, await service.create(services.pool, data=data, actor=staff_of(request)))
 
     @get("/", operation_id="listCampaigns")
-    async def list_all(self, request: Request) -> list[CampaignOut]:
-        return answers(CampaignOut, await service.list_all(request.app.state.pool))
+    async def list_all(self, services: AppServices) -> list[CampaignOut]:
+        return answers(CampaignOut, await service.list_all(services.pool))
 
     @get("/{campaign_id:str}", operation_id="getCampaign")
-    async def get_one(self, request: Request, campaign_id: FromPath[str]) -> CampaignOut:
-        return answer(CampaignOut, await service.get(request.app.state.pool, campaign_id=_id(campaign_id)))
+    async def get_one(self, services: AppServices, campaign_id: FromPath[str]) -> CampaignOut:
+        return answer(CampaignOut, await service.get(services.pool, campaign_id=_id(campaign_id)))
 
     @put("/{campaign_id:str}/ballot", operation_id="setBallot", guards=[WG])
-    async def set_ballot(self, request: Request, campaign_id: FromPath[str], data: JSONBody[BallotIn]) -> CampaignOut:
-        return answer(CampaignOut, await service.set_ballot(request.app.state.pool, campaign_id=_id(campaign_id),
+    async def set_ballot(self, request: Request, services: AppServices, campaign_id: FromPath[str],
+                         data: JSONBody[BallotIn]) -> CampaignOut:
+        return answer(CampaignOut, await service.set_ballot(services.pool, campaign_id=_id(campaign_id),
                                                             candidate_ids=list(data.candidate_ids),
                                                             actor=staff_of(request)))
 
     @post("/{campaign_id:str}/publish", operation_id="publishCampaign", status_code=200, guards=[WG],
           before_request=bodyless)
-    async def publish(self, request: Request, campaign_id: FromPath[str]) -> CampaignOut:
-        return answer(CampaignOut, await service.publish(request.app.state.pool, request.app.state.redis,
+    async def publish(self, request: Request, services: AppServices, campaign_id: FromPath[str]) -> CampaignOut:
+        return answer(CampaignOut, await service.publish(services.pool, services.redis,
                                                          campaign_id=_id(campaign_id), actor=staff_of(request)))
 
     @post("/{campaign_id:str}/close", operation_id="closeCampaign", status_code=200, guards=[WG],
           before_request=bodyless)
-    async def close(self, request: Request, campaign_id: FromPath[str]) -> CampaignOut:
-        return answer(CampaignOut, await service.close(request.app.state.pool, request.app.state.redis,
+    async def close(self, request: Request, services: AppServices, campaign_id: FromPath[str]) -> CampaignOut:
+        return answer(CampaignOut, await service.close(services.pool, services.redis,
                                                        campaign_id=_id(campaign_id), actor=staff_of(request)))
 
     @get("/{campaign_id:str}/results", operation_id="campaignResults")
-    async def results(self, request: Request, campaign_id: FromPath[str]) -> ResultsOut:
-        return answer(ResultsOut, await service.results(request.app.state.pool, campaign_id=_id(campaign_id),
-                                                        redis=request.app.state.redis))
+    async def results(self, services: AppServices, campaign_id: FromPath[str]) -> ResultsOut:
+        return answer(ResultsOut, await service.results(services.pool, campaign_id=_id(campaign_id),
+                                                        redis=services.redis))
 
     @get("/{campaign_id:str}/composition", operation_id="ballotComposition")
-    async def composition(self, request: Request, campaign_id: FromPath[str]) -> CompositionOut:
-        return answer(CompositionOut, await service.composition(request.app.state.pool, campaign_id=_id(campaign_id)))
+    async def composition(self, services: AppServices, campaign_id: FromPath[str]) -> CompositionOut:
+        return answer(CompositionOut, await service.composition(services.pool, campaign_id=_id(campaign_id)))

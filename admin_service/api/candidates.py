@@ -21,19 +21,11 @@ from admin_service.models_domain import (
 from admin_service.models_out import CandidateCard, Page, ReviewOut, VerificationOut, answer
 from admin_service.services import candidates as service
 from admin_service.services import lifecycle, reviews, verification
-from admin_service.services.common import parse_id, sealer_for
+from admin_service.services.common import parse_id
 from admin_service.services.lifecycle import TRANSITION_ROLES
-from shared.crypto import ContactOpener
+from admin_service.state import AppServices
 from shared.reference import RegionCode, SphereCode
 from shared.text import NO_NUL
-
-
-def sealer_of(request: Request) -> ContactOpener:
-    """One contact opener per app, built on first use from the settings' private keys."""
-    state = request.app.state
-    if getattr(state, "contact_sealer", None) is None:
-        state.contact_sealer = sealer_for(state.settings)
-    return state.contact_sealer
 
 
 class CandidateController(Controller):
@@ -42,13 +34,13 @@ class CandidateController(Controller):
     guards = [roles(*ANY_ROLE)]
 
     @post("/", operation_id="createCandidate", status_code=201, guards=[roles("secretariat")])
-    async def create(self, request: Request, data: JSONBody[CandidateIn]) -> CandidateCard:
-        return answer(CandidateCard, await service.create(request.app.state.pool, data=data, actor=staff_of(request),
-                                                          sealer=sealer_of(request)))
+    async def create(self, request: Request, services: AppServices, data: JSONBody[CandidateIn]) -> CandidateCard:
+        return answer(CandidateCard, await service.create(services.pool, data=data, actor=staff_of(request),
+                                                          sealer=services.contacts))
 
     @get("/", operation_id="listCandidates")
     async def search(
-        self, request: Request,
+        self, services: AppServices,
         status: FromQuery[CandidateStatus | None] = None,
         region: FromQuery[RegionCode | None] = None,
         sphere: FromQuery[SphereCode | None] = None,
@@ -56,34 +48,35 @@ class CandidateController(Controller):
         page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
         per_page: Annotated[int, QueryParameter(ge=1, le=service.MAX_PER_PAGE)] = 50,
     ) -> Page:
-        items, total = await service.search(request.app.state.pool, status=status, region=region, sphere=sphere,
+        items, total = await service.search(services.pool, status=status, region=region, sphere=sphere,
                                             q=q, page=page, per_page=per_page)
         return Page(items=items, total=total, page=page, per_page=per_page)
 
     @get("/{candidate_id:str}", operation_id="getCandidate")
-    async def card(self, request: Request, candidate_id: FromPath[str]) -> CandidateCard:
-        return answer(CandidateCard, await service.card(request.app.state.pool, candidate_id=parse_id(candidate_id),
-                                                        viewer=staff_of(request), sealer=sealer_of(request)))
+    async def card(self, request: Request, services: AppServices, candidate_id: FromPath[str]) -> CandidateCard:
+        return answer(CandidateCard, await service.card(services.pool, candidate_id=parse_id(candidate_id),
+                                                        viewer=staff_of(request), sealer=services.contacts))
 
     @post("/{candidate_id:str}/transitions", operation_id="transitionCandidate", status_code=200,
           guards=[roles(*TRANSITION_ROLES)])
-    async def transition(self, request: Request, candidate_id: FromPath[str],
+    async def transition(self, request: Request, services: AppServices, candidate_id: FromPath[str],
                          data: JSONBody[TransitionIn]) -> CandidateCard:
         return answer(CandidateCard, await lifecycle.transition(
-            request.app.state.pool, candidate_id=parse_id(candidate_id), to=data.to, reason=data.reason,
-            actor=staff_of(request), sealer=sealer_of(request)))
+            services.pool, candidate_id=parse_id(candidate_id), to=data.to, reason=data.reason,
+            actor=staff_of(request), sealer=services.contacts))
 
     @post("/{candidate_id:str}/verification-requests", operation_id="requestVerification", status_code=201,
           guards=[roles("secretariat")])
-    async def request_verification(self, request: Request, candidate_id: FromPath[str],
+    async def request_verification(self, request: Request, services: AppServices, candidate_id: FromPath[str],
                                    data: JSONBody[VerificationRequestIn]) -> VerificationOut:
         return answer(VerificationOut, await verification.request(
-            request.app.state.pool, candidate_id=parse_id(candidate_id), authority=data.authority,
+            services.pool, candidate_id=parse_id(candidate_id), authority=data.authority,
             question=data.question, actor=staff_of(request)))
 
     @post("/{candidate_id:str}/reviews", operation_id="addReview", status_code=201, guards=[roles("expert")])
-    async def review(self, request: Request, candidate_id: FromPath[str], data: JSONBody[ReviewIn]) -> ReviewOut:
-        return answer(ReviewOut, await reviews.add(request.app.state.pool, candidate_id=parse_id(candidate_id),
+    async def review(self, request: Request, services: AppServices, candidate_id: FromPath[str],
+                     data: JSONBody[ReviewIn]) -> ReviewOut:
+        return answer(ReviewOut, await reviews.add(services.pool, candidate_id=parse_id(candidate_id),
                                                    recommend=data.recommend, motivation=data.motivation,
                                                    actor=staff_of(request)))
 
@@ -94,8 +87,8 @@ class VerificationController(Controller):
     guards = [roles("secretariat")]
 
     @patch("/{request_id:str}", operation_id="recordVerificationOutcome")
-    async def record_outcome(self, request: Request, request_id: FromPath[str],
+    async def record_outcome(self, request: Request, services: AppServices, request_id: FromPath[str],
                              data: JSONBody[VerificationOutcomeIn]) -> VerificationOut:
         return answer(VerificationOut, await verification.record_outcome(
-            request.app.state.pool, request_id=parse_id(request_id, "verification request"), outcome=data.outcome,
+            services.pool, request_id=parse_id(request_id, "verification request"), outcome=data.outcome,
             notes=data.notes, actor=staff_of(request)))

@@ -15,6 +15,7 @@ from admin_service.auth.guards import ANY_ROLE, roles
 from admin_service.models_out import FinalisationOut, answer
 from admin_service.services import finalise as service
 from admin_service.services.common import parse_id
+from admin_service.state import AppServices
 
 
 class FinaliseIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -28,21 +29,21 @@ class FinaliseController(Controller):
 
     @post("/finalise", operation_id="finaliseCampaign", status_code=200, guards=[roles("working_group")],
           before_request=bodyless)
-    async def finalise(self, request: Request, campaign_id: FromPath[str],
+    async def finalise(self, request: Request, services: AppServices, campaign_id: FromPath[str],
                        data: JSONBody[FinaliseIn | None] = None) -> FinalisationOut:
         data = data or FinaliseIn()
         return answer(FinalisationOut, await service.finalise(
-            request.app.state.pool, request.app.state.redis, campaign_id=parse_id(campaign_id, "campaign"),
+            services.pool, services.redis, campaign_id=parse_id(campaign_id, "campaign"),
             policy=data.policy, actor=staff_of(request)))
 
     @get("/finalisation", operation_id="campaignFinalisation", guards=[roles(*ANY_ROLE)])
-    async def snapshot(self, request: Request, campaign_id: FromPath[str]) -> FinalisationOut:
+    async def snapshot(self, services: AppServices, campaign_id: FromPath[str]) -> FinalisationOut:
         return answer(FinalisationOut,
-                      await service.get(request.app.state.pool, campaign_id=parse_id(campaign_id, "campaign")))
+                      await service.get(services.pool, campaign_id=parse_id(campaign_id, "campaign")))
 
     @get("/counted-votes.txt", operation_id="countedVotes", guards=[roles(*ANY_ROLE)], media_type="text/plain")
-    async def counted_votes(self, request: Request, campaign_id: FromPath[str]) -> Response:
+    async def counted_votes(self, services: AppServices, campaign_id: FromPath[str]) -> Response:
         cid = parse_id(campaign_id, "campaign")
-        lines = await service.counted_votes_lines(request.app.state.pool, campaign_id=cid)
+        lines = await service.counted_votes_lines(services.pool, campaign_id=cid)
         return Stream(lines, media_type="text/plain; charset=utf-8",
                       headers={"Content-Disposition": f'inline; filename="campaign-{cid}-counted-votes.txt"'})

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from admin_service.auth.guards import roles
 from admin_service.models_out import FraudFlagsOut, answer
 from admin_service.services import fraud as service
 from admin_service.services.common import parse_id
+from admin_service.state import AppServices
 
 
 class FraudController(Controller):
@@ -21,7 +22,7 @@ class FraudController(Controller):
     @get("/flags", operation_id="fraudFlags")
     async def flags(
         self,
-        request: Request,
+        services: AppServices,
         campaign_id: FromPath[str],
         limit: Annotated[int, QueryParameter(ge=1, le=service.MAX_LIMIT)] = service.DEFAULT_LIMIT,
         offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
@@ -29,5 +30,5 @@ class FraudController(Controller):
     ) -> FraudFlagsOut:
         """Clusters (``net:<cidr>``, ``ip:<ip_hash>``) with at least one signal, highest score first."""
         return answer(FraudFlagsOut, await service.flags(
-            request.app.state.pool, campaign_id=parse_id(campaign_id, "campaign"), limit=limit, offset=offset,
-            kind=kind, cache=request.app.state.fraud_flags))
+            services.pool, campaign_id=parse_id(campaign_id, "campaign"), limit=limit, offset=offset,
+            kind=kind, cache=services.fraud_flags))

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncpg
 import msgspec
-import redis.asyncio as aioredis
 from litestar import Controller, get
-from litestar.di import NamedDependency
 
 from admin_service.services import readiness
+from admin_service.state import AppServices
 from shared.errors import Unavailable
 
 READY_TIMEOUT_S = 1.0
@@ -28,8 +26,8 @@ class HealthController(Controller):
         return Health(status="ok")
 
     @get("/ready", operation_id="healthReady", summary="Postgres and Redis answer within a second")
-    async def ready(self, pool: NamedDependency[asyncpg.Pool], redis: NamedDependency[aioredis.Redis]) -> Health:
-        checks = await readiness.check(pool=pool, redis=redis, timeout_s=READY_TIMEOUT_S)
+    async def ready(self, services: AppServices) -> Health:
+        checks = await readiness.check(pool=services.pool, redis=services.redis, timeout_s=READY_TIMEOUT_S)
         down = sorted(name for name, state in checks.items() if state != readiness.OK)
         if down:
             exc = Unavailable(f"not answering: {', '.join(down)}")

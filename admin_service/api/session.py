@@ -19,6 +19,7 @@ from admin_service.models import (
     TotpEnrolmentOut,
     UserOut,
 )
+from admin_service.state import AppServices
 
 __all__ = ["SessionController", "client_ip_hash", "cookie_secure", "session_cookie", "user_out"]
 
@@ -42,11 +43,11 @@ class SessionController(Controller):
 
     @post("/", operation_id="login", status_code=200,
           opt={"public": True, "problems": (401, 429)})  # invalid_credentials, mfa_required; rate_limited
-    async def login(self, request: Request, data: JSONBody[LoginIn]) -> Response[SessionOut]:
-        raw, staff = await request.app.state.sessions.login(
+    async def login(self, request: Request, services: AppServices, data: JSONBody[LoginIn]) -> Response[SessionOut]:
+        raw, staff = await services.sessions.login(
             email=data.email, password=data.password, totp=data.totp, ip_hash=client_ip_hash(request),
             previous_cookie=session_id(request) or None)
-        settings = request.app.state.settings
+        settings = services.settings
         return Response(session_out(staff),
                         cookies=[session_cookie(request, raw, max_age=settings.admin_session_absolute_s)])
 
@@ -56,28 +57,30 @@ class SessionController(Controller):
 
     @post("/password", operation_id="changeOwnPassword", status_code=200,
           opt={**BOTH, "problems": (401, 422, 429)})  # invalid_credentials; weak_password; rate_limited
-    async def change_password(self, request: Request, data: JSONBody[PasswordChangeIn]) -> PasswordChangedOut:
+    async def change_password(self, request: Request, services: AppServices,
+                              data: JSONBody[PasswordChangeIn]) -> PasswordChangedOut:
         """Needs the current password; every other session of the user ends."""
-        ended = await request.app.state.account.change_password(
+        ended = await services.account.change_password(
             staff_of(request), current=data.current_password, new=data.new_password,
             ip_hash=client_ip_hash(request))
         return PasswordChangedOut(other_sessions_ended=ended)
 
     @post("/totp", operation_id="startTotpEnrolment", status_code=200,
           opt={"pending_ok": (ENROL_TOTP,), "problems": (409,)})  # already_enrolled
-    async def start_totp(self, request: Request) -> TotpEnrolmentOut:
+    async def start_totp(self, request: Request, services: AppServices) -> TotpEnrolmentOut:
         """A new secret, pending until confirmed (a pending one is replaced)."""
-        uri, secret = await request.app.state.account.start_totp(staff_of(request))
+        uri, secret = await services.account.start_totp(staff_of(request))
         return TotpEnrolmentOut(otpauth_uri=uri, secret=secret)
 
     @post("/totp/confirm", operation_id="confirmTotpEnrolment", status_code=200,
           opt={"pending_ok": (ENROL_TOTP,), "problems": (401, 409)})  # invalid_code; already_enrolled, no_pending_…
-    async def confirm_totp(self, request: Request, data: JSONBody[TotpConfirmIn]) -> RecoveryCodesOut:
+    async def confirm_totp(self, request: Request, services: AppServices,
+                           data: JSONBody[TotpConfirmIn]) -> RecoveryCodesOut:
         """A current code of the pending secret confirms it; the 10 recovery codes are shown this once."""
-        codes = await request.app.state.account.confirm_totp(staff_of(request), code=data.code)
+        codes = await services.account.confirm_totp(staff_of(request), code=data.code)
         return RecoveryCodesOut(recovery_codes=codes)
 
     @delete("/", operation_id="logout", status_code=204, opt=BOTH)
-    async def logout(self, request: Request) -> Response[None]:
-        await request.app.state.sessions.logout(staff_of(request))
+    async def logout(self, request: Request, services: AppServices) -> Response[None]:
+        await services.sessions.logout(staff_of(request))
         return Response(None, status_code=204, cookies=[session_cookie(request, "", max_age=0)])

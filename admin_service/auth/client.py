@@ -4,20 +4,14 @@ keyed hash (under the admin service's own STAFF_KEY) for sign-in throttling, the
 
 from __future__ import annotations
 
-import functools
-
 from litestar.connection import ASGIConnection
 
-from shared.client_ip import ClientIPResolver, client_for, forwarded_for_lines
-
-
-@functools.cache
-def _resolver(trusted_proxies: tuple[str, ...]) -> ClientIPResolver:
-    return ClientIPResolver(trusted_proxies)
+from admin_service.deps import services_of
+from shared.client_ip import client_for, forwarded_for_lines
 
 
 def client_ip_hash(connection: ASGIConnection) -> str:
-    settings = connection.app.state.settings
+    services = services_of(connection.app)
     peer = connection.client.host if connection.client else None
-    return client_for(_resolver(settings.trusted_proxies), settings.secrets.staff_key, peer,
+    return client_for(services.client_ips, services.settings.secrets.staff_key, peer,
                       forwarded_for_lines(connection.headers)).ip_hash

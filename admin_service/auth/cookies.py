@@ -13,6 +13,8 @@ import ipaddress
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 
+from admin_service.deps import services_of
+
 SESSION = "faces_admin_session"
 LOGIN = "faces_admin_login"   # the sign-in form's double-submit token (there is no session yet)
 HOST_PREFIX = "__Host-"
@@ -29,7 +31,7 @@ def _loopback(host: str | None) -> bool:
 
 def plain_http_dev(connection: ASGIConnection) -> bool:
     """Development or test, over plain http, to a loopback host: the one case without the prefix."""
-    return (connection.app.state.settings.is_development and connection.url.scheme == "http"
+    return (services_of(connection.app).settings.is_development and connection.url.scheme == "http"
             and _loopback(connection.url.hostname))
 
 

@@ -22,6 +22,7 @@ from litestar.handlers.base import BaseRouteHandler
 from admin_service.auth.client import client_ip_hash
 from admin_service.auth.context import CHANGE_PASSWORD, Staff
 from admin_service.auth.cookies import session_id
+from admin_service.deps import services_of
 from shared.errors import Forbidden, Unauthorized
 from shared.text import same_secret
 
@@ -60,7 +61,7 @@ def check_origin(connection: ASGIConnection) -> None:
     if origin is None or connection.method in SAFE_METHODS:
         return
     allowed = {_own_origin(connection)}
-    extra = connection.app.state.settings.admin_allowed_origins
+    extra = services_of(connection.app).settings.admin_allowed_origins
     allowed.update(o.strip().rstrip("/") for o in extra.split(",") if o.strip())
     if origin.rstrip("/") not in allowed:
         raise CsrfFailed("Cross-origin request refused.")
@@ -73,7 +74,7 @@ async def authenticate(connection: ASGIConnection, handler: BaseRouteHandler) ->
     if handler.opt.get("public"):
         return
     raw = session_id(connection)
-    staff: Staff | None = await connection.app.state.sessions.resolve(raw) if raw else None
+    staff: Staff | None = await services_of(connection.app).sessions.resolve(raw) if raw else None
     if staff is None:
         if handler.opt.get("web"):
             raise LoginRequired("Sign in first.")

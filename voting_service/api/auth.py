@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from litestar.params import JSONBody
 from litestar import Controller, Request, post
+from litestar.params import JSONBody
 
 from shared.errors import AppError
 from voting_service import metrics
-from voting_service.deps import client_of, services
+from voting_service.deps import client_of
 from voting_service.models import OtpRequest, OtpSent, OtpVerify, VoterToken
+from voting_service.state import AppServices
 
 
 class AuthController(Controller):
@@ -16,10 +17,10 @@ class AuthController(Controller):
     tags = ["sign-in"]
 
     @post("/otp", operation_id="requestOtp", status_code=202, opt={"problems": (429,)})
-    async def request_otp(self, request: Request, data: JSONBody[OtpRequest]) -> OtpSent:
+    async def request_otp(self, request: Request, data: JSONBody[OtpRequest], services: AppServices) -> OtpSent:
         try:
-            expires_in, resend_after = await services(request).otp.request(
-                phone=data.phone, ip_hash=client_of(request).ip_hash)
+            expires_in, resend_after = await services.otp.request(
+                phone=data.phone, ip_hash=client_of(request, services).ip_hash)
         except AppError as exc:
             metrics.otp_sends().labels(exc.code).inc()
             raise
@@ -27,9 +28,9 @@ class AuthController(Controller):
         return OtpSent(expires_in=expires_in, resend_after=resend_after)
 
     @post("/otp/verify", operation_id="verifyOtp", status_code=200, opt={"problems": (401, 429)})
-    async def verify(self, request: Request, data: JSONBody[OtpVerify]) -> VoterToken:
+    async def verify(self, data: JSONBody[OtpVerify], services: AppServices) -> VoterToken:
         try:
-            token, expires_at = await services(request).otp.verify(phone=data.phone, code=data.code)
+            token, expires_at = await services.otp.verify(phone=data.phone, code=data.code)
         except AppError as exc:
             metrics.otp_verified().labels(exc.code).inc()
             raise

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import redis.exceptions
-from litestar import Controller, Request, get
+from litestar import Controller, get
 
 from shared.errors import Unavailable
-from voting_service.deps import services
+from voting_service.models import Health
+from voting_service.state import AppServices
 
 
 class HealthController(Controller):
@@ -17,15 +18,14 @@ class HealthController(Controller):
     tags = ["health"]
 
     @get("/live", operation_id="live", cache=False)
-    async def live(self) -> dict[str, str]:
-        return {"status": "ok"}
+    async def live(self) -> Health:
+        return Health(status="ok")
 
     @get("/ready", operation_id="ready", cache=False)
-    async def ready(self, request: Request) -> dict[str, str]:
-        r = services(request).redis
+    async def ready(self, services: AppServices) -> Health:
         try:
             async with asyncio.timeout(1.0):
-                await r.ping()
+                await services.redis.ping()
         except (redis.exceptions.RedisError, OSError, TimeoutError) as exc:
             raise Unavailable("Redis is not answering.") from exc
-        return {"status": "ready"}
+        return Health(status="ready")

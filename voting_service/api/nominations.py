@@ -10,8 +10,9 @@ from litestar.params import JSONBody
 
 from shared.errors import InvalidRequest
 from voting_service import metrics
-from voting_service.deps import client_of, services
+from voting_service.deps import client_of
 from voting_service.models import NominationIn, NominationReceived
+from voting_service.state import AppServices
 
 
 def _whole_floats_as_ints(value: Any) -> Any:
@@ -40,8 +41,8 @@ class NominationController(Controller):
     tags = ["nominations"]
 
     @post("/", operation_id="submitNomination", status_code=202, opt={"problems": (429,)})
-    async def submit(self, request: Request, data: JSONBody[NominationIn]) -> NominationReceived:
+    async def submit(self, request: Request, data: JSONBody[NominationIn], services: AppServices) -> NominationReceived:
         data = await strict(request, NominationIn)  # type: ignore[assignment]
-        nomination_id = await services(request).nominations.submit(data, ip_hash=client_of(request).ip_hash)
+        nomination_id = await services.nominations.submit(data, ip_hash=client_of(request, services).ip_hash)
         metrics.nominations().inc()
         return NominationReceived(nomination_id=nomination_id)

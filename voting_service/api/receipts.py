@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from litestar import Controller, get
 from litestar.params import FromPath
-from litestar import Controller, Request, get
 
-from voting_service.deps import services
 from voting_service.models import Receipt
+from voting_service.state import AppServices
 
 
 class ReceiptController(Controller):
@@ -14,5 +14,5 @@ class ReceiptController(Controller):
     tags = ["vote"]
 
     @get("/{receipt:str}", operation_id="getReceipt", cache=False)
-    async def get_receipt(self, request: Request, receipt: FromPath[str]) -> Receipt:
-        return Receipt(**await services(request).receipts.status(receipt))
+    async def get_receipt(self, receipt: FromPath[str], services: AppServices) -> Receipt:
+        return Receipt(**await services.receipts.status(receipt))

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import time
 
-from litestar.params import FromPath, JSONBody
 from litestar import Controller, Request, get, post
+from litestar.params import FromPath, JSONBody
 
 from shared.errors import AppError
 from voting_service import metrics
-from voting_service.deps import client_of, services, voter_claims_of, voter_of
+from voting_service.deps import client_of, voter_claims_of, voter_of
 from voting_service.models import MyVotes, VoteAccepted, VoteIn
 from voting_service.services.directory import parse_campaign_id
+from voting_service.state import AppServices
 
 
 class VoteController(Controller):
@@ -19,11 +20,12 @@ class VoteController(Controller):
     tags = ["vote"]
 
     @post("/votes", operation_id="castVote", status_code=201, opt={"problems": (401, 403, 409, 429)})
-    async def cast(self, request: Request, campaign_id: FromPath[str], data: JSONBody[VoteIn]) -> VoteAccepted:
-        voter = voter_of(request)
-        client = client_of(request)
+    async def cast(self, request: Request, campaign_id: FromPath[str], data: JSONBody[VoteIn],
+                   services: AppServices) -> VoteAccepted:
+        voter = voter_of(request, services)
+        client = client_of(request, services)
         try:
-            accepted = await services(request).ballot_box.cast(
+            accepted = await services.ballot_box.cast(
                 campaign_id=parse_campaign_id(campaign_id), voter=voter, candidate_id=data.candidate_id,
                 ip_hash=client.ip_hash, ip_net=client.net,
             )
@@ -35,10 +37,9 @@ class VoteController(Controller):
                             votes_left=accepted.votes_left)
 
     @get("/my-votes", operation_id="myVotes", cache=False, opt={"problems": (401,)})
-    async def my_votes(self, request: Request, campaign_id: FromPath[str]) -> MyVotes:
-        claims = voter_claims_of(request)
-        svc = services(request)
-        ids, left = await svc.ballot_box.my_votes(campaign_id=parse_campaign_id(campaign_id), voter=claims.voter)
-        if time.time() - claims.iat > svc.settings.my_votes_fresh_s:
+    async def my_votes(self, request: Request, campaign_id: FromPath[str], services: AppServices) -> MyVotes:
+        claims = voter_claims_of(request, services)
+        ids, left = await services.ballot_box.my_votes(campaign_id=parse_campaign_id(campaign_id), voter=claims.voter)
+        if time.time() - claims.iat > services.settings.my_votes_fresh_s:
             return MyVotes(votes_left=left, fresh_sign_in_needed=True)  # vote buying: no proof from old tokens
         return MyVotes(candidate_ids=ids, votes_left=left)

@@ -20,6 +20,7 @@ from admin_service.services.account import AlreadyEnrolled, InvalidCode, NoEnrol
 from admin_service.services.sessions import InvalidCredentials
 from admin_service.web.controllers.forms import form_of
 from admin_service.web.render import page, see_other
+from admin_service.state import AppServices, Services
 from shared.errors import RateLimited
 
 BOTH = {"pending_ok": (CHANGE_PASSWORD, ENROL_TOTP)}
@@ -32,10 +33,10 @@ def qr_data_uri(uri: str) -> str:
     return segno.make(uri, error="m").svg_data_uri(scale=4, border=2)
 
 
-async def _account_page(request: Request, *, status: int = 200, error: str | None = None,
+async def _account_page(request: Request, services: Services, *, status: int = 200, error: str | None = None,
                         detail: str | None = None, recovery_codes: list[str] | None = None) -> Response:
     staff = staff_of(request)
-    state, pending, left = await request.app.state.account.factor_state(staff)
+    state, pending, left = await services.account.factor_state(staff)
     return page(request, "account.html", status=status, error=error, detail=detail, factor=state,
                 pending_uri=pending[0] if pending else None, pending_secret=pending[1] if pending else None,
                 qr=qr_data_uri(pending[0]) if pending else None, codes_left=left,
@@ -46,45 +47,45 @@ class AccountPages(Controller):
     path = "/account"
 
     @get("/", operation_id="webAccount", include_in_schema=False, opt=BOTH)
-    async def account(self, request: Request) -> Response:
-        return await _account_page(request)
+    async def account(self, request: Request, services: AppServices) -> Response:
+        return await _account_page(request, services)
 
     @post("/password", operation_id="webAccountPassword", include_in_schema=False, opt={"form": True, **BOTH})
-    async def change_password(self, request: Request) -> Response:
+    async def change_password(self, request: Request, services: AppServices) -> Response:
         fields = await form_of(request)  # stripped, as on the sign-in and the new-account forms
         current, new = fields.get("current_password", "")[:1024], fields.get("new_password", "")[:1024]
         if new != fields.get("new_password2", "")[:1024]:
-            return await _account_page(request, status=422, error="account.error.mismatch")
+            return await _account_page(request, services, status=422, error="account.error.mismatch")
         try:
-            await request.app.state.account.change_password(staff_of(request), current=current, new=new,
+            await services.account.change_password(staff_of(request), current=current, new=new,
                                                             ip_hash=client_ip_hash(request))
         except WeakPassword as exc:
-            return await _account_page(request, status=422, error="account.error.weak", detail=exc.detail)
+            return await _account_page(request, services, status=422, error="account.error.weak", detail=exc.detail)
         except InvalidCredentials:
-            return await _account_page(request, status=401, error="account.error.current")
+            return await _account_page(request, services, status=401, error="account.error.current")
         except RateLimited:
-            return await _account_page(request, status=429, error="login.error.throttled")
+            return await _account_page(request, services, status=429, error="login.error.throttled")
         return see_other("/account?ok=password_changed")
 
     @post("/totp", operation_id="webAccountTotp", include_in_schema=False, opt={"form": True, **ENROL})
-    async def start_totp(self, request: Request) -> Response:
+    async def start_totp(self, request: Request, services: AppServices) -> Response:
         try:
-            await request.app.state.account.start_totp(staff_of(request))
+            await services.account.start_totp(staff_of(request))
         except AlreadyEnrolled:
-            return await _account_page(request, status=409, error="account.error.enrolled")
+            return await _account_page(request, services, status=409, error="account.error.enrolled")
         return see_other("/account#totp")
 
     @post("/totp/confirm", operation_id="webAccountTotpConfirm", include_in_schema=False,
           opt={"form": True, **ENROL})
-    async def confirm_totp(self, request: Request) -> Response:
+    async def confirm_totp(self, request: Request, services: AppServices) -> Response:
         code = (await form_of(request)).get("code", "")[:64]
         try:
-            codes = await request.app.state.account.confirm_totp(staff_of(request), code=code)
+            codes = await services.account.confirm_totp(staff_of(request), code=code)
         except InvalidCode:
-            return await _account_page(request, status=401, error="account.error.code")
+            return await _account_page(request, services, status=401, error="account.error.code")
         except (AlreadyEnrolled, NoEnrolment):
-            return await _account_page(request, status=409, error="account.error.no_pending")
+            return await _account_page(request, services, status=409, error="account.error.no_pending")
         staff = staff_of(request)
         if staff.required_action == ENROL_TOTP:  # fulfilled: this answer already shows the full session
             request.scope["state"]["staff"] = replace(staff, required_action="")
-        return await _account_page(request, recovery_codes=codes)
+        return await _account_page(request, services, recovery_codes=codes)

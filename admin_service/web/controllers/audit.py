@@ -9,6 +9,7 @@ from admin_service.auth.guards import roles
 from admin_service.repos import audit as repo
 from admin_service.web.controllers.forms import int_or_none
 from admin_service.web.render import page
+from admin_service.state import AppServices
 
 PER_PAGE = 50
 
@@ -18,11 +19,11 @@ class AuditPage(Controller):
     guards = [roles("admin", "auditor")]
 
     @get("/", operation_id="webAudit", include_in_schema=False)
-    async def audit(self, request: Request, entity: FromQuery[str | None] = None,
+    async def audit(self, request: Request, services: AppServices, entity: FromQuery[str | None] = None,
                     actor: FromQuery[str | None] = None, action: FromQuery[str | None] = None,
                     before: FromQuery[str | None] = None) -> Response:
         entity, actor, action = (v.strip() or None if v else None for v in (entity, actor, action))
-        async with request.app.state.pool.acquire() as conn:
+        async with services.pool.acquire() as conn:
             rows = await repo.list_entries(conn, entity=entity, actor=actor, action=action,
                                            before_id=int_or_none(before), limit=PER_PAGE)
         next_before = str(rows[-1]["id"]) if len(rows) == PER_PAGE else None

@@ -13,6 +13,7 @@ from admin_service.auth.cookies import LOGIN, cookie_name, session_cookie, sessi
 from admin_service.services.sessions import InvalidCredentials, MfaRequired
 from admin_service.web.controllers.forms import form_of
 from admin_service.web.render import page, safe_next, see_other
+from admin_service.state import AppServices
 from shared.errors import RateLimited
 from shared.text import same_secret
 
@@ -37,15 +38,15 @@ class AuthPages(Controller):
     opt = {"public": True}
 
     @get("/login", operation_id="webLoginForm", include_in_schema=False)
-    async def login_form(self, request: Request) -> Response:
+    async def login_form(self, request: Request, services: AppServices) -> Response:
         next_path = safe_next(request.query_params.get("next"))
         raw = session_id(request)
-        if raw and await request.app.state.sessions.resolve(raw) is not None:
+        if raw and await services.sessions.resolve(raw) is not None:
             return see_other(next_path)
         return _form(request, next_path=next_path)
 
     @post("/login", operation_id="webLogin", include_in_schema=False, opt={"form": True})
-    async def login(self, request: Request) -> Response:
+    async def login(self, request: Request, services: AppServices) -> Response:
         fields = await form_of(request)
         next_path = safe_next(fields.get("next"))
         sent = str((await request.form()).get("login_token", ""))
@@ -54,7 +55,7 @@ class AuthPages(Controller):
             return _form(request, status=403, error="login.error.expired", email=fields.get("email", ""),
                          next_path=next_path)
         try:
-            raw, staff = await request.app.state.sessions.login(
+            raw, staff = await services.sessions.login(
                 email=fields.get("email", "")[:254], password=fields.get("password", "")[:1024],
                 totp=fields.get("totp", "")[:64] or None, ip_hash=client_ip_hash(request),
                 previous_cookie=session_id(request) or None)
@@ -67,7 +68,7 @@ class AuthPages(Controller):
         except RateLimited:
             return _form(request, status=429, error="login.error.throttled", email=fields.get("email", ""),
                          next_path=next_path)
-        settings = request.app.state.settings
+        settings = services.settings
         if staff.required_action:  # a temporary password to change or a second factor to enrol first
             next_path = "/account"
         return see_other(next_path, cookies=[session_cookie(request, raw, max_age=settings.admin_session_absolute_s),
@@ -79,8 +80,8 @@ class SignOutPage(Controller):
     opt = {"pending_ok": ("change_password", "enrol_totp")}
 
     @post("/", operation_id="webLogout", include_in_schema=False, opt={"form": True})
-    async def logout(self, request: Request) -> Response:
-        await request.app.state.sessions.logout(staff_of(request))
+    async def logout(self, request: Request, services: AppServices) -> Response:
+        await services.sessions.logout(staff_of(request))
         return see_other("/login", cookies=[session_cookie(request, "", max_age=0)])
 
     @get("/", operation_id="webLogoutPage", include_in_schema=False)

@@ -18,6 +18,7 @@ from admin_service.services.campaign_reports import composition_of
 from admin_service.services.common import parse_id
 from admin_service.web.controllers.forms import form_list, form_of, int_or_none
 from admin_service.web.render import page, see_other
+from admin_service.state import AppServices, Services
 from shared.errors import Conflict, InvalidRequest
 
 WG = roles("working_group")
@@ -56,8 +57,8 @@ def _defaults() -> dict[str, Any]:
             "votes_per_voter": "3", "seats": "100", "live_results": ""}
 
 
-async def _shortlisted(request: Request) -> list[dict[str, Any]]:
-    pool, found, page_no = request.app.state.pool, [], 1
+async def _shortlisted(services: Services) -> list[dict[str, Any]]:
+    pool, found, page_no = services.pool, [], 1
     while True:
         items, total = await candidates_service.search(pool, status="shortlisted", page=page_no, per_page=PAGE)
         found.extend(items)
@@ -71,18 +72,18 @@ class CampaignPages(Controller):
     guards = [roles(*ANY_ROLE)]
 
     @get("/", operation_id="webCampaigns", include_in_schema=False)
-    async def list_campaigns(self, request: Request) -> Response:
-        return page(request, "campaigns/list.html", campaigns=await service.list_all(request.app.state.pool))
+    async def list_campaigns(self, request: Request, services: AppServices) -> Response:
+        return page(request, "campaigns/list.html", campaigns=await service.list_all(services.pool))
 
     @get("/new", operation_id="webCampaignForm", include_in_schema=False, guards=[WG])
     async def new_form(self, request: Request) -> Response:
         return page(request, "campaigns/new.html", v=_defaults(), error=None)
 
     @post("/", operation_id="webCampaignCreate", include_in_schema=False, guards=[WG], opt={"form": True})
-    async def create(self, request: Request) -> Response:
+    async def create(self, request: Request, services: AppServices) -> Response:
         fields = await form_of(request)
         try:
-            campaign = await service.create(request.app.state.pool, data=campaign_data(fields),
+            campaign = await service.create(services.pool, data=campaign_data(fields),
                                             actor=staff_of(request))
         except (InvalidRequest, Conflict) as exc:  # the form again, with what was typed
             return page(request, "campaigns/new.html", status=exc.status, v={**_defaults(), **fields},
@@ -90,49 +91,49 @@ class CampaignPages(Controller):
         return see_other(f"/campaigns/{campaign['id']}?ok=campaign_created")
 
     @get("/{campaign_id:str}", operation_id="webCampaign", include_in_schema=False)
-    async def campaign(self, request: Request, campaign_id: FromPath[str]) -> Response:
+    async def campaign(self, request: Request, services: AppServices, campaign_id: FromPath[str]) -> Response:
         cid = parse_id(campaign_id, "campaign")
-        campaign = await service.get(request.app.state.pool, campaign_id=cid)
+        campaign = await service.get(services.pool, campaign_id=cid)
         staff = staff_of(request)
         editable = campaign["state"] == "draft" and staff.has("working_group")
         on_ballot = {c["id"] for c in campaign["ballot"]}
-        choices = [*campaign["ballot"], *(c for c in await _shortlisted(request) if c["id"] not in on_ballot)] \
+        choices = [*campaign["ballot"], *(c for c in await _shortlisted(services) if c["id"] not in on_ballot)] \
             if editable else []
         return page(request, "campaigns/campaign.html", campaign=campaign, editable=editable, choices=choices,
                     selected=on_ballot, composition=composition_of(campaign["ballot"]))
 
     @post("/{campaign_id:str}/ballot/preview", operation_id="webBallotPreview", include_in_schema=False,
           guards=[WG], opt={"form": True})
-    async def preview(self, request: Request, campaign_id: FromPath[str]) -> Response:
+    async def preview(self, request: Request, services: AppServices, campaign_id: FromPath[str]) -> Response:
         """The composition of the boxes ticked so far (nothing is saved): htmx swaps it into the page."""
         cid = parse_id(campaign_id, "campaign")
-        campaign = await service.get(request.app.state.pool, campaign_id=cid)
+        campaign = await service.get(services.pool, campaign_id=cid)
         wanted = set(await form_list(request, "candidate_id"))
-        pool = {c["id"]: c for c in [*campaign["ballot"], *await _shortlisted(request)]}
+        pool = {c["id"]: c for c in [*campaign["ballot"], *await _shortlisted(services)]}
         chosen = [pool[i] for i in wanted if i in pool]
         return page(request, "campaigns/_composition.html", composition=composition_of(chosen))
 
     @post("/{campaign_id:str}/ballot", operation_id="webBallotSave", include_in_schema=False, guards=[WG],
           opt={"form": True})
-    async def save_ballot(self, request: Request, campaign_id: FromPath[str]) -> Response:
+    async def save_ballot(self, request: Request, services: AppServices, campaign_id: FromPath[str]) -> Response:
         cid = parse_id(campaign_id, "campaign")
         ids = await form_list(request, "candidate_id")
-        await service.set_ballot(request.app.state.pool, campaign_id=cid, candidate_ids=ids,
+        await service.set_ballot(services.pool, campaign_id=cid, candidate_ids=ids,
                                  actor=staff_of(request))
         return see_other(f"/campaigns/{cid}?ok=ballot")
 
     @post("/{campaign_id:str}/publish", operation_id="webCampaignPublish", include_in_schema=False,
           guards=[WG], opt={"form": True})
-    async def publish(self, request: Request, campaign_id: FromPath[str]) -> Response:
+    async def publish(self, request: Request, services: AppServices, campaign_id: FromPath[str]) -> Response:
         cid = parse_id(campaign_id, "campaign")
-        await service.publish(request.app.state.pool, request.app.state.redis, campaign_id=cid,
+        await service.publish(services.pool, services.redis, campaign_id=cid,
                               actor=staff_of(request))
         return see_other(f"/campaigns/{cid}?ok=published")
 
     @post("/{campaign_id:str}/close", operation_id="webCampaignClose", include_in_schema=False,
           guards=[WG], opt={"form": True})
-    async def close(self, request: Request, campaign_id: FromPath[str]) -> Response:
+    async def close(self, request: Request, services: AppServices, campaign_id: FromPath[str]) -> Response:
         cid = parse_id(campaign_id, "campaign")
-        await service.close(request.app.state.pool, request.app.state.redis, campaign_id=cid,
+        await service.close(services.pool, services.redis, campaign_id=cid,
                             actor=staff_of(request))
         return see_other(f"/campaigns/{cid}?ok=closed")

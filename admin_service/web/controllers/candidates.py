@@ -17,9 +17,10 @@ from admin_service.auth.guards import ANY_ROLE, roles
 from admin_service.models_domain import Ethnicity, SourceKind
 from admin_service.services import candidates as service
 from admin_service.services import lifecycle, reviews, verification
-from admin_service.services.common import parse_id, sealer_for
+from admin_service.services.common import parse_id
 from admin_service.web.controllers.forms import form_of, int_or_none
 from admin_service.web.render import page, see_other
+from admin_service.state import AppServices
 from shared.errors import InvalidRequest
 from shared.reference import GENDERS
 
@@ -64,12 +65,12 @@ class CandidatePages(Controller):
     guards = [roles(*ANY_ROLE)]
 
     @get("/", operation_id="webCandidates", include_in_schema=False)
-    async def list_candidates(self, request: Request, status: FromQuery[str | None] = None,
+    async def list_candidates(self, request: Request, services: AppServices, status: FromQuery[str | None] = None,
                               region: FromQuery[str | None] = None, sphere: FromQuery[str | None] = None,
                               q: FromQuery[str | None] = None) -> Response:
         filters = {"status": status or "", "region": region or "", "sphere": sphere or "", "q": (q or "").strip()}
         current = max(1, int_or_none(request.query_params.get("page")) or 1)
-        items, total = await service.search(request.app.state.pool, status=status or None, region=region or None,
+        items, total = await service.search(services.pool, status=status or None, region=region or None,
                                             sphere=sphere or None, q=filters["q"] or None, page=current,
                                             per_page=PER_PAGE)
         context = {"items": items, "total": total, "page": current, "pages": max(1, math.ceil(total / PER_PAGE)),
@@ -89,55 +90,56 @@ class CandidatePages(Controller):
 
     @post("/", operation_id="webCandidateCreate", include_in_schema=False, guards=[roles("secretariat")],
           opt={"form": True})
-    async def create(self, request: Request) -> Response:
+    async def create(self, request: Request, services: AppServices) -> Response:
         fields = await form_of(request)
         form = await request.form()
         claims = [str(v) for v in form.getall("achievement_claim", [])]
         evidence = [str(v) for v in form.getall("achievement_evidence", [])]
         try:
-            card = await service.create(request.app.state.pool, data=candidate_data(fields, claims, evidence),
-                                        actor=staff_of(request), sealer=sealer_for(request.app.state.settings))
+            card = await service.create(services.pool, data=candidate_data(fields, claims, evidence),
+                                        actor=staff_of(request), sealer=services.contacts)
         except InvalidRequest as exc:
             values = {**_blank_values(), **fields, "claims": claims, "evidence": evidence}
             return self._form(request, values, error=exc.detail, status=422)
         return see_other(f"/candidates/{card['id']}?ok=created")
 
     @get("/{candidate_id:str}", operation_id="webCandidateCard", include_in_schema=False)
-    async def card(self, request: Request, candidate_id: FromPath[str]) -> Response:
+    async def card(self, request: Request, services: AppServices, candidate_id: FromPath[str]) -> Response:
         staff = staff_of(request)
-        card = await service.card(request.app.state.pool, candidate_id=parse_id(candidate_id), viewer=staff,
-                                  sealer=sealer_for(request.app.state.settings))
+        card = await service.card(services.pool, candidate_id=parse_id(candidate_id), viewer=staff,
+                                  sealer=services.contacts)
         reviewed = any(r["expert_id"] == str(staff.id) for r in card["reviews"])
         can_review = staff.has("expert") and card["status"] == "under_review" and not reviewed
         return page(request, "candidates/card.html", c=card, can_review=can_review)
 
     @post("/{candidate_id:str}/transitions", operation_id="webCandidateTransition", include_in_schema=False,
           guards=[roles(*lifecycle.TRANSITION_ROLES)], opt={"form": True})
-    async def transition(self, request: Request, candidate_id: FromPath[str]) -> Response:
+    async def transition(self, request: Request, services: AppServices, candidate_id: FromPath[str]) -> Response:
         fields = await form_of(request)
         cid = parse_id(candidate_id)
-        await lifecycle.transition(request.app.state.pool, candidate_id=cid, to=fields.get("to", ""),
+        await lifecycle.transition(services.pool, candidate_id=cid, to=fields.get("to", ""),
                                    reason=fields.get("reason"), actor=staff_of(request))
         return see_other(f"/candidates/{cid}?ok=transition")
 
     @post("/{candidate_id:str}/verification-requests", operation_id="webVerificationRequest",
           include_in_schema=False, guards=[roles("secretariat")], opt={"form": True})
-    async def request_verification(self, request: Request, candidate_id: FromPath[str]) -> Response:
+    async def request_verification(self, request: Request, services: AppServices,
+                                   candidate_id: FromPath[str]) -> Response:
         fields = await form_of(request)
         cid = parse_id(candidate_id)
-        await verification.request(request.app.state.pool, candidate_id=cid, authority=fields.get("authority", ""),
+        await verification.request(services.pool, candidate_id=cid, authority=fields.get("authority", ""),
                                    question=fields.get("question", ""), actor=staff_of(request))
         return see_other(f"/candidates/{cid}?ok=verification_sent#verification")
 
     @post("/{candidate_id:str}/reviews", operation_id="webReview", include_in_schema=False,
           guards=[roles("expert")], opt={"form": True})
-    async def review(self, request: Request, candidate_id: FromPath[str]) -> Response:
+    async def review(self, request: Request, services: AppServices, candidate_id: FromPath[str]) -> Response:
         fields = await form_of(request)
         cid = parse_id(candidate_id)
         recommend = {"yes": True, "no": False}.get(fields.get("recommend", ""))
         if recommend is None:
             raise InvalidRequest("Choose whether you recommend the candidate.")
-        await reviews.add(request.app.state.pool, candidate_id=cid, recommend=recommend,
+        await reviews.add(services.pool, candidate_id=cid, recommend=recommend,
                           motivation=fields.get("motivation"), actor=staff_of(request))
         return see_other(f"/candidates/{cid}?ok=review#reviews")
 
@@ -148,9 +150,9 @@ class VerificationPages(Controller):
 
     @post("/{request_id:str}/outcome", operation_id="webVerificationOutcome", include_in_schema=False,
           opt={"form": True})
-    async def outcome(self, request: Request, request_id: FromPath[str]) -> Response:
+    async def outcome(self, request: Request, services: AppServices, request_id: FromPath[str]) -> Response:
         fields = await form_of(request)
         answered = await verification.record_outcome(
-            request.app.state.pool, request_id=parse_id(request_id, "verification request"),
+            services.pool, request_id=parse_id(request_id, "verification request"),
             outcome=fields.get("outcome", ""), notes=fields.get("notes"), actor=staff_of(request))
         return see_other(f"/candidates/{answered['candidate_id']}?ok=outcome#verification")

@@ -17,13 +17,15 @@ from admin_service.services import campaigns as campaigns_service
 from admin_service.services import finalise as finalise_service
 from admin_service.services.common import parse_id
 from admin_service.web.render import page, see_other
+from admin_service.state import AppServices, Services
 from shared.errors import AppError
 
 
-async def _results_page(request: Request, cid: int, *, status: int = 200, error: AppError | None = None) -> Response:
-    pool = request.app.state.pool
+async def _results_page(request: Request, services: Services, cid: int, *, status: int = 200,
+                        error: AppError | None = None) -> Response:
+    pool = services.pool
     campaign = await campaigns_service.get(pool, campaign_id=cid)
-    results = await campaign_reports.results(pool, campaign_id=cid, redis=request.app.state.redis)
+    results = await campaign_reports.results(pool, campaign_id=cid, redis=services.redis)
     snapshot = await finalise_service.get(pool, campaign_id=cid) if campaign["state"] == "finalised" else None
     ended = campaign["state"] == "closed" or (
         campaign["state"] == "published" and campaign["closes_at"] <= dt.datetime.now(dt.UTC))
@@ -37,18 +39,18 @@ class ResultsPages(Controller):
     guards = [roles(*ANY_ROLE)]
 
     @get("/results", operation_id="webCampaignResults", include_in_schema=False)
-    async def results(self, request: Request, campaign_id: FromPath[str]) -> Response:
-        return await _results_page(request, parse_id(campaign_id, "campaign"))
+    async def results(self, request: Request, services: AppServices, campaign_id: FromPath[str]) -> Response:
+        return await _results_page(request, services, parse_id(campaign_id, "campaign"))
 
     @post("/finalise", operation_id="webCampaignFinalise", include_in_schema=False,
           guards=[roles("working_group")], opt={"form": True})
-    async def finalise(self, request: Request, campaign_id: FromPath[str]) -> Response:
+    async def finalise(self, request: Request, services: AppServices, campaign_id: FromPath[str]) -> Response:
         cid = parse_id(campaign_id, "campaign")
         try:
-            await finalise_service.finalise(request.app.state.pool, request.app.state.redis, campaign_id=cid,
+            await finalise_service.finalise(services.pool, services.redis, campaign_id=cid,
                                             actor=staff_of(request))
         except AppError as exc:  # not drained, not reconciled, still open...: the page again, with the reason
             if exc.status >= 500:
                 raise
-            return await _results_page(request, cid, status=exc.status, error=exc)
+            return await _results_page(request, services, cid, status=exc.status, error=exc)
         return see_other(f"/campaigns/{cid}/results?ok=finalised")

@@ -164,8 +164,8 @@ async def test_resources_created_by_the_app_are_closed_on_shutdown(admin_setting
     app = create_app(admin_settings)
     async with serve(app, lifespan=True) as c:
         assert (await c.get("/health/ready")).status_code == 200
-        assert app.state.pool is not None and app.state.redis is not None
-    assert app.state.pool is None and app.state.redis is None
+        assert app.state.services is not None
+    assert app.state.services is None
 
 
 async def test_ops_files_use_the_metric_names_litestar_emits() -> None:

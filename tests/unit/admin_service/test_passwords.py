@@ -21,6 +21,8 @@ def test_production_parameters():
 
 
 def test_the_admin_app_uses_production_unless_told_otherwise():
+    import redis.asyncio as aioredis
+
     from admin_service.app import create_app
     from shared.crypto import new_contact_keypair
     from shared.settings import Settings
@@ -29,7 +31,9 @@ def test_the_admin_app_uses_production_unless_told_otherwise():
     private = base64.urlsafe_b64encode(new_contact_keypair()[0]).decode()
     settings = Settings.from_env({"APP_ENV": "test", "CONTACT_PRIVATE_KEY": private, "STAFF_KEY": key},
                                  service="admin")
-    assert create_app(settings).state.passwords.hasher is production_hasher()
+    # Resources that are never connected (nothing runs here): the factory only hands them to the services.
+    app = create_app(settings, pool=object(), redis=aioredis.Redis())  # type: ignore[arg-type]
+    assert app.state.services.passwords.hasher is production_hasher()
 
 
 async def test_hashing_and_verifying_run_off_the_event_loop():
