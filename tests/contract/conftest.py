@@ -20,7 +20,7 @@ import pytest
 from admin_service.services.users import create_user
 from shared.infra import create_pool
 from shared.store_access import SERVICES, database_var
-from tests.e2e.servers import free_port
+from devtools.ports import free_port
 from tests.integration.admin.conftest import temporary_database
 
 ALL_ROLES = ["admin", "secretariat", "expert", "working_group", "auditor"]

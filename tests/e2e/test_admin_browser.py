@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devtools.ports import free_port
 from tests.e2e.conftest import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -44,12 +44,6 @@ needs_browser = pytest.mark.skipif(
     sync_playwright is None or not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)),
     reason=f"needs the playwright package and Chromium at {CHROMIUM} (scripts/ensure_test_tools.sh installs it)",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def answers(url: str) -> bool:
