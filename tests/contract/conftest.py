@@ -18,9 +18,9 @@ import httpx
 import pytest
 
 from admin_service.services.users import create_user
+from devtools.ports import free_port
 from shared.infra import create_pool
 from shared.store_access import SERVICES, database_var
-from devtools.ports import free_port
 from tests.integration.admin.conftest import CHEAP, temporary_database
 
 ALL_ROLES = ["admin", "secretariat", "expert", "working_group", "auditor"]

@@ -20,8 +20,8 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from tests.e2e.conftest import wait_for
 from devtools.ports import free_port
+from tests.e2e.conftest import wait_for
 from tests.factories import make_campaign
 from tests.integration.voting.conftest import CLIENT_IP, mint_token, settings_with
 from tests.integration.voting.test_vote_fastpath import RECEIPT, _cases
