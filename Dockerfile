@@ -13,12 +13,12 @@ WORKDIR /app
 # Dependencies first, in their own layer (rebuilt only when pyproject.toml changes): install the project
 # with empty package directories, then drop the project itself but keep its dependencies.
 COPY pyproject.toml ./
-RUN mkdir -p shared voting_service admin_service loadtests && touch README.md \
+RUN mkdir -p shared voting_service admin_service && touch README.md \
     && pip install . \
     && pip uninstall -y new-faces-vote \
-    && rm -rf shared voting_service admin_service loadtests build ./*.egg-info
+    && rm -rf shared voting_service admin_service build ./*.egg-info
 
-# The code (see .dockerignore for what stays out).
+# The code (see .dockerignore for what stays out: tests, development tooling, load tests, docs).
 COPY . .
 RUN pip install --no-deps . \
     && rm -rf build ./*.egg-info \

@@ -1,5 +1,6 @@
 # Developer entry points. `make run` starts the whole stack locally, `make test` runs the test suite.
-# Both create .venv on first use; it is re-installed only when pyproject.toml changes.
+# Both create .venv on first use (the dev and devstack extras: test tools, bundled Postgres and Redis); it is
+# re-installed only when pyproject.toml changes. A production install (`pip install .`, the image) has neither.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -13,24 +14,24 @@ venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,devstack]'
 	touch $@
 
 # Bundled Postgres + Redis under .data/ unless DATABASE_URL / REDIS_URL are set; then migrations, demo data,
 # voting service, flusher and admin service. Ctrl-C stops everything.
 run: venv
-	$(PY) -m shared.devstack run
+	$(PY) -m devtools.devstack run
 
 # Only Postgres + Redis for the tests (prints export lines; runs until Ctrl-C).
 services: venv
-	$(PY) -m shared.devstack services
+	$(PY) -m devtools.devstack services
 
 # System Postgres/Redis on 127.0.0.1:5432/6379 if they answer, else bundled ones; then pytest $(PYTEST_ARGS).
 # Fails if pytest fails or collects no tests (exit code 5). Chromium for the browser test is installed first
 # when missing and we are root, with wrk and promtool (scripts/ensure_test_tools.sh; without them those tests skip).
 test: venv
 	bash scripts/ensure_test_tools.sh
-	$(PY) -m shared.devstack test $(PYTEST_ARGS)
+	$(PY) -m devtools.devstack test $(PYTEST_ARGS)
 
 # Throughput benchmark: the voting service as in production (granian workers + flusher) driven by wrk, with
 # the plain-Litestar ceiling and the naive Postgres-per-vote design measured in the same run; last line JSON.

@@ -13,12 +13,9 @@ from msgspec import Meta
 
 from admin_service.models import Email, Input
 from shared.identity import E164_KZ_MOBILE
-from shared.reference import MIN_BIRTH_YEAR, RegionCode, SphereCode, max_birth_year
+from shared.reference import MIN_BIRTH_YEAR, Gender, Region, Sphere, max_birth_year
 from shared.text import URL_PATTERN, line, prose
 
-Region = Annotated[RegionCode, Meta(description="ISO 3166-2:KZ code", examples=["KZ-75"])]
-Sphere = SphereCode
-Gender = Literal["female", "male"]
 Ethnicity = Literal["kazakh", "russian", "uzbek", "ukrainian", "uyghur", "german", "tatar", "azerbaijani",
                     "korean", "other"]
 SourceKind = Literal["akimat", "city", "working_group_member", "assembly", "party", "expert_community", "ngo",

@@ -3,11 +3,9 @@ campaign, and server processes (granian, the flusher) it starts and always stops
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import platform
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,10 +20,11 @@ import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
+# The campaign is published as the tests publish theirs (devtools/campaigns.py); free ports from devtools too.
+from devtools.campaigns import Campaign, publish_campaign  # noqa: F401 - used as stack.Campaign, stack.publish_campaign
+from devtools.ports import free_port  # noqa: F401 - used as stack.free_port
 from shared import store_access
 from shared.migrate import migrate_url
-from shared.repos import campaigns as campaigns_repo
-from shared.votestore.projection import project
 
 
 def log(msg: str) -> None:
@@ -34,12 +33,6 @@ def log(msg: str) -> None:
 
 def with_path(url: str, path: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=path))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- the scratch database -----------------------------------------------------------------------------
@@ -113,53 +106,6 @@ class ServiceCredentials:
                     pass
         finally:
             await r.aclose()
-
-
-# --- the campaign (same SQL and projection as the admin service's publication) --------------------------
-
-INSERT_CANDIDATE = """
-INSERT INTO candidates (full_name, region, sphere, gender, birth_year, summary, story, source_kind, status)
-VALUES ($1, $2, $3, $4, $5, $6, $7, 'akimat', 'shortlisted') RETURNING id
-"""
-INSERT_CAMPAIGN = """
-INSERT INTO campaigns (slug, title, opens_at, closes_at, votes_per_voter, seats, live_results, shards, voter_buckets)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
-"""
-_REGIONS = ["KZ-75", "KZ-71", "KZ-79", "KZ-61", "KZ-19"]
-_SPHERES = ["education_science", "healthcare", "culture_sport", "social", "socio_economic"]
-
-
-@dataclass(frozen=True)
-class Campaign:
-    id: int
-    candidate_ids: list[int]
-    k: int
-    shards: int
-    voter_buckets: int
-
-
-async def publish_campaign(pool: asyncpg.Pool, r: aioredis.Redis, *, candidates: int, k: int, shards: int,
-                           voter_buckets: int) -> Campaign:
-    """A campaign open from an hour ago for a day, ``candidates`` on its ballot, published and projected."""
-    now = dt.datetime.now(dt.UTC)
-    async with pool.acquire() as conn, conn.transaction():
-        ids = [
-            await conn.fetchval(INSERT_CANDIDATE, f"Кандидат {i:04d}", _REGIONS[i % 5], _SPHERES[i % 5],
-                                "female" if i % 2 else "male", 1980 + i % 20, "Краткое описание",
-                                "История успеха кандидата.")
-            for i in range(candidates)
-        ]
-        cid = await conn.fetchval(INSERT_CAMPAIGN, f"bench-{uuid.uuid4().hex[:12]}",
-                                  {"kk": "Бенчмарк", "ru": "Бенчмарк", "en": "Benchmark"},
-                                  now - dt.timedelta(hours=1), now + dt.timedelta(days=1), k, 100, True,
-                                  shards, voter_buckets)
-        await conn.executemany("INSERT INTO ballot_entries (campaign_id, candidate_id, position) VALUES ($1, $2, $3)",
-                               [(cid, c, n) for n, c in enumerate(ids)])
-        await campaigns_repo.mark_published(conn, campaign_id=cid)
-    async with pool.acquire() as conn:
-        (proj,) = await campaigns_repo.projections(conn, campaign_id=cid)
-    await project(r, proj)
-    return Campaign(cid, ids, k, shards, voter_buckets)
 
 
 # --- processes ----------------------------------------------------------------------------------------

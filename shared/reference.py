@@ -6,7 +6,9 @@ import datetime as dt
 import functools
 import json
 from importlib import resources
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from msgspec import Meta
 
 GENDERS = ("female", "male")
 NOMINATION_SOURCES = (
@@ -20,6 +22,10 @@ RegionCode = Literal["KZ-10", "KZ-11", "KZ-15", "KZ-19", "KZ-23", "KZ-27", "KZ-3
                      "KZ-43", "KZ-47", "KZ-55", "KZ-59", "KZ-61", "KZ-62", "KZ-63", "KZ-71", "KZ-75", "KZ-79"]
 SphereCode = Literal["public_political", "socio_economic", "education_science", "healthcare", "culture_sport",
                      "military_law", "social"]
+# The field types both services' request and response models use (one definition, one OpenAPI description).
+Region = Annotated[RegionCode, Meta(description="ISO 3166-2:KZ code", examples=["KZ-75"])]
+Sphere = SphereCode
+Gender = Literal["female", "male"]
 
 MIN_AGE = 14  # a nominee or candidate is at least this old
 MIN_BIRTH_YEAR = 1900

@@ -9,7 +9,7 @@ Every process has its own credentials (least privilege, issue 8):
 
 ``DATABASE_URL`` / ``REDIS_URL`` are the owner's: migrations, the demo loader, provisioning. In development
 and test a service whose own variable is unset falls back to them (``make run`` provisions restricted ones
-first, see shared/devstack.py); anywhere else a missing variable stops the service, naming it.
+first, see devtools/devstack.py); anywhere else a missing variable stops the service, naming it.
 
 Postgres: a login role per service, member of the NOLOGIN group that migration 0005 grants (faces_voting_grp,
 faces_flusher_grp, faces_admin_grp). Redis: an ACL user per service with a password and only the commands

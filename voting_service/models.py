@@ -9,12 +9,9 @@ import msgspec
 from msgspec import Meta
 
 from shared.identity import E164_KZ_MOBILE
-from shared.reference import MIN_BIRTH_YEAR, RegionCode, SphereCode, max_birth_year
+from shared.reference import MIN_BIRTH_YEAR, Gender, Region, Sphere, max_birth_year
 from shared.text import URL_PATTERN, CleanInput, line, prose
 
-Region = Annotated[RegionCode, Meta(description="ISO 3166-2:KZ code")]
-Sphere = SphereCode
-Gender = Literal["female", "male"]
 Name = line(2, 200)
 # Documented in E.164; the service also accepts the usual spellings (+7 701 123 45 67, 8 701 ...).
 Phone = Annotated[str, Meta(max_length=32, examples=["+77011234567"],

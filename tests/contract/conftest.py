@@ -18,10 +18,10 @@ import httpx
 import pytest
 
 from admin_service.services.users import create_user
+from devtools.ports import free_port
 from shared.infra import create_pool
 from shared.store_access import SERVICES, database_var
-from tests.e2e.servers import free_port
-from tests.integration.admin.conftest import temporary_database
+from tests.integration.admin.conftest import CHEAP, temporary_database
 
 ALL_ROLES = ["admin", "secretariat", "expert", "working_group", "auditor"]
 PASSWORD = "Contract-Fuzz-Steppe-2026!"
@@ -97,7 +97,8 @@ async def fuzz_staff_email(contract_env: dict[str, str]) -> AsyncIterator[str]:
     try:
         # An id no fuzzed PATCH /users/{id} or password reset will hit (they would end this very session).
         await pool.execute("ALTER TABLE users ALTER COLUMN id RESTART WITH 7302859164")
-        await create_user(pool, email=email, password=PASSWORD, roles=ALL_ROLES, actor=None)
+        # Hashed cheaply (argon2 verifies with the parameters stored in the hash): the sign-in costs nothing.
+        await create_user(pool, email=email, password=PASSWORD, roles=ALL_ROLES, actor=None, passwords=CHEAP)
     finally:
         await pool.close()
     yield email

@@ -14,11 +14,7 @@ from pathlib import Path
 
 import redis
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from devtools.ports import free_port
 
 
 def _wait_port(port: int, timeout: float = 15.0) -> None:

@@ -13,9 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,7 +22,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from admin_service.services.users import create_user
+from devtools.ports import free_port
 from tests.e2e.conftest import wait_for
+from tests.integration.admin.conftest import CHEAP
 
 pytestmark = pytest.mark.e2e
 
@@ -46,12 +47,6 @@ needs_browser = pytest.mark.skipif(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def answers(url: str) -> bool:
     try:
         return httpx.get(url, timeout=1.0).status_code == 200
@@ -60,15 +55,19 @@ def answers(url: str) -> bool:
 
 
 @pytest.fixture
-def services(env: dict[str, str], spawn: Callable[..., subprocess.Popen]) -> Iterator[dict[str, str]]:
-    """Admin and voting services as real processes, and one staff account per role."""
-    run_env = {**os.environ, **env, "ADMIN_PASSWORD": PASSWORD}
+async def users(pool) -> dict[str, str]:
+    """One staff account per role, hashed at argon2's lowest cost (the ``create-user`` command and the production
+    parameters have their own tests: test_fail_closed.py, test_passwords.py)."""
     tag = uuid.uuid4().hex[:6]
     users = {role: f"{role.replace('_', '-')}-{tag}@100faces.kz" for role in ("secretariat", "expert", "working_group")}
     for role, email in users.items():
-        done = subprocess.run([sys.executable, "-m", "admin_service", "create-user", "--email", email, "--role", role],
-                              env=run_env, capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
+        await create_user(pool, email=email, password=PASSWORD, roles=[role], actor=None, passwords=CHEAP)
+    return users
+
+
+@pytest.fixture
+def services(users: dict[str, str], spawn: Callable[..., subprocess.Popen]) -> Iterator[dict[str, str]]:
+    """Admin and voting services as real processes, and one staff account per role."""
     admin_port, voting_port = free_port(), free_port()
     admin = spawn("-m", "admin_service", "serve", "--port", str(admin_port))
     voting = spawn("-m", "voting_service", "serve", "--port", str(voting_port), "--workers", "1")

@@ -21,10 +21,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devtools.ports import free_port
 from shared.crypto import new_contact_keypair
 from tests.e2e.conftest import wait_for
 from shared.store_access import database_var, redis_var
-from tests.e2e.servers import free_port
 
 pytestmark = pytest.mark.e2e
 

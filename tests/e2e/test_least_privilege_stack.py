@@ -12,8 +12,8 @@ import sys
 import httpx
 import pytest
 
+from devtools.ports import free_port
 from tests.e2e.conftest import wait_for
-from tests.e2e.servers import free_port
 from tests.e2e.test_flusher_crash import wait_until
 from tests.factories import make_campaign
 from tests.integration.voting.conftest import mint_token

@@ -1,8 +1,8 @@
 """The locust scenarios end to end, very short: each stands up a real stack and must pass its own verdict.
 
-``python -m loadtests.locust <scenario>`` starts what the benchmark starts (a scratch database, Redis
-database 6 flushed, a published campaign, the voting service under granian on a free port, the flusher), runs
-the locustfile headless for a few seconds, reconciles, tears everything down and prints the summary JSON as its
+``python -m loadtests.locust <scenario>`` starts what the benchmark starts (a scratch database, a Redis
+database flushed: TEST_LOCUST_REDIS_DB, else TEST_BENCH_REDIS_DB; a published campaign, the voting service
+under granian on a free port, the flusher), runs the locustfile headless for two seconds, reconciles, tears everything down and prints the summary JSON as its
 last stdout line. Two scenarios: ``steady`` (the real OTP sign-in through the dev outbox) and ``bots`` (whose
 refused votes must show, and whose accepted votes must stay within tokens x k).
 """
@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_DB = os.environ.get("TEST_LOCUST_REDIS_DB", "6")
+# The bench smoke's database (the two never run at once): not one another suite on the same server uses.
+REDIS_DB = os.environ.get("TEST_LOCUST_REDIS_DB") or os.environ.get("TEST_BENCH_REDIS_DB", "11")
 
 
 def run_scenario(*args: str, timeout: float = 50) -> tuple[int, dict[str, Any], str]:
@@ -33,7 +34,7 @@ def run_scenario(*args: str, timeout: float = 50) -> tuple[int, dict[str, Any], 
 @pytest.mark.e2e
 @pytest.mark.timeout(120)
 def test_steady_and_bots_scenarios_pass_against_a_real_stack() -> None:
-    rc, s, err = run_scenario("steady", "-u", "8", "-r", "8", "-t", "4s", "--sign-in", "outbox",
+    rc, s, err = run_scenario("steady", "-u", "8", "-r", "8", "-t", "2s", "--sign-in", "outbox",
                               "--think-min", "0.05", "--think-max", "0.2")
     assert rc == 0, (s.get("reasons"), err)
     assert s["passed"] is True and s["sign_in"] == "outbox"
@@ -41,7 +42,7 @@ def test_steady_and_bots_scenarios_pass_against_a_real_stack() -> None:
     assert s["outcomes"].get("vote 201", 0) > 0, s["outcomes"]
     assert s["reconcile_clean"] is True, s["reconcile"]
 
-    rc, s, err = run_scenario("bots", "-u", "6", "-r", "6", "-t", "4s", "--bot-tokens", "3")
+    rc, s, err = run_scenario("bots", "-u", "6", "-r", "6", "-t", "2s", "--bot-tokens", "3")
     assert rc == 0, (s.get("reasons"), err)
     bots = s["bots"]
     assert bots["tokens"] == 3

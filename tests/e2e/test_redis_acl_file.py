@@ -15,7 +15,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import AuthenticationError, NoPermissionError
 from redis.retry import Retry
 
-from tests.e2e.servers import _wait_port, free_port
+from devtools.ports import free_port
+from tests.e2e.servers import _wait_port
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]

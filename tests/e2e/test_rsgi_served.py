@@ -20,10 +20,10 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from devtools.ports import free_port
 from tests.e2e.conftest import wait_for
-from tests.e2e.servers import free_port
 from tests.factories import make_campaign
-from tests.integration.voting.conftest import CLIENT_IP, mint_token, settings_with
+from tests.integration.voting.conftest import CLIENT_IP, settings_with
 from tests.integration.voting.test_vote_fastpath import RECEIPT, _cases
 from voting_service.app import create_app
 from voting_service.state import Services

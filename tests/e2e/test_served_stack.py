@@ -10,8 +10,8 @@ import re
 import httpx
 import pytest
 
+from devtools.ports import free_port
 from tests.e2e.conftest import wait_for
-from tests.e2e.servers import free_port
 from tests.factories import make_campaign
 
 pytestmark = pytest.mark.e2e

@@ -73,6 +73,7 @@ from admin_service.app import create_app as create_admin_app  # noqa: E402
 from admin_service.auth.passwords import Passwords  # noqa: E402
 from admin_service.services.users import create_user  # noqa: E402
 from shared.settings import Settings  # noqa: E402
+from shared.store_access import redis_var  # noqa: E402
 
 STAFF_PASSWORD = "Zhetisu-Steppe-2026!"
 
@@ -82,10 +83,21 @@ CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, hash_le
 CHEAP = Passwords(CHEAP_HASHER)
 
 
+@pytest.fixture(scope="session")
+async def shared_admin_app(admin_settings: Settings, admin_pool: asyncpg.Pool, service_env: dict[str, str]):
+    """Built once per session: Litestar's route registration costs 0.1 - 0.2 s per app, and hundreds of tests
+    use one. Between requests the app keeps everything in Postgres and Redis (the test database is flushed
+    before each test) except the fraud-flags cache, which is keyed by campaign and no two tests share one."""
+    r = create_redis(service_env[redis_var("admin")], timeout_s=2.0)
+    yield create_admin_app(admin_settings, pool=admin_pool, redis=r, password_hasher=CHEAP_HASHER)
+    await r.aclose()
+
+
 @pytest.fixture
-async def admin_app(admin_settings: Settings, admin_pool: asyncpg.Pool, admin_redis: aioredis.Redis):
-    """The admin app as deployed: logged in as the admin service's own Postgres role and Redis user."""
-    return create_admin_app(admin_settings, pool=admin_pool, redis=admin_redis, password_hasher=CHEAP_HASHER)
+async def admin_app(shared_admin_app, redis: aioredis.Redis):
+    """The admin app as deployed: logged in as the admin service's own Postgres role and Redis user (``redis``:
+    the test database is flushed first)."""
+    return shared_admin_app
 
 
 @pytest.fixture

@@ -235,7 +235,7 @@ async def test_the_audit_log_records_the_address_behind_the_trusted_proxy(env, p
     settings = Settings.from_env({**env, "TRUSTED_PROXIES": "10.0.0.0/8"}, service="admin")
     app = create_app(settings, pool=pool, redis=redis, password_hasher=CHEAP_HASHER)
     admin_email = f"a-{uuid.uuid4().hex[:8]}@100faces.kz"
-    await create_user(pool, email=admin_email, password=STAFF_PASSWORD, roles=["admin"], actor=None)
+    await create_user(pool, email=admin_email, password=STAFF_PASSWORD, roles=["admin"], actor=None, passwords=CHEAP)
     staff_address = "::ffff:192.0.2.77"  # written by the proxy as an IPv4-mapped address
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("10.0.0.5", 1)),
                                  base_url="http://127.0.0.1:8001",

@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 
 from shared import reference
 from shared.votestore import keys
-from shared.demo import ACTOR, DEMO_SIZE, DEMO_SLUG, LIFECYCLE, VOTES_PER_VOTER, load_demo
+from devtools.demo import ACTOR, DEMO_SIZE, DEMO_SLUG, LIFECYCLE, VOTES_PER_VOTER, load_demo
 
 COUNTS = """
 SELECT (SELECT count(*) FROM candidates)                               AS candidates,
@@ -129,7 +129,7 @@ async def test_command_line(fresh_database_url: str, demo_redis: tuple[str, aior
     redis_url, r = demo_redis
     env = {**os.environ, "DATABASE_URL": fresh_database_url, "REDIS_URL": redis_url}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "shared.demo", env=env,
+        sys.executable, "-m", "devtools.demo", env=env,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)

@@ -15,7 +15,7 @@ from admin_service.repos import finalise as finalise_repo
 from admin_service.services import finalise as service
 from tests.factories import make_campaign
 from tests.integration.admin.helpers import problem
-from tests.integration.voting.conftest import cast, client, mint_token  # noqa: F401 (client is a fixture)
+from tests.integration.voting.conftest import cast, client, mint_token, voting_app  # noqa: F401 (fixtures)
 from voting_service.flusher import Flusher
 
 

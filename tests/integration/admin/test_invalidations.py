@@ -7,7 +7,7 @@ import io
 
 from tests.factories import make_campaign
 from tests.integration.admin.helpers import problem
-from tests.integration.voting.conftest import cast, client, mint_token  # noqa: F401 (client is a fixture)
+from tests.integration.voting.conftest import cast, client, mint_token, voting_app  # noqa: F401 (fixtures)
 from voting_service.flusher import Flusher
 
 

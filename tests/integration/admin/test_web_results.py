@@ -10,7 +10,7 @@ from admin_service.services import finalise as finalise_service
 from tests.factories import make_campaign
 from tests.integration.admin.test_finalise import cast_plan, flush
 from tests.integration.admin.test_web_pages import html, signed_in  # noqa: F401 (signed_in is a fixture)
-from tests.integration.voting.conftest import client  # noqa: F401 (a fixture: the voting app)
+from tests.integration.voting.conftest import client, voting_app  # noqa: F401 (fixtures: the voting app)
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""``make run`` with only DATABASE_URL and REDIS_URL: devstack creates a restricted role and ACL user per service
+"""``make run`` with only DATABASE_URL and REDIS_URL: devtools/devstack.py creates a restricted role and ACL user per service
 where those credentials may, and falls back to them with a warning where they may not."""
 
 from __future__ import annotations

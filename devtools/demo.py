@@ -1,9 +1,9 @@
 """The demo campaign: a few hundred invented candidates on an open, published ballot.
 
-``python -m shared.demo`` (DATABASE_URL, REDIS_URL from the environment) or ``await load_demo(db_url, redis_url)``.
+``python -m devtools.demo`` (DATABASE_URL, REDIS_URL from the environment) or ``await load_demo(db_url, redis_url)``.
 Idempotent: the campaign is found by its slug; a second run creates nothing and projects the ballot to Redis again.
 The people are generated deterministically (seeded) from the name pools and story templates in
-``shared/data/demo_*.json``, proportionally to the population by region, gender and ethnicity.
+``devtools/data/demo_*.json``, proportionally to the population by region, gender and ethnicity.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import random
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -28,6 +28,7 @@ from shared.infra import create_pool, create_redis
 from shared.repos import campaigns, candidates
 from shared.votestore.projection import project
 
+DATA = Path(__file__).resolve().parent / "data"
 DEMO_SLUG = "demo-2026"
 DEMO_SEED = 2026
 DEMO_SIZE = 210
@@ -96,7 +97,7 @@ class DemoCandidate(msgspec.Struct, frozen=True, kw_only=True):
 # --- generation (pure, no I/O beyond the packaged data files) -----------------------------------------
 
 def _data(name: str) -> Any:
-    return json.loads(resources.files("shared.data").joinpath(name).read_text("utf-8"))
+    return json.loads((DATA / name).read_text("utf-8"))
 
 
 @functools.cache
@@ -322,7 +323,7 @@ def main() -> None:
     try:
         result = asyncio.run(load_demo(database_url, redis_url))
     except asyncpg.UndefinedTableError as exc:
-        raise SystemExit(f"shared.demo: {exc}; apply the migrations first (python -m shared.migrate)") from exc
+        raise SystemExit(f"devtools.demo: {exc}; apply the migrations first (python -m shared.migrate)") from exc
     print(json.dumps(result, ensure_ascii=False, indent=2))
 
 

@@ -7,7 +7,8 @@ from collections import Counter
 
 import pytest
 
-from shared import demo, reference
+from devtools import demo
+from shared import reference
 
 CANDIDATES = demo.generate_candidates()
 
