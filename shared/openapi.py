@@ -17,7 +17,6 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
@@ -25,10 +24,11 @@ from litestar.openapi.spec import Schema
 from litestar.plugins import ReceiveRoutePlugin
 from litestar.routes import HTTPRoute
 
+from shared.litestar_internal import StructSchemaPlugin
 from shared.problem import PROBLEM_JSON
 
 if TYPE_CHECKING:
-    from litestar._openapi.schema_generation import SchemaCreator
+    from litestar._openapi.schema_generation import SchemaCreator  # a type only (see shared/litestar_internal.py)
     from litestar.routes import BaseRoute
     from litestar.typing import FieldDefinition
 
