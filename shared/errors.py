@@ -54,6 +54,13 @@ class Unauthorized(AppError):
     title = "Not authenticated"
 
 
+class InvalidCode(AppError):
+    """A one-time code (a voter's SMS code, a staff member's TOTP code) that is wrong or expired."""
+    status = 401
+    code = "invalid_code"
+    title = "Wrong or expired code"
+
+
 class Forbidden(AppError):
     status = 403
     code = "forbidden"

@@ -15,14 +15,8 @@ from admin_service.auth.passwords import Passwords, WeakPassword, check_policy
 from admin_service.repos import staff as repo
 from admin_service.services import audit
 from admin_service.services.sessions import InvalidCredentials, SessionService, email_key
-from shared.errors import AppError, Conflict
+from shared.errors import Conflict, InvalidCode
 from shared.settings import Settings
-
-
-class InvalidCode(AppError):
-    status = 401
-    code = "invalid_code"
-    title = "Wrong or expired code"
 
 
 class AlreadyEnrolled(Conflict):

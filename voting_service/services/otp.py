@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 
 from shared import ratelimit
 from shared.crypto import VoterTokens, pseudonym
-from shared.errors import AppError, InvalidRequest, RateLimited
+from shared.errors import AppError, InvalidCode, InvalidRequest, RateLimited
 from shared.identity import normalise_kz_mobile
 from shared.settings import Settings
 from shared.votestore.script import Script
@@ -26,12 +26,6 @@ SMS_TEXT = "100 New Faces: your code is {code}. Do not share it. / Код: {code
 class InvalidPhone(InvalidRequest):
     code = "invalid_phone"
     title = "Not a Kazakhstan mobile number"
-
-
-class InvalidCode(AppError):
-    status = 401
-    code = "invalid_code"
-    title = "Wrong or expired code"
 
 
 class TooManyAttempts(AppError):

@@ -16,7 +16,8 @@ from litestar import Controller, Request, Response, get, post
 from admin_service.api.session import client_ip_hash
 from admin_service.auth.context import CHANGE_PASSWORD, ENROL_TOTP, staff_of
 from admin_service.auth.passwords import WeakPassword
-from admin_service.services.account import AlreadyEnrolled, InvalidCode, NoEnrolment
+from admin_service.services.account import AlreadyEnrolled, NoEnrolment
+from shared.errors import InvalidCode
 from admin_service.services.sessions import InvalidCredentials
 from admin_service.web.controllers.forms import form_of
 from admin_service.web.render import page, see_other
