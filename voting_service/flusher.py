@@ -1,8 +1,8 @@
 """The flusher: moves accepted votes from the Redis streams into Postgres, in batches, losing none.
 
 One pass covers every registered stream (each campaign shard has its own): one XREADGROUP over all of them,
-up to ``flusher_batch / streams`` entries each, so a pass totals about ``flusher_batch`` however many shards
-the votes are spread over. Everything read goes into ONE transaction (idempotent on the vote id), and only
+``flusher_batch`` divided among the streams that gave entries last pass from each, so a pass totals about
+``flusher_batch`` however many shards the votes are spread over. Everything read goes into ONE transaction (idempotent on the vote id), and only
 after COMMIT is it acknowledged and trimmed, stream by stream in one pipeline. A crash anywhere replays at
 most the pass in flight, which the ON CONFLICT clause absorbs. Entries a dead consumer left pending are
 claimed after ``flusher_claim_idle_ms``; on start a flusher first re-reads its own pending entries.
@@ -70,6 +70,7 @@ class Flusher:
     flushed: int = 0
     batches: int = 0  # transactions committed
     more_waiting: bool = False  # the last pass filled some stream's share: go again without waiting
+    active: int = 0  # streams that gave entries in the last pass (0: none, or no pass yet)
     own_pending_possible: bool = True  # at start (a previous run may have died mid-batch) and after errors
 
     def __post_init__(self) -> None:
@@ -105,14 +106,16 @@ class Flusher:
         return len(rows)
 
     def share(self) -> int:
-        """Entries per stream in one pass: the pass totals about ``flusher_batch`` over all streams."""
-        return max(1, -(-self.settings.flusher_batch // max(1, len(self.streams))))
+        """Entries per stream in one pass, so that a pass totals about ``flusher_batch``: divided among the
+        streams that gave entries last pass (streams of closed campaigns stay registered and idle and must not
+        shrink the live ones' share), or among all of them after an idle pass."""
+        return max(1, -(-self.settings.flusher_batch // max(1, self.active or len(self.streams))))
 
     async def drain_once(self, *, claim: bool = False) -> int:
         """One pass over every stream: own pending first, then claimed, then new entries, all committed in one
         transaction. Returns votes moved; ``more_waiting`` says whether a stream filled its share."""
         if not self.streams:
-            self.more_waiting = False
+            self.more_waiting, self.active = False, 0
             return 0
         count = self.share()
         read_own = self.own_pending_possible
@@ -140,6 +143,7 @@ class Flusher:
             # Every stream's own pending entries were moved, unless a stream had more than its share.
             self.own_pending_possible = bool(own_left)
         self.more_waiting = bool(full or own_left)
+        self.active = len(batch)
         return moved
 
     async def update_lag(self) -> None:

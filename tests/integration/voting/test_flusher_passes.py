@@ -78,10 +78,30 @@ async def test_a_pass_takes_about_flusher_batch_spread_over_the_streams(env, poo
     moved = sum(min(n, 2) for n in lengths)
     while (n := await f.drain_once()) > 0:
         moved += n
-        assert n <= 8
+        assert n <= 8 + SHARDS  # the share is rounded up per stream
     assert moved == 60 and not f.more_waiting
     assert await transactions(pool, camp.id) == f.batches
     assert (await reconcile(pool, redis, campaign_id=camp.id, wait_s=1))[0].clean
+
+
+async def test_idle_streams_do_not_shrink_the_share_of_the_live_ones(env, pool, redis):
+    """Streams of campaigns nobody votes in stay registered: after one pass the share is divided among the
+    streams that gave entries, not among every registered one."""
+    settings = settings_for(env, FLUSHER_BATCH="40")
+    idle = await make_campaign(pool, redis, candidates=2, k=1, shards=SHARDS)
+    live = await make_campaign(pool, redis, candidates=2, k=1, shards=1)
+    await cast(settings, redis, live, 60)
+
+    f = Flusher(settings, pool, redis, consumer="skewed")
+    await f.refresh_streams()
+    assert len(f.streams) == SHARDS + 1 and f.share() == 8  # nothing known yet: 40 over 5 streams
+    assert await f.drain_once() == 8 and f.more_waiting
+    assert f.share() == 40  # one live stream: it gets the whole batch
+    assert await f.drain_once() == 40
+    assert await f.drain_once() == 12 and not f.more_waiting
+    assert f.share() == 40 and await f.drain_once() == 0
+    assert f.share() == 8  # after an idle pass, shared among all again
+    assert await pool.fetchval("SELECT count(*) FROM votes WHERE campaign_id = ANY($1)", [idle.id, live.id]) == 60
 
 
 async def test_replay_claims_and_trimming_across_streams(env, pool, redis):
