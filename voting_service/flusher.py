@@ -1,13 +1,15 @@
 """The flusher: moves accepted votes from the Redis streams into Postgres, in batches, losing none.
 
-Per stream: read a batch through the consumer group, insert it in ONE transaction (idempotent on the
-vote id), and only after COMMIT acknowledge and trim it. A crash anywhere replays at most the batch in
-flight, which the ON CONFLICT clause absorbs. Entries a dead consumer left pending are claimed after
-``flusher_claim_idle_ms``; on start a flusher first re-reads its own pending entries.
+One pass covers every registered stream (each campaign shard has its own): one XREADGROUP over all of them,
+``flusher_batch`` divided among the streams that gave entries last pass from each, so a pass totals about
+``flusher_batch`` however many shards the votes are spread over. Everything read goes into ONE transaction (idempotent on the vote id), and only
+after COMMIT is it acknowledged and trimmed, stream by stream in one pipeline. A crash anywhere replays at
+most the pass in flight, which the ON CONFLICT clause absorbs. Entries a dead consumer left pending are
+claimed after ``flusher_claim_idle_ms``; on start a flusher first re-reads its own pending entries.
 
 Every few seconds it also re-projects published campaigns into Redis (a Redis that lost its data gets
-its ballots back); the lag gauges are refreshed once a second. After a pass that moved less than a full
-batch it waits ``FILL_WAIT_S`` so the next batch is bigger: each batch pays a fixed cost (read, COMMIT,
+its ballots back); the lag gauges are refreshed once a second. After a pass in which no stream filled its
+share it waits ``FILL_WAIT_S`` so the next batch is bigger: each batch pays a fixed cost (read, COMMIT,
 XACK, XPENDING, XTRIM), so fuller batches cost less per vote, for at most ``FILL_WAIT_S`` more lag.
 Its own pending entries (delivered, not acknowledged) can only exist after a crash or a failed batch, so
 they are re-read at start and after an error rather than on every pass.
@@ -66,6 +68,9 @@ class Flusher:
     consumer: str = ""
     streams: list[tuple[int, int]] = field(default_factory=list)
     flushed: int = 0
+    batches: int = 0  # transactions committed
+    more_waiting: bool = False  # the last pass filled some stream's share: go again without waiting
+    active: int = 0  # streams that gave entries in the last pass (0: none, or no pass yet)
     own_pending_possible: bool = True  # at start (a previous run may have died mid-batch) and after errors
 
     def __post_init__(self) -> None:
@@ -83,43 +88,62 @@ class Flusher:
                 log.info("re-projecting campaign %s into Redis", p.id)
                 await project(self.redis, p)
 
-    async def _commit(self, campaign_id: int, shard: int, entries: list[Entry]) -> None:
-        rows = [to_row(campaign_id, shard, eid, f) for eid, f in entries]
+    async def _commit(self, batch: dict[streams.StreamRef, dict[str, dict[str, str]]]) -> int:
+        """Insert every stream's entries in one transaction; only after COMMIT acknowledge and trim them."""
+        rows = [to_row(campaign_id, shard, eid, f)
+                for (campaign_id, shard), entries in batch.items() for eid, f in entries.items()]
+        if not rows:
+            return 0
         started = time.perf_counter()
         async with self.pool.acquire() as conn, conn.transaction():
             await votes_repo.insert_batch(conn, rows)
-        # Acknowledge only what is committed; then trim everything below the oldest pending entry.
-        await streams.ack_and_trim(self.redis, campaign_id, shard, [eid for eid, _ in entries])
+        # Acknowledge only what is committed; then trim everything below each stream's oldest pending entry.
+        await streams.ack_and_trim(self.redis, {ref: list(entries) for ref, entries in batch.items()})
         m.batch_seconds().observe(time.perf_counter() - started)
         m.flushed().inc(len(rows))
         self.flushed += len(rows)
+        self.batches += 1
+        return len(rows)
+
+    def share(self) -> int:
+        """Entries per stream in one pass, so that a pass totals about ``flusher_batch``: divided among the
+        streams that gave entries last pass (streams of closed campaigns stay registered and idle and must not
+        shrink the live ones' share), or among all of them after an idle pass."""
+        return max(1, -(-self.settings.flusher_batch // max(1, self.active or len(self.streams))))
 
     async def drain_once(self, *, claim: bool = False) -> int:
-        """One pass over every stream: own pending first, then claimed, then new entries. Returns votes moved."""
-        moved = 0
+        """One pass over every stream: own pending first, then claimed, then new entries, all committed in one
+        transaction. Returns votes moved; ``more_waiting`` says whether a stream filled its share."""
+        if not self.streams:
+            self.more_waiting, self.active = False, 0
+            return 0
+        count = self.share()
         read_own = self.own_pending_possible
-        batch_size = self.settings.flusher_batch
-        for campaign_id, shard in self.streams:
-            batches: list[list[Entry]] = []
-            own = await streams.read(self.redis, campaign_id, shard, consumer=self.consumer, start="0",
-                                     count=batch_size) if read_own else []
-            if own:
-                batches.append(own)
-            if claim:
-                claimed = await streams.claim(self.redis, campaign_id, shard, consumer=self.consumer,
-                                              idle_ms=self.settings.flusher_claim_idle_ms, count=batch_size)
-                if claimed:
-                    batches.append(claimed)
-            if not own:
-                new = await streams.read(self.redis, campaign_id, shard, consumer=self.consumer, start=">",
-                                         count=batch_size)
-                if new:
-                    batches.append(new)
-            for batch in batches:
-                await self._commit(campaign_id, shard, batch)
-                moved += len(batch)
+        batch: dict[streams.StreamRef, dict[str, dict[str, str]]] = {}
+
+        def add(found: dict[streams.StreamRef, list[Entry]]) -> None:
+            for ref, entries in found.items():  # keyed by entry id: own pending and claimed may overlap
+                batch.setdefault(ref, {}).update(entries)
+
+        own: dict[streams.StreamRef, list[Entry]] = {}
+        own_left: set[streams.StreamRef] = set()
         if read_own:
-            self.own_pending_possible = False  # every stream's own pending entries were moved
+            own, own_left = await streams.read(self.redis, dict.fromkeys(self.streams, "0"),
+                                               consumer=self.consumer, count=count)
+            add(own)
+        if claim:
+            add(await streams.claim(self.redis, self.streams, consumer=self.consumer,
+                                    idle_ms=self.settings.flusher_claim_idle_ms, count=count))
+        # A stream with own pending entries gets no new ones this pass (as before: replay first).
+        new, full = await streams.read(self.redis, {ref: ">" for ref in self.streams if ref not in own},
+                                       consumer=self.consumer, count=count)
+        add(new)
+        moved = await self._commit(batch)
+        if read_own:
+            # Every stream's own pending entries were moved, unless a stream had more than its share.
+            self.own_pending_possible = bool(own_left)
+        self.more_waiting = bool(full or own_left)
+        self.active = len(batch)
         return moved
 
     async def update_lag(self) -> None:
@@ -142,7 +166,7 @@ class Flusher:
                 if now - last_lag >= LAG_EVERY_S:
                     await self.update_lag()
                     last_lag = now
-                if moved < self.settings.flusher_batch:  # caught up: let the next batch fill (or idle)
+                if not self.more_waiting:  # caught up: let the next batch fill (or idle)
                     wait = FILL_WAIT_S if moved else self.settings.flusher_block_ms / 1000
                     try:
                         await asyncio.wait_for(stop.wait(), wait)

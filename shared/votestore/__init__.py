@@ -37,8 +37,8 @@ Modules, what they do, who calls them:
                                                 voting service (receipts), flusher (vote ids)
 - ``tally``       ``tallies``: per-candidate sums over the shards.  voting service (live results), admin
                                                 service (results page), reconcile, load tests
-- ``streams``     the consumer side of the streams: ``registered``, ``read`` (via group ``flusher``),
-                  ``claim``, ``ack_and_trim`` (after the Postgres COMMIT), ``backlog``.
+- ``streams``     the consumer side of the streams, several at once: ``registered``, ``read`` (one
+                  XREADGROUP, group ``flusher``), ``claim``, ``ack_and_trim`` (after the COMMIT), ``backlog``.
                                                 the flusher (voting_service/flusher.py)
 - ``drain``       ``undrained``/``wait_drained``/``registered_shards``: votes not yet in Postgres.
                                                 admin service (finalise), reconcile, load tests

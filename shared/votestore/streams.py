@@ -1,7 +1,11 @@
-"""The consumer side of the vote streams (the flusher's Redis work): which streams exist, reading a batch
-through the ``flusher`` consumer group, claiming what a dead consumer left pending, acknowledging and trimming
-what is committed, and the backlog for the lag gauges. Postgres and the batching policy stay in the flusher
+"""The consumer side of the vote streams (the flusher's Redis work): which streams exist, reading through the
+``flusher`` consumer group, claiming what a dead consumer left pending, acknowledging and trimming what is
+committed, and the backlog for the lag gauges. Postgres and the batching policy stay in the flusher
 (voting_service/flusher.py); everything it says to Redis is here.
+
+Every call covers several streams at once (a campaign has up to 16 shards, one stream each): one XREADGROUP
+names them all, claims and acknowledgements are pipelined. Per-stream round trips made a pass's fixed cost grow
+with the shard count while its batches shrank.
 
 An entry is ``(id, fields)`` with the fields vote.lua writes: ``r`` nonce, ``c`` candidate, ``v`` voter,
 ``ih`` ip hash, ``n`` network. Entries trimmed while pending come back without fields: they are acknowledged
@@ -10,6 +14,7 @@ here and never returned.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -18,72 +23,118 @@ import redis.exceptions
 from shared.votestore import keys
 
 Entry = tuple[str, dict[str, str]]
+StreamRef = tuple[int, int]  # (campaign, shard)
 
 
 def stream_of(campaign_id: int, shard: int) -> str:
     return keys.ShardKeys.of(campaign_id, shard).stream
 
 
-async def registered(r: aioredis.Redis) -> list[tuple[int, int]]:
+async def registered(r: aioredis.Redis) -> list[StreamRef]:
     """(campaign, shard) of every stream, sorted (the registry the projection writes)."""
     return sorted(keys.parse_stream_member(mb) for mb in await r.smembers(keys.STREAM_REGISTRY))
 
 
-async def read(r: aioredis.Redis, campaign_id: int, shard: int, *, consumer: str, start: str,
-               count: int) -> list[Entry]:
-    """Up to ``count`` entries for ``consumer``: ``start=">"`` new ones, ``"0"`` its own pending ones. A missing
-    group (Redis lost the stream) is recreated and the read comes back empty."""
-    stream = stream_of(campaign_id, shard)
+async def read(r: aioredis.Redis, starts: Mapping[StreamRef, str], *, consumer: str,
+               count: int) -> tuple[dict[StreamRef, list[Entry]], set[StreamRef]]:
+    """One XREADGROUP over every stream of ``starts``, up to ``count`` entries each, for ``consumer``: start
+    ``">"`` new entries, ``"0"`` its own pending ones. Returns the entries by stream (streams with none left out)
+    and the streams that filled ``count`` (more may be waiting). A missing group (Redis lost a stream) is
+    recreated and the read comes back empty."""
+    if not starts:
+        return {}, set()
+    names = {stream_of(*ref): ref for ref in starts}
     try:
-        resp = await r.xreadgroup(keys.STREAM_GROUP, consumer, {stream: start}, count=count)
+        resp = await r.xreadgroup(keys.STREAM_GROUP, consumer, {stream_of(*ref): s for ref, s in starts.items()},
+                                  count=count)
     except redis.exceptions.ResponseError as exc:
         if "NOGROUP" in str(exc):
-            await r.xgroup_create(stream, keys.STREAM_GROUP, id="0", mkstream=True)
-            return []
+            await _create_groups(r, names)
+            return {}, set()
         raise
-    if not resp:
-        return []
-    entries = resp[0][1]
-    gone = [eid for eid, f in entries if not f]  # trimmed while pending: nothing left to move
+    out: dict[StreamRef, list[Entry]] = {}
+    full: set[StreamRef] = set()
+    gone: dict[str, list[str]] = {}
+    for name, entries in resp or ():
+        ref = names[name]
+        if len(entries) >= count:
+            full.add(ref)
+        live = [(eid, f) for eid, f in entries if f]
+        if live:
+            out[ref] = live
+        if len(live) < len(entries):  # trimmed while pending: nothing left to move
+            gone[name] = [eid for eid, f in entries if not f]
     if gone:
-        await r.xack(stream, keys.STREAM_GROUP, *gone)
-    return [(eid, f) for eid, f in entries if f]
-
-
-async def claim(r: aioredis.Redis, campaign_id: int, shard: int, *, consumer: str, idle_ms: int,
-                count: int) -> list[Entry]:
-    """Entries another consumer has held unacknowledged for ``idle_ms``, now ``consumer``'s."""
-    _, claimed, *_ = await r.xautoclaim(stream_of(campaign_id, shard), keys.STREAM_GROUP, consumer, idle_ms,
-                                        start_id="0-0", count=count)
-    return [(eid, f) for eid, f in claimed if f]
-
-
-async def ack_and_trim(r: aioredis.Redis, campaign_id: int, shard: int, ids: list[str]) -> None:
-    """Acknowledge ``ids`` (committed to Postgres), then trim everything below the oldest pending entry."""
-    stream = stream_of(campaign_id, shard)
-    pipe = r.pipeline(transaction=False)  # one round trip; XPENDING sees the XACK before it
-    pipe.xack(stream, keys.STREAM_GROUP, *ids)
-    pipe.xpending(stream, keys.STREAM_GROUP)
-    pipe.xinfo_groups(stream)
-    _, pending, groups = await pipe.execute()
-    await r.xtrim(stream, minid=trim_below(pending, groups, ids), approximate=False)
-
-
-async def backlog(r: aioredis.Redis, streams: list[tuple[int, int]]) -> tuple[int, int | None]:
-    """(entries in the streams, milliseconds of the oldest one or None)."""
-    total = 0
-    oldest_ms: int | None = None
-    for campaign_id, shard in streams:
-        stream = stream_of(campaign_id, shard)
         pipe = r.pipeline(transaction=False)
+        for name, ids in gone.items():
+            pipe.xack(name, keys.STREAM_GROUP, *ids)
+        await pipe.execute()
+    return out, full
+
+
+async def _create_groups(r: aioredis.Redis, names: Iterable[str]) -> None:
+    pipe = r.pipeline(transaction=False)
+    for name in names:
+        pipe.xgroup_create(name, keys.STREAM_GROUP, id="0", mkstream=True)
+    for result in await pipe.execute(raise_on_error=False):
+        if isinstance(result, Exception) and "BUSYGROUP" not in str(result):
+            raise result
+
+
+async def claim(r: aioredis.Redis, refs: list[StreamRef], *, consumer: str, idle_ms: int,
+                count: int) -> dict[StreamRef, list[Entry]]:
+    """Entries another consumer has held unacknowledged for ``idle_ms``, now ``consumer``'s: one pipelined
+    XAUTOCLAIM per stream. A stream whose group is missing has nothing to claim."""
+    if not refs:
+        return {}
+    pipe = r.pipeline(transaction=False)
+    for ref in refs:
+        pipe.xautoclaim(stream_of(*ref), keys.STREAM_GROUP, consumer, idle_ms, start_id="0-0", count=count)
+    out: dict[StreamRef, list[Entry]] = {}
+    for ref, result in zip(refs, await pipe.execute(raise_on_error=False), strict=True):
+        if isinstance(result, Exception):
+            if "NOGROUP" in str(result):
+                continue
+            raise result
+        claimed = [(eid, f) for eid, f in result[1] if f]
+        if claimed:
+            out[ref] = claimed
+    return out
+
+
+async def ack_and_trim(r: aioredis.Redis, committed: Mapping[StreamRef, list[str]]) -> None:
+    """Acknowledge the ids committed to Postgres, stream by stream, then trim each stream below its oldest
+    pending entry: two round trips whatever the number of streams."""
+    refs = [ref for ref, ids in committed.items() if ids]
+    if not refs:
+        return
+    pipe = r.pipeline(transaction=False)  # XPENDING sees the XACK before it
+    for ref in refs:
+        stream = stream_of(*ref)
+        pipe.xack(stream, keys.STREAM_GROUP, *committed[ref])
+        pipe.xpending(stream, keys.STREAM_GROUP)
+        pipe.xinfo_groups(stream)
+    replies = await pipe.execute()
+    pipe = r.pipeline(transaction=False)
+    for i, ref in enumerate(refs):
+        _, pending, groups = replies[3 * i: 3 * i + 3]
+        pipe.xtrim(stream_of(*ref), minid=trim_below(pending, groups, committed[ref]), approximate=False)
+    await pipe.execute()
+
+
+async def backlog(r: aioredis.Redis, refs: list[StreamRef]) -> tuple[int, int | None]:
+    """(entries in the streams, milliseconds of the oldest one or None)."""
+    if not refs:
+        return 0, None
+    pipe = r.pipeline(transaction=False)
+    for ref in refs:
+        stream = stream_of(*ref)
         pipe.xlen(stream)
         pipe.xrange(stream, "-", "+", count=1)
-        length, first = await pipe.execute()
-        total += length
-        if first:
-            ms = int(first[0][0].partition("-")[0])
-            oldest_ms = ms if oldest_ms is None else min(oldest_ms, ms)
-    return total, oldest_ms
+    replies = await pipe.execute()
+    total = sum(replies[0::2])
+    firsts = [int(first[0][0].partition("-")[0]) for first in replies[1::2] if first]
+    return total, min(firsts) if firsts else None
 
 
 def next_id(stream_id: str) -> str:
