@@ -8,7 +8,7 @@ from litestar.params import JSONBody
 
 from admin_service.auth.client import client_ip_hash
 from admin_service.auth.context import CHANGE_PASSWORD, ENROL_TOTP, Staff, staff_of
-from admin_service.auth.cookies import cookie_secure, session_cookie, session_id
+from admin_service.auth.cookies import session_cookie, session_id
 from admin_service.models import (
     LoginIn,
     PasswordChangedOut,
@@ -20,8 +20,6 @@ from admin_service.models import (
     UserOut,
 )
 from admin_service.state import AppServices
-
-__all__ = ["SessionController", "client_ip_hash", "cookie_secure", "session_cookie", "user_out"]
 
 
 def user_out(staff: Staff) -> UserOut:

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from litestar import Controller, Request, Response, get, post
 
-from admin_service.api.session import client_ip_hash
+from admin_service.auth.client import client_ip_hash
 from admin_service.auth.context import CHANGE_PASSWORD, ENROL_TOTP, staff_of
 from admin_service.auth.passwords import WeakPassword
 from admin_service.services.account import AlreadyEnrolled, NoEnrolment
