@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import os
 import re
@@ -80,10 +79,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         ".json speedscope, else folded stacks for loadtests.profile_summary)")
     p.add_argument("--keep", type=Path, default=None, help="copy logs and data files here at the end")
     return p.parse_args(argv)
-
-
-def _key() -> str:
-    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
 class Bench:
@@ -192,17 +187,12 @@ class Bench:
         db_url = await self.db.create()
         log(f"database {self.db.name} migrated; Redis {self.redis_url} flushed")
         service_urls = await self.credentials.create(db_url, self.redis_url)  # each service its own role and user
+        # wrk is the load balancer in front: its address is the trusted proxy, X-Forwarded-For the client.
         self._env = {
-            **service_urls,
-            "APP_ENV": "production", "SMS_BACKEND": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/unused",
-            "DATABASE_URL": db_url, "REDIS_URL": self.redis_url,
-            "VOTER_TOKEN_KEY": base64.urlsafe_b64encode(token_key).decode(),
-            "PSEUDONYM_KEY": base64.urlsafe_b64encode(pseudonym_key).decode(),
-            "CONTACT_PUBLIC_KEY": stack.contact_public_key(),
-            # wrk is the load balancer in front: its address is the trusted proxy, X-Forwarded-For the client.
-            "TRUSTED_PROXIES": "127.0.0.1/32",
+            **stack.production_env(database_url=db_url, redis_url=self.redis_url, service_urls=service_urls,
+                                   token_key=token_key, pseudonym_key=pseudonym_key),
             "FLUSHER_METRICS_PORT": str(stack.free_port()), "FLUSHER_METRICS_HOST": "127.0.0.1",
-            "FLUSHER_CONSUMER": "bench-flusher", "LOG_LEVEL": "WARNING",
+            "FLUSHER_CONSUMER": "bench-flusher",
         }
         if o.rate_limits == "off":
             self._env.update(VOTE_LIMIT_VOTER="0", VOTE_LIMIT_IP="0", VOTE_LIMIT_NET="0")
