@@ -60,3 +60,14 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Where the browser tests left their screenshots (a test records ``record_property("artifacts", text)``)."""
+    said: set[str] = set()
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for key, value in getattr(report, "user_properties", ()):
+                if key == "artifacts" and str(value) not in said:
+                    said.add(str(value))
+                    terminalreporter.write_line(str(value))
