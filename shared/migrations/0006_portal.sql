@@ -9,21 +9,29 @@ ALTER TABLE candidates
     ADD COLUMN texts jsonb NOT NULL DEFAULT '{}'::jsonb
         CHECK (jsonb_typeof(texts) = 'object' AND texts - 'kk' - 'ru' - 'en' = '{}'::jsonb);
 
--- reference: a short code the nominator keeps to look the nomination up (NF-XXXX-XXXX, Crockford base32, made
--- by the voting service from 40 random bits; a collision is refused by the unique index and retried).
+-- reference: a short code the nominator keeps to look the nomination up: NF-XXXX-XXXX, eight Crockford base32
+-- characters (no I, L, O, U) = 40 random bits, made by the database for every new row (whoever inserts it),
+-- so nobody chooses one. A collision (about one in a million at a million nominations) is refused by the
+-- unique index; the voting service then inserts again (voting_service/repos/nominations.py).
 -- consent: {"processing": true, "nominee_will_be_asked": bool, "text_version": str, "at": RFC 3339}, or NULL
 -- for a nomination sent without one (the JSON API before issue 10). phone_confirmed: the nominator signed in
 -- with the nominator's phone (a voter token whose pseudonym is that phone's).
+CREATE FUNCTION faces_nomination_reference() RETURNS text LANGUAGE sql VOLATILE AS $$
+    -- Bytes 0-5 and 10-15 of a version 4 UUID are random; the low five bits of eight of them pick the letters.
+    SELECT 'NF-' || string_agg(CASE WHEN n = 5 THEN '-' ELSE '' END
+                               || substr('0123456789ABCDEFGHJKMNPQRSTVWXYZ', get_byte(b, i) % 32 + 1, 1),
+                               '' ORDER BY n)
+    FROM (SELECT uuid_send(gen_random_uuid()) AS b) u,
+         unnest(ARRAY[0, 1, 2, 3, 4, 5, 10, 11]) WITH ORDINALITY AS t(i, n)
+$$;
+
 ALTER TABLE nominations
     ADD COLUMN reference text,
     ADD COLUMN consent jsonb CHECK (consent IS NULL OR jsonb_typeof(consent) = 'object'),
     ADD COLUMN phone_confirmed boolean NOT NULL DEFAULT false;
--- Nominations received before this migration: a reference from their id (hex digits are Crockford digits).
-UPDATE nominations
-   SET reference = 'NF-' || upper(substr(replace(id::text, '-', ''), 1, 4)) || '-'
-                   || upper(substr(replace(id::text, '-', ''), 5, 4))
- WHERE reference IS NULL;
+UPDATE nominations SET reference = faces_nomination_reference() WHERE reference IS NULL;
 ALTER TABLE nominations
+    ALTER COLUMN reference SET DEFAULT faces_nomination_reference(),
     ALTER COLUMN reference SET NOT NULL,
     ADD CONSTRAINT nominations_reference_key UNIQUE (reference),
     ADD CONSTRAINT nominations_reference_format CHECK (reference ~ '^NF-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$');
@@ -37,12 +45,12 @@ CREATE FUNCTION faces_apply_grants() RETURNS void LANGUAGE plpgsql SET search_pa
 BEGIN
     PERFORM faces_apply_grants_0005();
     -- Voting service: the candidates' public texts (candidate pages, the final 100), the frozen result of a
-    -- finalised campaign (public counts are its valid votes), a nomination's reference, consent and
-    -- confirmed phone at intake, and its status by reference (never its contents).
+    -- finalised campaign (public counts are its valid votes), a nomination's consent and confirmed phone
+    -- at intake, and its reference and status (never its contents).
     GRANT SELECT (text_lang, texts, story, achievements) ON candidates TO faces_voting_grp;
     GRANT SELECT (campaign_id, finalised_at, policy, seats, counts, digest, merkle_root, counted_votes)
         ON campaign_results TO faces_voting_grp;
-    GRANT INSERT (reference, consent, phone_confirmed),
+    GRANT INSERT (consent, phone_confirmed),
           SELECT (reference, status, created_at) ON nominations TO faces_voting_grp;
 END
 $$;
