@@ -131,6 +131,8 @@ class CandidateCard(Out):
     story: str
     achievements: list[dict[str, Any]]
     photo_url: str | None
+    text_lang: Literal["kk", "ru", "en"]  # the language of summary, story and achievements
+    texts: dict[str, dict[str, Any]]  # the same in other languages: {lang: {summary, story, achievements}}
     duplicate_of: str | None
     has_contact: bool
     history: list[HistoryOut]

@@ -82,7 +82,20 @@ class Campaign(msgspec.Struct):
     live_results: bool
 
 
+class AchievementOut(msgspec.Struct):
+    claim: str
+    evidence_url: str | None = None
+
+
+class CandidateTexts(msgspec.Struct):
+    summary: str = ""
+    story: str = ""
+    achievements: list[AchievementOut] = []
+
+
 class BallotCandidate(msgspec.Struct):
+    """A ballot entry. ``summary``, ``story`` and ``achievements`` are written in ``text_lang``; ``texts`` holds
+    the same in other languages (any may be missing): pick one with shared/texts.py ``localized_texts``."""
     id: str
     full_name: str
     region: str
@@ -90,6 +103,10 @@ class BallotCandidate(msgspec.Struct):
     summary: str
     photo_url: str | None
     gender: str | None = None
+    text_lang: Literal["kk", "ru", "en"] = "ru"
+    story: str = ""
+    achievements: list[AchievementOut] = []
+    texts: dict[str, CandidateTexts] = {}
 
 
 class CandidateVotes(msgspec.Struct):

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from shared.texts import localized_texts
 from tests.factories import make_campaign
 from tests.integration.voting.conftest import assert_problem, cast, mint_token
 
@@ -105,7 +106,34 @@ async def test_candidates_on_the_ballot(client, pool, redis):
         assert c["sphere"] in SPHERES
         assert c["summary"] == "Краткое описание"
         assert c["photo_url"] is None or isinstance(c["photo_url"], str)
-        assert "story" not in c and "birth_year" not in c  # only what the ballot shows
+        assert c["text_lang"] == "ru" and c["texts"] == {} and c["story"] and c["achievements"] == []
+        assert "birth_year" not in c and "source_name" not in c  # only the public card
+
+
+async def test_candidates_carry_their_texts_in_every_language(client, pool, redis):
+    """The portal renders candidate pages from this: the own language's columns and the others' ``texts``;
+    shared/texts.py picks the visitor's language from the same shape."""
+    camp = await make_campaign(pool, redis, candidates=2)
+    first, second = camp.candidate_ids
+    kk = {"summary": "Ауыл мұғалімі", "story": "Ауылда робототехника үйірмесін ашты.",
+          "achievements": [{"claim": "Олимпиада жеңімпазы", "evidence_url": "https://example.kz/a"}]}
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE candidates SET achievements = $2, texts = $3 WHERE id = $1", first,
+                           [{"claim": "Победитель олимпиады", "evidence_url": "https://example.kz/a"}], {"kk": kk})
+        await conn.execute("UPDATE candidates SET text_lang = 'kk', summary = 'Қысқаша', story = 'Толық тарих', "
+                           "texts = '{\"en\": {\"summary\": \"Short\", \"story\": \"Full story\"}}' "
+                           "WHERE id = $1", second)
+    await asyncio.sleep(0.25)  # the directory's cache (CAMPAIGN_CACHE_S=0.2 in tests)
+    items = {c["id"]: c for c in (await client.get(f"/api/v1/campaigns/{camp.id}/candidates")).json()}
+    a, b = items[str(first)], items[str(second)]
+    assert a["text_lang"] == "ru" and a["texts"] == {"kk": kk}
+    assert a["achievements"] == [{"claim": "Победитель олимпиады", "evidence_url": "https://example.kz/a"}]
+    assert b["text_lang"] == "kk" and b["summary"] == "Қысқаша" and b["story"] == "Толық тарих"
+    assert b["texts"] == {"en": {"summary": "Short", "story": "Full story", "achievements": []}}
+    assert localized_texts(a, "kk").story == kk["story"]
+    ru = localized_texts(b, "ru")
+    assert (ru.lang, ru.summary, ru.is_fallback) == ("kk", "Қысқаша", True)  # no Russian: kk comes first
+    assert localized_texts(b, "en").story == "Full story"
 
 
 @pytest.mark.parametrize("raw", ["987654321098", "abc", "-5"])
