@@ -84,9 +84,10 @@ class CampaignPages(Controller):
             return {"campaign": campaign, "cards": shown, "total": len(cards), "filters": f,
                     "voting_open": status == "open"}
 
-        personal = await personal_ballot_block(request, services, campaign) if status == "open" else None
+        personal, cookies = (await personal_ballot_block(request, services, campaign) if status == "open" else None) \
+            or (None, [])
         return await cached_page(request, services, ("ballot", row["id"], version, status, *f.values()),
-                                 "ballot.html", context, query=f, personal=personal)
+                                 "ballot.html", context, query=f, personal=personal, cookies=cookies)
 
     @get("/candidates/{candidate_id:str}", operation_id="portalCandidate", name="portal:candidate")
     async def candidate(self, request: Request, slug: FromPath[str], candidate_id: FromPath[str],
@@ -109,9 +110,10 @@ class CampaignPages(Controller):
                              "description": excerpt(card["texts"].summary or card["texts"].story, 200),
                              "image": card["photo"]}}
 
-        personal = await personal_ballot_block(request, services, campaign) if status == "open" else None
+        personal, cookies = (await personal_ballot_block(request, services, campaign, candidate_id=candidate_id)
+                             if status == "open" else None) or (None, [])
         return await cached_page(request, services, ("candidate", row["id"], candidate_id, version, status),
-                                 "candidate.html", context, personal=personal)
+                                 "candidate.html", context, personal=personal, cookies=cookies)
 
     @get("/results", operation_id="portalResults", name="portal:results")
     async def results(self, request: Request, slug: FromPath[str], services: AppServices) -> Response[bytes]:
