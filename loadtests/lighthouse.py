@@ -307,6 +307,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--url", help="a running portal (e.g. http://127.0.0.1:8000 after make run); default: start one")
     p.add_argument("--slug", help="the campaign whose ballot to audit (default: the first the home page links to)")
     p.add_argument("--candidate", help="the candidate id to audit (default: the first on the ballot)")
+    p.add_argument("--only", choices=("home", "ballot", "candidate"), action="append",
+                   help="audit only this page (repeatable; default all three)")
     p.add_argument("--runs", type=int, default=1, help="runs per page; the median performance run counts (default 1)")
     p.add_argument("--redis-db", type=int, default=int(os.environ.get("LIGHTHOUSE_REDIS_DB", "12")),
                    help="the Redis database of the stack it starts (flushed; default LIGHTHOUSE_REDIS_DB or 12)")
@@ -319,7 +321,8 @@ async def amain(o: argparse.Namespace, workdir: Path) -> list[PageResult]:
     own = None if o.url else Stack(o.redis_db, workdir)
     try:
         base = (o.url or await own.start()).rstrip("/")  # type: ignore[union-attr]
-        pages = discover(base, o.slug, o.candidate)
+        pages = {name: url for name, url in discover(base, o.slug, o.candidate).items()
+                 if not o.only or name in o.only}
         return await asyncio.to_thread(audit, pages, runs=max(1, o.runs), keep=o.keep or workdir)
     finally:
         if own is not None:
