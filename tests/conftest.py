@@ -19,12 +19,13 @@ from shared.crypto import new_contact_keypair
 from shared.infra import create_pool, create_redis
 from shared.migrate import migrate_url
 from shared.settings import Settings
+from tests.redis_dbs import redis_db
 from tests.stores import (  # noqa: F401 - fixtures: the services' restricted roles and ACL users
     admin_pool, admin_redis, flusher_pool, flusher_redis, service_database_urls, service_env, service_redis_urls,
     voting_pool, voting_redis,
 )
 
-REDIS_TEST_DB = int(os.environ.get("TEST_REDIS_DB", "13"))
+REDIS_TEST_DB = redis_db("TEST")
 
 
 def _key() -> str:

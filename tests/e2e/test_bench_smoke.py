@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.redis_dbs import redis_db
+
 ROOT = Path(__file__).resolve().parents[2]
-SMOKE_REDIS_DB = os.environ.get("TEST_BENCH_REDIS_DB", "11")  # not the bench's 12 nor the tests' 13/14
+SMOKE_REDIS_DB = str(redis_db("BENCH"))  # not the bench's 12 nor the tests' 13/14
 
 
 @pytest.mark.e2e

@@ -18,9 +18,11 @@ from typing import Any
 
 import pytest
 
+from tests.redis_dbs import redis_db
+
 ROOT = Path(__file__).resolve().parents[2]
 # The bench smoke's database (the two never run at once): not one another suite on the same server uses.
-REDIS_DB = os.environ.get("TEST_LOCUST_REDIS_DB") or os.environ.get("TEST_BENCH_REDIS_DB", "11")
+REDIS_DB = str(redis_db("LOCUST"))
 
 
 def run_scenario(*args: str, timeout: float = 50) -> tuple[int, dict[str, Any], str]:

@@ -15,8 +15,9 @@ import redis.asyncio as aioredis
 
 from shared.infra import create_redis
 from shared.migrate import migrate_url
+from tests.redis_dbs import redis_db
 
-DEMO_REDIS_DB = int(os.environ.get("TEST_DEMO_REDIS_DB", "14"))  # two suites at once: give each its own
+DEMO_REDIS_DB = redis_db("DEMO")  # two suites at once: give each its own
 
 
 def with_path(url: str, path: str) -> str:

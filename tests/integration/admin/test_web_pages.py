@@ -110,7 +110,7 @@ async def test_without_a_session_form_posts_and_htmx_requests_go_to_sign_in(anon
 @pytest.mark.parametrize(("role", "method", "path"), [
     ("expert", "GET", "/candidates/new"), ("expert", "GET", "/audit"), ("secretariat", "GET", "/campaigns/new"),
     ("working_group", "GET", "/nominations"), ("auditor", "GET", "/candidates/new"),
-    ("expert", "POST", "/candidates"), ("auditor", "POST", f"/nominations/{uuid.uuid4()}/reject"),
+    ("expert", "POST", "/candidates"), ("auditor", "POST", "/nominations/6980f6ca-729a-442c-a3e2-89bfe1cff194/reject"),
     ("secretariat", "POST", "/campaigns"), ("expert", "POST", "/verification-requests/1/outcome"),
     ("secretariat", "POST", "/candidates/1/reviews"), ("auditor", "POST", "/candidates/1/transitions"),
 ])

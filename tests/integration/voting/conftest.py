@@ -6,6 +6,7 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -154,8 +155,10 @@ class RedisProxy:
     """A TCP relay in front of the real Redis that a test can cut: ``mode`` is ``pass`` (relay), ``hang`` (swallow
     every byte, answer nothing: a hung server) or ``reset`` (close every connection, refuse new ones)."""
 
-    def __init__(self, upstream_port: int = 6379) -> None:
-        self.upstream_port = upstream_port
+    def __init__(self, upstream_url: str) -> None:
+        # The Redis the tests use (a bundled one on its own port on a machine without a system Redis).
+        parts = urlsplit(upstream_url)
+        self.upstream_host, self.upstream_port = parts.hostname or "127.0.0.1", parts.port or 6379
         self.mode = "pass"
         self.port = 0
         self._server: asyncio.Server | None = None
@@ -174,7 +177,7 @@ class RedisProxy:
         if self.mode == "reset":
             writer.close()
             return
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        up_reader, up_writer = await asyncio.open_connection(self.upstream_host, self.upstream_port)
         self._writers |= {writer, up_writer}
         pumps = [asyncio.ensure_future(self._pump(reader, up_writer)),
                  asyncio.ensure_future(self._pump(up_reader, writer))]

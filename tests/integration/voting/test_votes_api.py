@@ -254,7 +254,7 @@ async def test_vote_store_lost_mid_campaign_is_503_fast(env, pool, redis, redis_
     """The hot path itself (route already cached, the vote script call fails): 503 within 2 s, nothing half-done."""
     s = settings_with(env, CAMPAIGN_CACHE_S="60")
     camp = await make_campaign(pool, redis, candidates=3, k=3)
-    proxy = await RedisProxy().start()
+    proxy = await RedisProxy(redis_url).start()
     via_proxy = create_redis(proxy.url(int(redis_url.rsplit("/", 1)[1])), timeout_s=0.5)
     token = mint_token(s, PHONE)
     try:

@@ -1,6 +1,10 @@
 from ipaddress import ip_address
 
-from shared.client_ip import ClientIPResolver, client_for, ip_hash, network_of
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shared.client_ip import ClientIPResolver, client_for, ip_hash, network_of, packed_ip, unmapped
 
 
 def test_forwarded_for_is_ignored_from_an_untrusted_peer():
@@ -49,3 +53,50 @@ def test_one_hash_per_address_whatever_its_spelling():
     b = client_for(r, key, "203.0.113.5", None)
     assert a == b and a.ip_hash == ip_hash(key, ip_address("203.0.113.5")) and "203" not in a.ip_hash
     assert client_for(r, b"x" * 32, "203.0.113.5", None).ip_hash != a.ip_hash
+
+
+# The resolver parses with the C parser (inet_pton) for speed; it must accept and refuse exactly what the
+# standard library's ``ipaddress`` does, or a spelling could slip past a limit or a trusted-proxy check.
+
+def _reference(text: str):
+    import ipaddress
+    try:
+        ip = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    if ip.version == 6 and ip.scope_id is not None:
+        return None  # fe80::1%eth0: a zone means nothing off the host; refused (a proxy never sends one)
+    return unmapped(ip).packed
+
+
+@given(st.ip_addresses())
+def test_packed_ip_matches_ipaddress_on_every_address(ip):
+    for text in (str(ip), f" {ip} ", ip.exploded):
+        assert packed_ip(text) == _reference(text)
+
+
+@pytest.mark.parametrize("text", [
+    "", " ", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.04", "256.1.1.1", "1.2.3.4/24", "0x1.2.3.4", "1.2.3.-4",
+    "::ffff:1.2.3.4", "::1.2.3.4", "2001:db8::1", "2001:db8:::1", "2001:db8::g", "1.2.3.4\x00", "١.٢.٣.٤",
+    "+1.2.3.4", "1.2.3.4 5", "[::1]", "::ffff:01.2.3.4",
+])
+def test_packed_ip_refuses_and_accepts_like_ipaddress(text):
+    assert packed_ip(text) == _reference(text)
+
+
+@given(st.lists(st.ip_addresses(), min_size=1, max_size=4), st.ip_addresses(v=4))
+def test_resolve_walks_the_chain_like_the_reference(hops, peer):
+    import ipaddress
+    r = ClientIPResolver(["10.0.0.0/8", "fd00::/8"])
+    header = ", ".join(str(h) for h in hops)
+    trusted = lambda ip: any(ip in n for n in (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("fd00::/8")))
+    for p in (peer, ipaddress.ip_address("10.1.2.3")):
+        expect = p
+        if trusted(p):
+            for h in reversed(hops):
+                h = unmapped(h)
+                if not trusted(h):
+                    expect = h
+                    break
+                expect = h
+        assert r.resolve(str(p), header) == expect
