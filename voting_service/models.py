@@ -114,12 +114,17 @@ class CandidateVotes(msgspec.Struct):
     votes: int
 
 
-class Results(msgspec.Struct):
+class Results(msgspec.Struct, omit_defaults=True):
+    """Live tallies before finalisation; after it the frozen VALID counts (``finalised``: true, ``as_of`` the
+    time of finalisation, ``invalidated_votes`` not counted, ``seats`` the selected ids in rank order)."""
     campaign_id: str
     status: str
     total_votes: int
     candidates: list[CandidateVotes]
     as_of: datetime
+    finalised: bool = False
+    invalidated_votes: int | None = None
+    seats: list[str] | None = None
 
 
 class Receipt(msgspec.Struct):
