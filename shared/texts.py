@@ -98,3 +98,20 @@ def localized_texts(row: Any, lang: str) -> LocalizedTexts:
     base_lang = _get(row, "text_lang", DEFAULT_TEXT_LANG)
     return LocalizedTexts(summary="", story="", achievements=[],
                           lang=base_lang if base_lang in LANGUAGES else DEFAULT_TEXT_LANG, wanted=lang)
+
+
+_KAZAKH_LETTERS = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
+
+
+def guess_lang(text: str) -> str:
+    """The language a citizen most likely wrote ``text`` in: ``kk`` if it has letters only Kazakh uses, ``ru``
+    if it is otherwise Cyrillic, ``en`` if Latin; ``ru`` (the column default) when it cannot tell."""
+    cyrillic = latin = 0
+    for ch in text:
+        if ch in _KAZAKH_LETTERS:
+            return "kk"
+        if "\u0400" <= ch <= "\u04ff":
+            cyrillic += 1
+        elif ch.isascii() and ch.isalpha():
+            latin += 1
+    return "en" if latin > cyrillic else DEFAULT_TEXT_LANG

@@ -183,11 +183,21 @@ async def test_results_hidden_while_live_results_off(client, pool, redis):
 async def test_results_shown_once_finalised_even_without_live_results(client, pool, redis):
     camp = await make_campaign(pool, redis, live_results=False, opens_in=dt.timedelta(hours=-2),
                                lasts=dt.timedelta(hours=1))
-    async with pool.acquire() as conn:
+    a, b, *_ = camp.candidate_ids
+    counts = [{"rank": 1, "candidate_id": str(b), "raw": 5, "invalidated": 1, "valid": 4},
+              {"rank": 2, "candidate_id": str(a), "raw": 3, "invalidated": 0, "valid": 3}]
+    async with pool.acquire() as conn:  # what the admin service's finalisation writes (tests/integration/admin)
+        await conn.execute(
+            "INSERT INTO campaign_results (campaign_id, finalised_by, policy, seats, counts, digest, merkle_root, "
+            "counted_votes, report) VALUES ($1, 'wg@100faces.kz', 'top_votes', $2, $3, repeat('a', 64), "
+            "repeat('b', 64), 7, '{}')", camp.id, counts[:1], counts)
         await conn.execute("UPDATE campaigns SET state = 'finalised', finalised_at = now() WHERE id = $1", camp.id)
     r = await client.get(f"/api/v1/campaigns/{camp.id}/results")
     assert r.status_code == 200, r.text
-    assert r.json()["status"] == "finalised"
+    body = r.json()
+    assert body["status"] == "finalised" and body["finalised"] is True
+    assert body["candidates"] == [{"candidate_id": str(b), "votes": 4}, {"candidate_id": str(a), "votes": 3}]
+    assert (body["total_votes"], body["invalidated_votes"], body["seats"]) == (7, 1, [str(b)])
 
 
 @pytest.mark.parametrize("raw", ["987654321098", "abc"])

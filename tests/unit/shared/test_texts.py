@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from shared.texts import LANGUAGES, all_texts, fallback_order, localized_texts
+from shared.texts import LANGUAGES, all_texts, fallback_order, guess_lang, localized_texts
 
 ACH_RU = [{"claim": "Открыла школу", "evidence_url": "https://example.kz/a"}]
 ACH_KK = [{"claim": "Мектеп ашты", "evidence_url": "https://example.kz/a"}]
@@ -90,3 +90,12 @@ def test_texts_as_json_text_and_odd_values():
 def test_no_texts_at_all():
     t = localized_texts({"text_lang": "kk", "summary": "", "story": "", "achievements": [], "texts": {}}, "en")
     assert (t.lang, t.summary, t.story, t.achievements, t.available) == ("kk", "", "", [], ())
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("Ауылда робототехника үйірмесін ашты.", "kk"), ("Открыла школу робототехники в ауле.", "ru"),
+    ("She opened a robotics school.", "en"), ("", "ru"), ("2024 — 500", "ru"),
+    ("Открыла школу IT-Park в Алматы.", "ru"),
+])
+def test_guess_lang(text, lang):
+    assert guess_lang(text) == lang
