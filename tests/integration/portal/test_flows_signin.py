@@ -187,3 +187,13 @@ async def test_voter_cookie_expires_with_the_token(env, pool, voting_redis, redi
         assert (await b.get("/my-votes")).status_code == 200
         time.sleep(2.1)
         assert (await b.get("/my-votes")).status_code == 303
+
+
+async def test_the_json_api_says_how_many_answers_the_code_still_takes(b):
+    assert (await b.post("/api/v1/auth/otp", json={"phone": PHONE})).status_code == 202
+    code = await outbox_code(b, PHONE)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    r = await b.post("/api/v1/auth/otp/verify", json={"phone": PHONE, "code": wrong})
+    assert r.status_code == 401 and r.json()["code"] == "invalid_code" and r.json()["attempts_left"] == 4
+    r = await b.post("/api/v1/auth/otp/verify", json={"phone": "+77015559998", "code": wrong})
+    assert r.status_code == 401 and r.json()["attempts_left"] == 0  # no code was sent to that number
