@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 
@@ -105,6 +106,16 @@ class PageCache:
         return made
 
 
+def _plain(value: Any) -> Any:
+    """asyncpg records (and other mappings) as dicts, for the encoder."""
+    if hasattr(value, "items"):
+        return dict(value.items())
+    raise TypeError(f"cannot fingerprint {type(value).__name__}")
+
+
+_ENCODER = msgspec.json.Encoder(enc_hook=_plain)
+
+
 class Fingerprints:
     """A short digest of the data a page shows, computed once per object the directory cache hands out
     (the directory returns the same object until it reloads, so the digest is recomputed at most once per
@@ -117,7 +128,7 @@ class Fingerprints:
         last = self._last.get(slot)
         if last is not None and len(last[0]) == len(sources) and all(a is b for a, b in zip(last[0], sources)):
             return last[1]
-        digest = hashlib.blake2b(repr(sources).encode("utf-8"), digest_size=10).hexdigest()
+        digest = hashlib.blake2b(_ENCODER.encode(sources), digest_size=10).hexdigest()
         self._last[slot] = (sources, digest)  # holding the objects keeps their identity from being reused
         return digest
 

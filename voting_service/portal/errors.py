@@ -36,8 +36,23 @@ OUTAGES = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, Time
 
 
 def wants_html(request: Request) -> bool:
+    """For a request no route matched: a browser asking for a page."""
     path = request.url.path
     return "text/html" in request.headers.get("accept", "") and not path.startswith(NOT_PAGES)
+
+
+def wants_json(request: Request) -> bool:
+    """For a portal route: a client that asked for JSON and not for HTML gets a problem document."""
+    accept = request.headers.get("accept", "")
+    return "json" in accept and "text/html" not in accept
+
+
+def _problem(request: Request, exc: Exception) -> Response[Any]:
+    handlers = problem_handlers()
+    for cls in type(exc).__mro__:
+        if cls in handlers:
+            return handlers[cls](request, exc)
+    return handlers[Exception](request, exc)
 
 
 def error_page(request: Request, status: int, headers: dict[str, str] | None = None) -> Response[bytes]:
@@ -68,17 +83,27 @@ def _unexpected(request: Request, exc: Exception) -> Response[bytes]:
     return error_page(request, 500)
 
 
+def _pages() -> dict[Any, Callable[..., Response[Any]]]:
+    return {AppError: _app_error, HTTPException: _http_error, **{exc: _unavailable for exc in OUTAGES},
+            Exception: _unexpected}
+
+
 def page_exception_handlers() -> dict[Any, Any]:
     """The portal router's handlers (every outage the app maps to a 503 document is listed again here, so
     that a page gets the 503 page: handlers are looked up along the exception's MRO over both maps)."""
-    return {AppError: _app_error, HTTPException: _http_error, **{exc: _unavailable for exc in OUTAGES},
-            Exception: _unexpected}
+
+    def negotiated(page_handler: Callable[..., Response[Any]]) -> Callable[..., Response[Any]]:
+        def handler(request: Request, exc: Any) -> Response[Any]:
+            return _problem(request, exc) if wants_json(request) else page_handler(request, exc)
+        return handler
+
+    return {exc_type: negotiated(fn) for exc_type, fn in _pages().items()}
 
 
 def html_or_problem(handlers: dict[Any, Callable[..., Response[Any]]] | None = None) -> dict[Any, Any]:
     """The app's handlers (shared/problem.py), answering a browser's request for a page with a page."""
     handlers = handlers if handlers is not None else problem_handlers()
-    pages = page_exception_handlers()
+    pages = _pages()
 
     def negotiated(exc_type: Any, api_handler: Callable[..., Response[Any]]) -> Callable[..., Response[Any]]:
         page_handler = pages.get(exc_type) or (_unavailable if issubclass(exc_type, OUTAGES) else

@@ -15,6 +15,7 @@ from litestar.datastructures import Cookie
 from voting_service.portal import csrf, session
 from voting_service.portal.forms import sayer, wait_text
 from voting_service.portal.render import lang_of, render, request_context
+from voting_service.services.directory import CampaignNotFound
 from voting_service.state import Services
 
 # Refusals of a vote (API.md) and the portal's own: each has a message ``vote.refused.<code>`` in every language.
@@ -39,7 +40,10 @@ async def personal_ballot_block(request: Request, services: Services, campaign: 
     if claims is None:
         return None
     campaign_id = str(campaign["id"])
-    chosen, left = await services.ballot_box.my_votes(campaign_id=int(campaign_id), voter=claims.voter)
+    try:
+        chosen, left = await services.ballot_box.my_votes(campaign_id=int(campaign_id), voter=claims.voter)
+    except CampaignNotFound:  # not (yet) in the vote store: the page everyone sees
+        return None
     notice, cookies = session.take_notice(request, services)
     token, csrf_cookies = csrf.form_token(request, services)
     names = {str(r["id"]): r["full_name"] for r in await services.directory.ballot(int(campaign_id))}

@@ -88,21 +88,10 @@ def sealed_cookie(connection: ASGIConnection, services: Services, name: str, dat
 
 # --------------------------------------------------------------------------------------------- the voter
 
-def voter_token(connection: ASGIConnection, services: Services) -> str | None:
-    token = read(connection, services, VOTER)
-    return token if token and services.tokens.claims(token) is not None else None
-
-
 def voter_claims(connection: ASGIConnection, services: Services) -> VoterClaims | None:
     """The signed-in voter (a valid, unexpired token in the voter cookie), or None."""
     token = read(connection, services, VOTER)
     return services.tokens.claims(token) if token else None
-
-
-def has_personal_state(connection: ASGIConnection, services: Services) -> bool:
-    """Whether this browser carries a voter cookie or a notice: its pages then have a personal part and must
-    not come from (nor go to) a cache shared by everyone."""
-    return bool(read(connection, services, VOTER) or read(connection, services, NOTICE))
 
 
 def voter_cookie(connection: ASGIConnection, services: Services, token: str, expires_at: int) -> Cookie:

@@ -183,12 +183,14 @@ def composition(cards: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     people = demo["female"] + demo["male"]
     by_gender = Counter(c["gender"] for c in cards)
 
-    def line(code: str, seats: int, population_share: float) -> dict[str, Any]:
-        share = 100 * seats / n
-        return {"code": code, "seats": seats, "share": round(share, 1), "population": round(population_share, 1),
-                "width": 5 * round(share / 5), "pop_width": 5 * round(population_share / 5)}
+    def table(lines: list[tuple[str, int, float]]) -> list[dict[str, Any]]:
+        # Bars (classes w0 … w100, no inline style under the CSP) scaled to the table's largest share.
+        top = max(max(100 * seats / n, pop) for _, seats, pop in lines) or 1.0
+        return [{"code": code, "seats": seats, "share": round(100 * seats / n, 1), "population": round(pop, 1),
+                 "width": 5 * round(20 * (100 * seats / n) / top), "pop_width": 5 * round(20 * pop / top)}
+                for code, seats, pop in lines]
 
     return {
-        "region": [line(r["code"], by_region.get(r["code"], 0), 100 * r["population"] / total) for r in regions],
-        "gender": [line(g, by_gender.get(g, 0), 100 * demo[g] / people) for g in reference.GENDERS],
+        "region": table([(r["code"], by_region.get(r["code"], 0), 100 * r["population"] / total) for r in regions]),
+        "gender": table([(g, by_gender.get(g, 0), 100 * demo[g] / people) for g in reference.GENDERS]),
     }

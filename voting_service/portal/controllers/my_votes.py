@@ -12,6 +12,7 @@ from voting_service.portal import csrf, session
 from voting_service.portal.forms import flow_page
 from voting_service.portal.reads import status_now
 from voting_service.portal.render import see_other
+from voting_service.services.directory import CampaignNotFound
 from voting_service.state import AppServices
 
 
@@ -31,7 +32,10 @@ class MyVotesPage(Controller):
             status = status_now(row)
             if status == "scheduled":
                 continue
-            chosen, left = await services.ballot_box.my_votes(campaign_id=row["id"], voter=claims.voter)
+            try:
+                chosen, left = await services.ballot_box.my_votes(campaign_id=row["id"], voter=claims.voter)
+            except CampaignNotFound:  # no vote store for it (any more): nothing to show
+                continue
             receipts = [r for c, r in kept if c == str(row["id"])]
             if status != "open" and not chosen and not receipts:
                 continue

@@ -46,6 +46,18 @@ def _pending(request: Request, services: Services) -> dict[str, Any] | None:
     return data
 
 
+def _start_again(request: Request, services: Services) -> Response[Any]:
+    """No sign-in in progress (or it took too long): back to the phone page, which says so."""
+    return see_other("/signin", cookies=[session.notice_cookie(request, services, {"k": "code_expired"})])
+
+
+async def _code_post(request: Request, services: Services) -> tuple[dict[str, list[str]], dict[str, Any] | None]:
+    """A post of the code page's forms: its fields (CSRF checked) and the sign-in in progress."""
+    fields = await fields_of(request)
+    csrf.verify(request, services, one(fields, csrf.FIELD))
+    return fields, _pending(request, services)
+
+
 def _pending_cookie(request: Request, services: Services, phone: str, next_to: str) -> Any:
     now = int(time.time())
     s = services.settings
@@ -132,17 +144,15 @@ class SignInPages(Controller):
     async def code_form(self, request: Request, services: AppServices) -> Response[bytes]:
         pending = _pending(request, services)
         if pending is None:
-            return see_other("/signin", cookies=[session.notice_cookie(request, services, {"k": "code_expired"})])
+            return _start_again(request, services)
         notice, cookies = session.take_notice(request, services)
         return _code_form(request, services, pending, notice=notice, cookies=cookies)
 
     @post("/signin/code", operation_id="portalCheckCode", opt={"form": True}, status_code=303)
     async def check_code(self, request: Request, services: AppServices) -> Response[bytes]:
-        fields = await fields_of(request)
-        csrf.verify(request, services, one(fields, csrf.FIELD))
-        pending = _pending(request, services)
+        fields, pending = await _code_post(request, services)
         if pending is None:
-            return see_other("/signin", cookies=[session.notice_cookie(request, services, {"k": "code_expired"})])
+            return _start_again(request, services)
         code = "".join(one(fields, "code").split())
         errors = FormErrors()
         if not code:
@@ -177,11 +187,9 @@ class SignInPages(Controller):
 
     @post("/signin/resend", operation_id="portalResendCode", opt={"form": True}, status_code=303)
     async def resend(self, request: Request, services: AppServices) -> Response[bytes]:
-        fields = await fields_of(request)
-        csrf.verify(request, services, one(fields, csrf.FIELD))
-        pending = _pending(request, services)
+        _, pending = await _code_post(request, services)
         if pending is None:
-            return see_other("/signin", cookies=[session.notice_cookie(request, services, {"k": "code_expired"})])
+            return _start_again(request, services)
         try:
             await _send_code(request, services, pending["phone"])
         except RateLimited as exc:

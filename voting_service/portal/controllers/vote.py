@@ -15,7 +15,7 @@ from shared.errors import AppError, RateLimited
 from voting_service import metrics
 from voting_service.deps import client_of
 from voting_service.portal import csrf, session
-from voting_service.portal.forms import fields_of, next_path, one
+from voting_service.portal.forms import fields_of, flow_page, next_path, one
 from voting_service.portal.flows_blocks import REFUSALS
 from voting_service.portal.render import see_other
 from voting_service.state import AppServices
@@ -77,5 +77,9 @@ class VotePages(Controller):
                 notice.update(code="accepted", left=accepted.votes_left, receipt=accepted.receipt)
                 cookies.append(session.remember_receipt(request, services, claims.voter, campaign_id,
                                                         accepted.receipt))
+        if notice["code"] == "campaign_closed":
+            # The ballot of a campaign that is not open has no personal part to show the outcome in: say it here.
+            return flow_page(request, services, "flows/vote_refused.html", status=403, code="campaign_closed",
+                             back=back, campaign=campaign)
         cookies.append(session.notice_cookie(request, services, notice))
         return see_other(back + "#outcome", cookies=cookies)
