@@ -7,7 +7,8 @@ the same flags); the three vote phases are driven by the same wrk script and req
 2. ``vote``: the voting service (``python -m voting_service serve``) plus the flusher, on a fresh database
    and a dedicated Redis database, with a published campaign; after the load it waits for the flusher to
    drain the streams and runs ``python -m voting_service reconcile``;
-3. ``page``: the portal's ballot page of the same campaign (``/campaigns/{slug}``, its 200 candidates) fetched
+3. ``page``: the portal's ballot page of the same campaign (``/campaigns/{slug}``, its 200 candidates: invented
+   people from devtools.demo with names, regions, fields and summaries) fetched
    by anonymous phone browsers (wrk/page.lua: Accept-Encoding with gzip, no cookie), from a fresh start of the
    voting service;
 4. ``naive``: each vote written to Postgres inside the request (baselines/naive_app.py).
@@ -35,6 +36,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from devtools.demo import generate_candidates
 from loadtests import loadgen, stack
 from loadtests.baselines import naive_app
 from loadtests.stack import Process, log
@@ -235,8 +237,10 @@ class Bench:
         warm_requests = int(rate * o.warmup * 1.15) + 1_000 if o.warmup > 0 else 0
         # ~0.45 voters per request (k = 3 and the repeats), ~150 per bucket, a voter's bucket chosen per shard.
         buckets = o.voter_buckets or max(16, int((requests + warm_requests) * 0.45 / 150 / o.shards))
+        # Invented people with names, summaries and stories (the page phase serves them; the votes never read them).
+        cards = generate_candidates(o.candidates, seed=2026) if o.candidates >= MIN_CARDS else None
         self.campaign = await stack.publish_campaign(pool, self.redis, candidates=o.candidates, k=o.k,
-                                                     shards=o.shards, voter_buckets=buckets)
+                                                     shards=o.shards, voter_buckets=buckets, cards=cards)
         r.update(campaign_id=self.campaign.id, voter_buckets=buckets, requests_planned=requests)
         log(f"campaign {self.campaign.id} published: {o.candidates} candidates, k={o.k}, {buckets} voter buckets")
         warm = self.mint("warm", warm_requests, WARM_VOTER) if warm_requests else None
@@ -321,7 +325,7 @@ class Bench:
         path = f"/campaigns/{slug}"
         service = self.serve("pages", None)
         r["page_path"] = path
-        r.update(await page_check(f"http://127.0.0.1:{service.port}{path}"))
+        r.update(await page_check(f"http://127.0.0.1:{service.port}{path}", path))
         log(f"page {path}: {r['page_check']}")
         script = loadgen.page_script(path)
         await self.warm(service, script, "page")
@@ -436,12 +440,13 @@ PAGE_HEADERS = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9
                 "Accept-Encoding": "gzip, deflate, br, zstd", "Accept-Language": "kk-KZ,kk;q=0.9,ru;q=0.8",
                 "User-Agent": "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) "
                               "Chrome/131.0.0.0 Mobile Safari/537.36"}
-CANDIDATE_NAME = re.compile(r"Кандидат [0-9a-f]{6}-\d{4}")  # devtools/campaigns.py names them so
+MIN_CARDS = 20  # devtools.demo.generate_candidates puts every region on the ballot: 20 people at least
 
 
-async def page_check(url: str) -> dict[str, Any]:
+async def page_check(url: str, path: str) -> dict[str, Any]:
     """One fetch before the load, so the figures say what was served: status, type, encoding, size on the
-    wire and decoded, the candidates named on the page (a paginated ballot would show fewer), caching headers."""
+    wire and decoded, the candidates linked from the page (a paginated ballot would show fewer), caching headers."""
+    linked = re.compile(rf'href="{re.escape(path)}/candidates/(\d+)"')
     import httpx
 
     async with httpx.AsyncClient(timeout=10.0) as client:
@@ -455,7 +460,7 @@ async def page_check(url: str) -> dict[str, Any]:
              "cache_control": resp.headers.get("cache-control"), "etag": resp.headers.get("etag") is not None,
              "vary": resp.headers.get("vary"), "bytes_on_wire": resp.num_bytes_downloaded,
              "bytes_decoded": len(body.encode()) if body is not None else None,
-             "candidates_shown": len(set(CANDIDATE_NAME.findall(body))) if body is not None else None}
+             "candidates_shown": len(set(linked.findall(body))) if body is not None else None}
     if resp.status_code != 200:
         log(f"WARNING: {url} answered {resp.status_code}; the page phase measures an error page")
     return {"page_check": check, "page_bytes_compressed": check["bytes_on_wire"],
