@@ -8,6 +8,7 @@ values use the current key, and both are accepted while the old ones are still a
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
@@ -16,8 +17,9 @@ from collections.abc import Iterable
 
 import msgspec
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hpke, serialization
+from cryptography.hazmat.primitives import hashes, hpke, serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 # What a sealed value is bound to: one written for a nomination never opens as a candidate's, and back.
 NOMINATION_CONTACT = b"nomination-contact"   # sealed by the voting service, opened by the admin service
@@ -47,6 +49,13 @@ def pseudonym(key: bytes, kind: str, value: str) -> str:
     """
     mac = hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).digest()
     return b64u(mac[:12])
+
+
+@functools.cache
+def subkey(key: bytes, label: str) -> bytes:
+    """A 32-byte key for one purpose (``label``) derived from ``key`` with HKDF-SHA256: a key is never used raw
+    for a second job, and what one sub-key signs or seals means nothing under another."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label.encode()).derive(key)
 
 
 class KeyRing(msgspec.Struct, frozen=True):

@@ -149,6 +149,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     redis_timeout_s: float = 1.0
     max_body_bytes: int = 16 * 1024
     campaign_cache_s: float = 1.0
+    # The portal's public address (https://100faces.kz) for canonical, hreflang and OpenGraph links; empty: the
+    # scheme and host of each request (development, tests).
+    public_url: str = ""
     voting_port: int = 8000
     admin_port: int = 8001
     flusher_batch: int = 2000

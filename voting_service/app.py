@@ -33,6 +33,8 @@ from voting_service.api.receipts import ReceiptController
 from voting_service.api.votes import VoteController
 from voting_service.fastpath import VOTE_PATH, VOTE_TEMPLATE, VoteFastPath
 from voting_service.metrics import HotRouteMetrics
+from voting_service.portal import portal_router
+from voting_service.portal.errors import html_or_problem
 from voting_service.state import Services
 
 
@@ -119,10 +121,12 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
 
     prometheus = PrometheusConfig(app_name="voting", prefix="litestar", group_path=True,
                                   exclude=["/metrics", "/health"])
-    handlers: list[type] = [HealthController, MetricsController, CampaignController, AuthController, VoteController,
-                            ReceiptController, NominationController]
+    handlers: list[Any] = [HealthController, MetricsController, CampaignController, AuthController, VoteController,
+                           ReceiptController, NominationController]
     if settings.sms_outbox:  # development or test, with the outbox asked for: never otherwise
         handlers.append(DevOutboxController)
+    # The public portal (voting_service/portal): HTML pages, out of the OpenAPI document, forms not JSON.
+    handlers.append(portal_router())
     app = VotingApp(
         route_handlers=handlers,
         lifespan=[lifespan],
@@ -130,7 +134,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         before_request=require_json,
         before_send=[allow_every_method],
         request_class=JSONRequest,
-        exception_handlers=exception_handlers(),
+        exception_handlers=html_or_problem(exception_handlers()),  # a browser's 404/503 is a page
         middleware=[prometheus.middleware],
         request_max_body_size=settings.max_body_bytes,
         plugins=openapi_plugins(problem_rules),

@@ -15,6 +15,7 @@ from litestar.di import NamedDependency
 from shared.crypto import VoterTokens
 from shared.settings import Settings
 from shared.client_ip import ClientIPResolver
+from voting_service.portal.reads import PortalReads
 from voting_service.services.ballot_box import BallotBox
 from voting_service.services.directory import CampaignDirectory, RouteTable
 from voting_service.services.nominations import NominationService
@@ -37,6 +38,7 @@ class Services:
     results: Results
     receipts: Receipts
     nominations: NominationService
+    portal: PortalReads
 
     @classmethod
     def build(cls, settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis) -> Services:
@@ -58,6 +60,7 @@ class Services:
             results=Results(redis=redis, directory=directory, ttl_s=settings.campaign_cache_s),
             receipts=Receipts(redis=redis, pool=pool),
             nominations=NominationService(settings=settings, pool=pool, redis=redis),
+            portal=PortalReads(pool, directory, settings.campaign_cache_s),
         )
 
     async def close(self) -> None:

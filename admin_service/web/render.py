@@ -21,17 +21,9 @@ from admin_service.auth.context import Staff
 from admin_service.web.i18n import COOKIE as LANG_COOKIE
 from admin_service.web.i18n import DEFAULT, LANGUAGES, catalogue, name_in, pick, translator
 from shared import reference
+from shared.web import SECURITY_HEADERS
+from shared.web import safe_next as _safe_next
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
-       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
 
 # Navigation: (path, catalogue key, roles that see the link).
 NAV = (
@@ -121,7 +113,5 @@ def see_other(location: str, *, cookies: list[Cookie] | None = None) -> Redirect
 
 
 def safe_next(target: str | None, default: str = "/candidates") -> str:
-    """Only a path on this site: no scheme, no host, no protocol-relative ``//evil``."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
-    return target
+    """Only a path on this site (shared/web.py); the staff home by default."""
+    return _safe_next(target, default)

@@ -84,11 +84,14 @@ class OtpService:
         if len(code) != 6 or not code.isascii() or not code.isdigit():
             # Still counts as a wrong answer: a malformed guess is a guess.
             code = "x"
-        outcome = await self._verify(self._redis, [keys.otp(p)], [self._code_mac(p, code), self._s.otp_max_attempts])
+        outcome, left = await self._verify(self._redis, [keys.otp(p)],
+                                           [self._code_mac(p, code), self._s.otp_max_attempts])
         if outcome == "too_many_attempts":
             raise TooManyAttempts("This code is blocked after too many wrong answers; request a new one.")
         if outcome != "ok":
-            raise InvalidCode("The code is wrong or has expired.")
+            # How many more answers this code takes (0: none; expired, used up or never sent): the sign-in
+            # page says so, and API clients may too.
+            raise InvalidCode("The code is wrong or has expired.", extra={"attempts_left": int(left)})
         voter = pseudonym(self._s.secrets.pseudonym_key, "voter", e164)
         token, exp = self._tokens.issue(voter)
         return token, datetime.fromtimestamp(exp, UTC)

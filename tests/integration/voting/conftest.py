@@ -24,7 +24,8 @@ CLIENT_IP = "203.0.113.7"
 
 @asynccontextmanager
 async def app_client(settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis, *,
-                     ip: str = CLIENT_IP, app: VotingApp | None = None) -> AsyncIterator[httpx.AsyncClient]:
+                     ip: str = CLIENT_IP, app: VotingApp | None = None,
+                     base_url: str = "http://vote.test") -> AsyncIterator[httpx.AsyncClient]:
     """An app built from ``settings`` (or ``app``, built from them) with services of its own on the given
     resources, driven in-process over ASGI from ``ip``."""
     # httpx's ASGI transport runs the app on the test's own event loop, where the pool and Redis live
@@ -35,7 +36,7 @@ async def app_client(settings: Settings, pool: asyncpg.Pool, redis: aioredis.Red
     app.state.services = Services.build(settings, pool, redis)
     try:
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, client=(ip, 40000)), base_url="http://vote.test"
+            transport=httpx.ASGITransport(app=app, client=(ip, 40000)), base_url=base_url
         ) as c:
             yield c
     finally:

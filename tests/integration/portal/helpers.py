@@ -1,0 +1,95 @@
+"""Campaigns as the portal shows them: a published ballot with readable names and texts, a finalised one."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+import redis.asyncio as aioredis
+
+from tests.factories import PublishedCampaign, make_campaign
+
+FIRST = ("Айгерім", "Нұрсұлтан", "Дәурен", "Әсел", "Ғалым", "Жанар", "Ербол", "Құралай", "Мирас", "Сәуле")
+LAST = ("Сәрсенбаева", "Оспанов", "Жұмабекова", "Төлеуов", "Қасымова", "Ахметов", "Нұрланова", "Ибраев")
+WORDS = ("мектеп", "ауыл", "жастар", "кітапхана", "ғылым", "зерттеу", "денсаулық", "аурухана", "дәрігер",
+         "спорт", "чемпион", "өнер", "театр", "музыка", "кәсіпкер", "фермер", "егін", "су", "жол", "көпір",
+         "еріктілер", "қайырымдылық", "мүгедектігі", "балалар", "ұстаз", "олимпиада", "робототехника",
+         "бағдарлама", "стартап", "цифрлық", "қызмет", "облыс", "аудан", "қала", "жоба", "қор", "орталық",
+         "ашты", "құрды", "үйретті", "жеңді", "көмектесті", "ұйымдастырды", "дамытты", "жетекшісі", "жылы",
+         "мыңнан", "астам", "адамға", "жаңа", "тұңғыш", "халықаралық", "байқау", "жүлде", "медаль")
+SUMMARY = ("Ауылдық мектептің мұғалімі: оқушыларына робототехника үйретіп, облыстық олимпиадаларда "
+           "жүлделі орындар алуға көмектесті; жазғы лагерь ұйымдастырды.")
+
+
+@dataclass(frozen=True)
+class PortalCampaign:
+    id: int
+    slug: str
+    candidate_ids: list[int]
+    names: dict[int, str]
+
+
+def varied_summary(n: int, length: int = 190) -> str:
+    """A summary of about ``length`` characters, different for each ``n`` (compresses like real text, or worse)."""
+    rnd = random.Random(n)
+    words: list[str] = []
+    while sum(len(w) + 1 for w in words) < length:
+        words.append(rnd.choice(WORDS))
+    return " ".join(words).capitalize() + "."
+
+
+async def portal_campaign(pool: asyncpg.Pool, r: aioredis.Redis, *, candidates: int = 6, k: int = 3,
+                          live_results: bool = True, varied: bool = False, **kw) -> PortalCampaign:
+    """A published campaign whose candidates have readable Kazakh names, a summary (the same for all, or
+    ``varied``) and a story (in Russian, the default text language of migration 0006) and one achievement."""
+    camp: PublishedCampaign = await make_campaign(pool, r, candidates=candidates, k=k, live_results=live_results, **kw)
+    tag = uuid.uuid4().hex[:4]
+    names = {}
+    async with pool.acquire() as conn:
+        slug = await conn.fetchval("SELECT slug FROM campaigns WHERE id = $1", camp.id)
+        for n, cid in enumerate(camp.candidate_ids):
+            name = f"{FIRST[n % len(FIRST)]} {LAST[(n // len(FIRST)) % len(LAST)]} {tag}{n:03d}"
+            names[cid] = name
+            await conn.execute(
+                "UPDATE candidates SET full_name = $2, summary = $3, story = $4, achievements = $5 WHERE id = $1",
+                cid, name, varied_summary(n) if varied else SUMMARY, f"История {name}.\nВторой абзац истории.",
+                [{"claim": f"Достижение {n}", "evidence_url": "https://example.kz/evidence"}])
+    await directory_refresh()
+    return PortalCampaign(camp.id, slug, camp.candidate_ids, names)
+
+
+async def directory_refresh() -> None:
+    """Let the app's campaign cache (CAMPAIGN_CACHE_S=0.2 in the tests) expire, as a publication waits for it."""
+    await asyncio.sleep(0.25)
+
+
+async def finalise(pool: asyncpg.Pool, camp: PortalCampaign, seats: list[int]) -> None:
+    """Freeze a result the way the admin service stores one (only the columns the portal reads matter)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("UPDATE campaigns SET state = 'finalised', closes_at = least(closes_at, now()), "
+                           "closed_at = now(), finalised_at = now() WHERE id = $1", camp.id)
+        rows = [{"rank": n, "candidate_id": str(c), "valid": 10 - n} for n, c in enumerate(seats, 1)]
+        await conn.execute(
+            "INSERT INTO campaign_results (campaign_id, finalised_by, policy, seats, counts, digest, merkle_root, "
+            "counted_votes, report) VALUES ($1, 'wg@100faces.kz', 'top_votes', $2, $2, $3, $3, 0, '{}')",
+            camp.id, rows, "0" * 64)
+    await directory_refresh()
+
+
+def html(r: httpx.Response, status: int = 200) -> str:
+    assert r.status_code == status, (r.status_code, r.text[:2000])
+    assert r.headers["content-type"] == "text/html; charset=utf-8", r.headers["content-type"]
+    return r.text
+
+
+def articles(body: str) -> list[str]:
+    """The candidates' names as the ballot lists them (one <article> with an <h3> each)."""
+    return re.findall(r'<article class="cand"[^>]*>.*?<h3><a href="[^"]+">([^<]+)</a></h3>', body, re.S)
+
+
+__all__ = ["PortalCampaign", "articles", "directory_refresh", "finalise", "html", "portal_campaign"]

@@ -1,0 +1,79 @@
+"""Pieces of the portal that need no server: portraits, text fallback, the page cache and its slot."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+
+import pytest
+
+from voting_service.portal.avatars import PALETTE, avatar_svg, colour, contrast_ratio, initials, photo_src
+from voting_service.portal.cache import Fingerprints, PageCache, compile_page
+from voting_service.portal.reads import localized
+from voting_service.portal.render import SLOT_END, SLOT_START
+
+
+@pytest.mark.parametrize("background", PALETTE)
+def test_every_portrait_colour_keeps_white_initials_readable(background):
+    assert contrast_ratio("#ffffff", background) >= 4.5
+
+
+def test_portraits_are_deterministic_and_escape_the_name():
+    assert initials("Айгерім Сәрсенбаева") == "АС"
+    assert initials("Ғалым") == "Ғ" and initials("  ") == "?"
+    assert avatar_svg(42, "Әсел Қасымова") == avatar_svg(42, "Әсел Қасымова")
+    assert colour(42) == colour(42) and len({colour(i) for i in range(200)}) > 6
+    svg = avatar_svg(7, 'A "<b>" & Co').decode()
+    assert "<b>" not in svg and "&quot;" in svg and "&amp;" in svg
+
+
+def test_only_photos_of_this_site_are_used():
+    assert photo_src(5, None) == "/photos/5.svg"
+    assert photo_src(5, "https://cdn.example/x.jpg") == "/photos/5.svg"  # the CSP would block it anyway
+    assert photo_src(5, "//cdn.example/x.jpg") == "/photos/5.svg"
+    assert photo_src(5, "/media/5.jpg") == "/media/5.jpg"
+
+
+def test_texts_in_the_visitors_language_else_the_next_one_with_its_language_said():
+    row = {"summary": "Кратко", "story": "История", "achievements": [], "text_lang": "ru",
+           "texts": {"kk": {"summary": "Қысқаша", "story": "Тарих", "achievements": []}}}
+    assert localized(row, "kk").story == "Тарих" and localized(row, "kk").lang == "kk"
+    assert localized(row, "ru").story == "История"
+    en = localized(row, "en")  # no English: Kazakh comes first in the fallback order
+    assert (en.story, en.lang) == ("Тарих", "kk")
+    base_only = {"summary": "S", "story": "T", "achievements": []}  # columns of migration 0006 absent
+    assert localized(base_only, "kk").lang == "ru"
+
+
+def test_a_page_with_a_slot_is_cached_whole_and_split_for_personal_parts():
+    page = compile_page(f"<p>top</p>{SLOT_START}<form id=x>anon</form>{SLOT_END}<p>end</p>")
+    assert page.raw == b"<p>top</p><form id=x>anon</form><p>end</p>"
+    assert gzip.decompress(page.gz) == page.raw
+    assert page.prefix + b"<b>mine</b>" + page.suffix == b"<p>top</p><b>mine</b><p>end</p>"
+    assert compile_page("<p>a</p>").etag != page.etag and compile_page("<p>a</p>").etag == compile_page("<p>a</p>").etag
+
+
+async def test_concurrent_misses_render_once_and_a_full_cache_drops_the_oldest():
+    cache = PageCache(max_entries=4)
+    calls = 0
+
+    async def render() -> str:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.01)
+        return "<p>x</p>"
+
+    pages = await asyncio.gather(*(cache.get("k", render) for _ in range(20)))
+    assert calls == 1 and all(p is pages[0] for p in pages)
+    for n in range(10):
+        await cache.get(("k", n), lambda: "<p>y</p>")
+    assert len(cache) <= 4
+
+
+def test_fingerprints_change_with_the_data_not_with_each_call():
+    prints = Fingerprints()
+    rows = [{"id": 1, "name": "a"}]
+    first = prints.of("ballot", rows)
+    assert prints.of("ballot", rows) == first
+    assert prints.of("ballot", [{"id": 1, "name": "b"}]) != first
+    assert prints.of("ballot", [{"id": 1, "name": "a"}]) == first  # a reload with the same content
