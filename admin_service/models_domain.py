@@ -46,6 +46,18 @@ class Contact(Input):
     email: Email | None = None
 
 
+TextLang = Literal["kk", "ru", "en"]
+
+
+class LangTexts(Input):
+    """A candidate's texts in one language: an entry of ``texts`` at intake, and the body of
+    PUT /candidates/{id}/texts/{lang}, which replaces summary, story and achievements when ``lang`` is the
+    card's ``text_lang`` (the story stays required) and otherwise sets that language (all blank removes it)."""
+    summary: prose(0, 500) = ""
+    story: prose(0, 20_000) = ""
+    achievements: Annotated[list[Achievement], Meta(max_length=30)] = []
+
+
 class CandidateIn(Input):
     full_name: Name
     region: Region
@@ -60,6 +72,9 @@ class CandidateIn(Input):
     summary: prose(0, 500) = ""
     photo_url: Url | None = None
     contact: Contact | None = None
+    # The language of summary, story and achievements; ``texts``: the same in other languages (optional).
+    text_lang: TextLang = "ru"
+    texts: dict[TextLang, LangTexts] = {}
 
 
 class TransitionIn(Input):

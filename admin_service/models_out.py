@@ -131,6 +131,8 @@ class CandidateCard(Out):
     story: str
     achievements: list[dict[str, Any]]
     photo_url: str | None
+    text_lang: Literal["kk", "ru", "en"]  # the language of summary, story and achievements
+    texts: dict[str, dict[str, Any]]  # the same in other languages: {lang: {summary, story, achievements}}
     duplicate_of: str | None
     has_contact: bool
     history: list[HistoryOut]
@@ -154,8 +156,16 @@ class NominatorOut(Out):
     phone: str | None | UnsetType = UNSET
 
 
+class ConsentOut(Out):
+    processing: bool
+    nominee_will_be_asked: bool
+    text_version: str
+    at: str
+
+
 class NominationOut(Out):
     id: str
+    reference: str  # NF-XXXX-XXXX, what the nominator looks the status up with
     status: Literal["received", "accepted", "merged", "rejected"]
     nominee: dict[str, Any]
     story: str
@@ -166,6 +176,8 @@ class NominationOut(Out):
     triage_reason: str | None
     triaged_by: str | None
     triaged_at: datetime | None
+    consent: ConsentOut | None  # None: sent through the JSON API without one
+    phone_confirmed: bool  # the nominator signed in with the nominator's phone (an SMS code)
 
 
 class TriageOut(Out):

@@ -1,4 +1,5 @@
-"""The demo campaign: a few hundred invented candidates on an open, published ballot.
+"""The demo campaigns: a few hundred invented candidates on an open, published ballot, and a finalised past
+campaign with its own people, votes, an invalidated fraud cluster and the final 100.
 
 ``python -m devtools.demo`` (DATABASE_URL, REDIS_URL from the environment) or ``await load_demo(db_url, redis_url)``.
 Idempotent: the campaign is found by its slug; a second run creates nothing and projects the ballot to Redis again.
@@ -9,7 +10,9 @@ The people are generated deterministically (seeded) from the name pools and stor
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
+import hashlib
 import json
 import os
 import random
@@ -26,6 +29,9 @@ import redis.asyncio as aioredis
 from shared import reference
 from shared.infra import create_pool, create_redis
 from shared.repos import campaigns, candidates
+from shared.texts import LANGUAGES
+from shared.votestore import keys
+from shared.votestore import repo as votes_repo
 from shared.votestore.projection import project
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -80,7 +86,16 @@ class Achievement(msgspec.Struct, frozen=True):
     evidence_url: str
 
 
+class Texts(msgspec.Struct, frozen=True):
+    summary: str
+    story: str
+    achievements: tuple[Achievement, ...]
+
+
 class DemoCandidate(msgspec.Struct, frozen=True, kw_only=True):
+    """``summary``, ``story`` and ``achievements`` in Russian; ``translations`` the same in Kazakh (always) and
+    English (most cards). ``text_lang`` is the language the card stores in its own columns (the others go to
+    ``texts``, migration 0006): Kazakh for about half of the Kazakh-named people, Russian for the rest."""
     full_name: str
     region: str
     sphere: str
@@ -92,6 +107,14 @@ class DemoCandidate(msgspec.Struct, frozen=True, kw_only=True):
     achievements: tuple[Achievement, ...]
     source_kind: str
     source_name: str
+    text_lang: str = "ru"
+    translations: dict[str, Texts] = {}
+
+    def stored_texts(self) -> tuple[Texts, dict[str, Any]]:
+        """(the texts in ``text_lang`` for the card's columns, the other languages for ``texts``)."""
+        every = {"ru": Texts(self.summary, self.story, self.achievements), **self.translations}
+        others = {lang: msgspec.to_builtins(t) for lang, t in every.items() if lang != self.text_lang}
+        return every[self.text_lang], others
 
 
 # --- generation (pure, no I/O beyond the packaged data files) -----------------------------------------
@@ -113,6 +136,16 @@ def _places() -> dict[str, Any]:
 @functools.cache
 def _stories() -> dict[str, Any]:
     return _data("demo_stories.json")
+
+
+@functools.cache
+def _stories_i18n() -> dict[str, Any]:
+    """Kazakh and English versions of the templates and places (the same order as the Russian ones)."""
+    return _data("demo_stories_i18n.json")
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def apportion(weights: Mapping[str, float], total: int, *, minimum: int = 0) -> dict[str, int]:
@@ -179,7 +212,7 @@ def _source(region: str, sphere_name: str, rng: random.Random) -> tuple[str, str
 
 
 def _card(index: int, region: str, sphere: str, gender: str, rng: random.Random,
-          used_names: set[str]) -> DemoCandidate:
+          used_names: set[str], seed: int) -> DemoCandidate:
     groups = _names()
     group = rng.choices(groups, weights=[g["share"] for g in groups])[0]
     for _ in range(50):
@@ -188,27 +221,49 @@ def _card(index: int, region: str, sphere: str, gender: str, rng: random.Random,
             break
     used_names.add(full_name)
     birth_year = rng.randint(1960, 2000)
-    stories = _stories()
-    template = rng.choice(stories["spheres"][sphere])
-    places = _places()[region]["places"]
-    loc = rng.choice(places)
-    if template.get("centre"):  # a heart surgery or a university needs the regional centre, not a village
-        loc = places[0]
-    lo, hi = template["n"]
-    ctx = {
-        "loc": loc,
-        "Loc": loc[:1].upper() + loc[1:],
-        "year": rng.randint(min(max(1995, birth_year + 23), 2025), 2025),
-        "n": rng.randrange(lo, hi + 1, template["step"]),
-    }
-    sentences = [render(s, gender, **ctx) for s in template["story"]]
-    if len(sentences) < 3 and rng.random() < 0.5:
-        sentences.append(render(rng.choice(stories["closings"]), gender))
-    claims = rng.sample(template["achievements"], rng.randint(1, len(template["achievements"])))
+    stories, i18n = _stories(), _stories_i18n()
+    # Indices rather than rng.choice/sample of the texts (the same draws): the Kazakh and English versions
+    # are picked at the same positions as the Russian template, place, claims and closing.
+    t = rng.randrange(len(stories["spheres"][sphere]))
+    template = {"ru": stories["spheres"][sphere][t], **i18n["spheres"][sphere][t]}
+    places = {"ru": _places()[region]["places"], **i18n["places"][region]}
+    place = rng.randrange(len(places["ru"]))
+    if stories["spheres"][sphere][t].get("centre"):  # a heart surgery or a university needs the regional centre
+        place = 0
+    lo, hi = stories["spheres"][sphere][t]["n"]
+    numbers = {"year": rng.randint(min(max(1995, birth_year + 23), 2025), 2025),
+               "n": rng.randrange(lo, hi + 1, stories["spheres"][sphere][t]["step"])}
+    ctx = {lang: {"loc": places[lang][place], "Loc": _capitalised(places[lang][place]), **numbers}
+           for lang in LANGUAGES}
+    sentences = {lang: [render(x, gender, **ctx[lang]) for x in template[lang]["story"]] for lang in LANGUAGES}
+    closings = {"ru": stories["closings"], **i18n["closings"]}
+    if len(sentences["ru"]) < 3 and rng.random() < 0.5:
+        closing = rng.randrange(len(closings["ru"]))
+        for lang in LANGUAGES:
+            sentences[lang].append(render(closings[lang][closing], gender))
+    claims = rng.sample(range(len(template["ru"]["achievements"])),
+                        rng.randint(1, len(template["ru"]["achievements"])))
+    claim_texts = {lang: [template[lang]["achievements"][c] for c in claims] for lang in LANGUAGES}
     if rng.random() < 0.3:
-        claims.append(rng.choice(stories["generic_achievements"]))
+        generic = rng.randrange(len(stories["generic_achievements"]))
+        for lang, pool in (("ru", stories["generic_achievements"]), *i18n["generic_achievements"].items()):
+            claim_texts[lang].append(pool[generic])
     sphere_name = next(s for s in reference.spheres() if s["code"] == sphere)["name"]["ru"]
     source_kind, source_name = _source(region, sphere_name, rng)
+    texts = {
+        lang: Texts(
+            summary=render(template[lang]["summary"], gender, **ctx[lang]),
+            story=" ".join(sentences[lang]),
+            achievements=tuple(
+                Achievement(claim=render(c, gender, **ctx[lang]),
+                            evidence_url=f"https://demo.100faces.kz/evidence/{seed}/{index + 1:03d}-{j + 1}")
+                for j, c in enumerate(claim_texts[lang])),
+        )
+        for lang in LANGUAGES
+    }
+    if index % 5 == 4:  # some cards have no English: the portal shows them in Kazakh, labelled
+        del texts["en"]
+    kazakh = group["ethnicity"] == "kazakh"
     return DemoCandidate(
         full_name=full_name,
         region=region,
@@ -216,53 +271,63 @@ def _card(index: int, region: str, sphere: str, gender: str, rng: random.Random,
         gender=gender,
         birth_year=birth_year,
         ethnicity=group["ethnicity"] if rng.random() < _ETHNICITY_DECLARED else None,
-        summary=render(template["summary"], gender, **ctx),
-        story=" ".join(sentences),
-        achievements=tuple(
-            Achievement(claim=render(c, gender, **ctx),
-                        evidence_url=f"https://demo.100faces.kz/evidence/{index + 1:03d}-{j + 1}")
-            for j, c in enumerate(claims)
-        ),
+        summary=texts["ru"].summary,
+        story=texts["ru"].story,
+        achievements=texts["ru"].achievements,
         source_kind=source_kind,
         source_name=source_name,
+        text_lang="kk" if kazakh and index % 2 == 0 else "ru",
+        translations={lang: x for lang, x in texts.items() if lang != "ru"},
     )
 
 
-def generate_candidates(n: int = DEMO_SIZE, *, seed: int = DEMO_SEED) -> list[DemoCandidate]:
+def generate_candidates(n: int = DEMO_SIZE, *, seed: int = DEMO_SEED,
+                        taken: frozenset[str] = frozenset()) -> list[DemoCandidate]:
     """``n`` invented candidates: every region (by population, at least one each), every sphere (equal shares),
-    both genders (by population); the same list for the same ``n`` and ``seed``."""
+    both genders (by population); the same list for the same ``n``, ``seed`` and ``taken`` (names another list
+    uses already: nobody appears twice)."""
     rng = random.Random(seed)
     regions = _spread(apportion({r["code"]: r["population"] for r in reference.regions()}, n, minimum=1), rng)
     spheres = _spread(apportion(dict.fromkeys(reference.sphere_codes(), 1), n, minimum=1), rng)
     gender_pop = reference.demographics()["gender"]
     genders = _spread(apportion({g: gender_pop[g] for g in reference.GENDERS}, n, minimum=1), rng)
-    used: set[str] = set()
-    return [_card(i, regions[i], spheres[i], genders[i], rng, used) for i in range(n)]
+    used: set[str] = set(taken)
+    return [_card(i, regions[i], spheres[i], genders[i], rng, used, seed) for i in range(n)]
 
 
 # --- loading -----------------------------------------------------------------------------------------
 
-async def _create(conn: asyncpg.Connection, *, now: datetime) -> tuple[int, int]:
-    ids: list[int] = []
-    history: list[tuple[int, str | None, str, str, str]] = []
-    for card in generate_candidates():
-        cid = await candidates.insert(
-            conn, full_name=card.full_name, region=card.region, sphere=card.sphere, gender=card.gender,
-            birth_year=card.birth_year, ethnicity=card.ethnicity, summary=card.summary, story=card.story,
-            achievements=[msgspec.structs.asdict(a) for a in card.achievements],
-            source_kind=card.source_kind, source_name=card.source_name, status=LIFECYCLE[-1],
-        )
-        ids.append(cid)
-        history.extend((cid, before, after, REASON, ACTOR)
-                       for before, after in zip((None, *LIFECYCLE[:-1]), LIFECYCLE, strict=True))
-    await candidates.record_transitions(conn, history)
-    campaign_id = await conn.fetchval(
-        INSERT_CAMPAIGN, DEMO_SLUG, TITLE, now - timedelta(hours=1), now + timedelta(days=30),
-        VOTES_PER_VOTER, SEATS,
-    )
+async def _insert_cards(conn: asyncpg.Connection, cards: list[DemoCandidate]) -> list[int]:
+    """The cards, shortlisted, with their history (nominated ... shortlisted)."""
+    rows = []
+    for card in cards:
+        own, others = card.stored_texts()
+        rows.append({
+            "full_name": card.full_name, "region": card.region, "sphere": card.sphere, "gender": card.gender,
+            "birth_year": card.birth_year, "ethnicity": card.ethnicity, "summary": own.summary, "story": own.story,
+            "achievements": [msgspec.structs.asdict(a) for a in own.achievements], "text_lang": card.text_lang,
+            "texts": others, "source_kind": card.source_kind, "source_name": card.source_name,
+        })
+    ids = await candidates.insert_many(conn, rows, status=LIFECYCLE[-1])
+    await candidates.record_transitions(conn, [
+        (cid, before, after, REASON, ACTOR)
+        for cid in ids for before, after in zip((None, *LIFECYCLE[:-1]), LIFECYCLE, strict=True)])
+    return ids
+
+
+async def _publish(conn: asyncpg.Connection, *, slug: str, title: dict[str, str], opens: datetime,
+                   closes: datetime, seats: int, ids: list[int]) -> int:
+    campaign_id = await conn.fetchval(INSERT_CAMPAIGN, slug, title, opens, closes, VOTES_PER_VOTER, seats)
     await conn.execute(INSERT_BALLOT, campaign_id, ids)
     await campaigns.mark_published(conn, campaign_id=campaign_id)
     await candidates.record_on_ballot(conn, campaign_id=campaign_id, reason=REASON, actor=ACTOR)
+    return campaign_id
+
+
+async def _create(conn: asyncpg.Connection, *, now: datetime) -> tuple[int, int]:
+    ids = await _insert_cards(conn, generate_candidates())
+    campaign_id = await _publish(conn, slug=DEMO_SLUG, title=TITLE, opens=now - timedelta(hours=1),
+                                 closes=now + timedelta(days=30), seats=SEATS, ids=ids)
     return campaign_id, len(ids)
 
 
@@ -301,17 +366,164 @@ async def install(conn: asyncpg.Connection, r: aioredis.Redis, *, now: datetime 
     }
 
 
+# --- the finalised past campaign ---------------------------------------------------------------------
+#
+# A season that is over: its own people (none of them on the open ballot), votes as the flusher would have
+# written them, a SIM-farm cluster invalidated by the fraud review, and the result finalised by the admin
+# service's own finalisation (admin_service/services/finalise.py: snapshot, digest, Merkle root, finalists),
+# so the portal's final-100 pages and the public results show something real.
+
+PAST_SLUG = "demo-2025"
+PAST_SEED = 2025
+PAST_SIZE = 130
+PAST_SEATS = 100
+PAST_TITLE = {
+    "kk": "Қазақстанның 100 жаңа есімі — 2025 (демо, аяқталған)",
+    "ru": "100 новых лиц Казахстана — 2025 (демо, завершён)",
+    "en": "100 New Faces of Kazakhstan — 2025 (demo, finalised)",
+}
+PAST_OPENS = datetime(2025, 3, 1, 4, 0, tzinfo=UTC)
+PAST_CLOSES = datetime(2025, 3, 24, 18, 0, tzinfo=UTC)
+FRAUD_NET = "203.0.113.0/24"  # the invalidated cluster (a documentation network: nobody's real address)
+FRAUD_REASON = "demo: SIM-farm cluster, one /24 voting at night for three candidates"
+_PAST_LOCK_KEY = 0x100FACE7
+
+INSERT_VOTES = """
+INSERT INTO votes (campaign_id, vote_id, candidate_id, voter, ip_hash, ip_net, cast_at)
+SELECT $1, v, cand, voter, ih, net::cidr, timestamptz 'epoch' + ms * interval '1 millisecond'
+FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[]) AS t (v, cand, voter, ih, net, ms)
+ON CONFLICT (campaign_id, vote_id) DO NOTHING
+"""
+
+
+class PastVote(msgspec.Struct, frozen=True):
+    candidate_id: int
+    voter: str
+    ip_hash: str
+    ip_net: str
+    cast_ms: int
+
+
+def past_votes(candidate_ids: list[int], *, seed: int = PAST_SEED) -> list[PastVote]:
+    """Votes for the past ballot, deterministic: a skewed popularity (a few favourites, a long tail), voters
+    with at most ``VOTES_PER_VOTER`` distinct choices, mobile networks; plus a SIM-farm burst from ``FRAUD_NET``
+    for three candidates near the cut line, which the fraud review invalidates."""
+    rng = random.Random(seed)
+    wanted = {cid: 8 + int(170 * rng.random() ** 2) for cid in candidate_ids}
+    ballots = [cid for cid, n in wanted.items() for _ in range(n)]
+    rng.shuffle(ballots)
+    start, span = int(PAST_OPENS.timestamp() * 1000), int((PAST_CLOSES - PAST_OPENS).total_seconds() * 1000)
+    out: list[PastVote] = []
+    voter, chosen, net = "", set(), ""
+    for cid in ballots:
+        if not voter or len(chosen) == VOTES_PER_VOTER or cid in chosen:
+            voter = hashlib.sha256(f"demo-voter-{seed}-{len(out)}".encode()).hexdigest()
+            chosen, net = set(), f"100.{64 + rng.randrange(64)}.{rng.randrange(256)}.0/24"
+        chosen.add(cid)
+        out.append(PastVote(cid, voter, hashlib.sha256(f"{voter}-ip".encode()).hexdigest()[:32], net,
+                            start + rng.randrange(span)))
+    ranked = sorted(candidate_ids, key=lambda c: (-wanted[c], c))
+    night = start + 9 * 24 * 3600 * 1000 + 2 * 3600 * 1000  # the tenth night, 02:00 UTC
+    for cid in ranked[PAST_SEATS + 2:PAST_SEATS + 5]:  # just below the cut: the farm pushes them in
+        for i in range(60):
+            bot = hashlib.sha256(f"demo-sim-{seed}-{cid}-{i}".encode()).hexdigest()
+            out.append(PastVote(cid, bot, hashlib.sha256(f"{bot}-ip".encode()).hexdigest()[:32], FRAUD_NET,
+                                night + rng.randrange(2 * 3600 * 1000)))
+    return out
+
+
+def _vote_ids(campaign_id: int, votes: list[PastVote], rng: random.Random) -> list[str]:
+    """Receipts in the voting service's format (shared/votestore/receipts.py): campaign.shard.ms-seq.nonce."""
+    seen: dict[int, int] = {}
+    ids = []
+    for v in votes:
+        seq = seen[v.cast_ms] = seen.get(v.cast_ms, -1) + 1
+        ids.append(f"{campaign_id}.0.{v.cast_ms}-{seq}.{base64.urlsafe_b64encode(rng.randbytes(9)).decode()}")
+    return ids
+
+
+async def _create_past(conn: asyncpg.Connection) -> int:
+    taken = frozenset(c.full_name for c in generate_candidates())
+    ids = await _insert_cards(conn, generate_candidates(PAST_SIZE, seed=PAST_SEED, taken=taken))
+    campaign_id = await _publish(conn, slug=PAST_SLUG, title=PAST_TITLE, opens=PAST_OPENS, closes=PAST_CLOSES,
+                                 seats=PAST_SEATS, ids=ids)
+    votes = past_votes(ids)
+    vote_ids = _vote_ids(campaign_id, votes, random.Random(PAST_SEED))
+    await conn.execute(INSERT_VOTES, campaign_id, vote_ids, [v.candidate_id for v in votes],
+                       [v.voter for v in votes], [v.ip_hash for v in votes], [v.ip_net for v in votes],
+                       [v.cast_ms for v in votes])
+    return campaign_id
+
+
+async def install_past(pool: asyncpg.Pool, r: aioredis.Redis) -> dict[str, Any]:
+    """Create (or find) the finalised past campaign: see the comment above. Idempotent: a finalised one is
+    only projected again; one left half-way by an interrupted run is completed."""
+    async with pool.acquire() as lock:
+        await lock.execute("SELECT pg_advisory_lock($1)", _PAST_LOCK_KEY)  # one loader at a time, end to end
+        try:
+            async with lock.transaction():
+                row = await lock.fetchrow(FIND_CAMPAIGN, PAST_SLUG)
+                status = "existing" if row is not None else "created"
+                campaign_id = row["id"] if row is not None else await _create_past(lock)
+            state = await lock.fetchval("SELECT state FROM campaigns WHERE id = $1", campaign_id)
+            invalidated = 0
+            if state != "finalised":
+                # The admin service's own domain code (imported only here: it brings Litestar, a second).
+                from admin_service.auth.context import Staff
+                from admin_service.services import finalise, invalidations
+
+                actor = Staff(id=None, email=ACTOR, roles=frozenset({"working_group"}))  # type: ignore[arg-type]
+                # Redis as the vote script would have left it: the ballot projected, every vote in the tally,
+                # the streams drained by the flusher (nothing in them).
+                for projection in await campaigns.projections(lock, campaign_id=campaign_id):
+                    await project(r, projection)
+                counts = await votes_repo.counts(lock, campaign_id=campaign_id)
+                await r.delete(keys.ShardKeys.of(campaign_id, 0).tally)
+                if counts:
+                    await r.hset(keys.ShardKeys.of(campaign_id, 0).tally,
+                                 mapping={str(k): v for k, v in counts.items()})
+                # Idempotent: votes of the cluster that are invalid already stay as they are.
+                done = await invalidations.invalidate_cluster(
+                    pool, campaign_id=campaign_id, cluster_id=f"net:{FRAUD_NET}", reason=FRAUD_REASON, actor=actor)
+                invalidated = done["invalidated"]
+                await finalise.finalise(pool, r, campaign_id=campaign_id, actor=actor)
+                status = "finalised" if status == "existing" else status
+            else:
+                for projection in await campaigns.projections(lock, campaign_id=campaign_id):
+                    await project(r, projection)
+            summary = await lock.fetchrow(PAST_SUMMARY, campaign_id)
+        finally:
+            await lock.execute("SELECT pg_advisory_unlock($1)", _PAST_LOCK_KEY)
+    return {"status": status, "campaign_id": campaign_id, "slug": PAST_SLUG, "state": summary["state"],
+            "ballot": summary["ballot"], "votes": summary["votes"], "invalidated": summary["invalidated"],
+            "invalidated_now": invalidated, "finalists": summary["finalists"]}
+
+
+PAST_SUMMARY = """
+SELECT c.state,
+       (SELECT count(*) FROM ballot_entries b WHERE b.campaign_id = c.id) AS ballot,
+       (SELECT count(*) FROM votes v WHERE v.campaign_id = c.id) AS votes,
+       (SELECT count(*) FROM votes v WHERE v.campaign_id = c.id AND v.invalidated_at IS NOT NULL) AS invalidated,
+       (SELECT jsonb_array_length(seats) FROM campaign_results WHERE campaign_id = c.id) AS finalists
+FROM campaigns c WHERE c.id = $1
+"""
+
+
 async def load_demo(database_url: str, redis_url: str) -> dict[str, Any]:
-    """Make sure the demo campaign exists, is published and is in Redis; return what was done.
+    """Make sure the demo campaign exists, is published and is in Redis, and that the finalised past
+    campaign exists; return what was done.
 
     ``status`` is ``created`` (first run), ``existing`` (found by slug, projected again) or ``closed``
-    (found but its window has passed: left untouched).
+    (found but its window has passed: left untouched); ``past`` says the same of the past campaign
+    (``created``, ``existing``, or ``finalised`` when an interrupted run was completed).
     """
-    pool = await create_pool(database_url, min_size=1, max_size=1)
+    pool = await create_pool(database_url, min_size=1, max_size=4)  # finalisation holds two at once
     r = create_redis(redis_url, timeout_s=5.0)
     try:
         async with pool.acquire() as conn:
-            return await install(conn, r)
+            result = await install(conn, r)
+        result["past"] = await install_past(pool, r)
+        return result
     finally:
         await r.aclose()
         await pool.close()

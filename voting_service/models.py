@@ -82,7 +82,20 @@ class Campaign(msgspec.Struct):
     live_results: bool
 
 
+class AchievementOut(msgspec.Struct):
+    claim: str
+    evidence_url: str | None = None
+
+
+class CandidateTexts(msgspec.Struct):
+    summary: str = ""
+    story: str = ""
+    achievements: list[AchievementOut] = []
+
+
 class BallotCandidate(msgspec.Struct):
+    """A ballot entry. ``summary``, ``story`` and ``achievements`` are written in ``text_lang``; ``texts`` holds
+    the same in other languages (any may be missing): pick one with shared/texts.py ``localized_texts``."""
     id: str
     full_name: str
     region: str
@@ -90,6 +103,10 @@ class BallotCandidate(msgspec.Struct):
     summary: str
     photo_url: str | None
     gender: str | None = None
+    text_lang: Literal["kk", "ru", "en"] = "ru"
+    story: str = ""
+    achievements: list[AchievementOut] = []
+    texts: dict[str, CandidateTexts] = {}
 
 
 class CandidateVotes(msgspec.Struct):
@@ -97,12 +114,17 @@ class CandidateVotes(msgspec.Struct):
     votes: int
 
 
-class Results(msgspec.Struct):
+class Results(msgspec.Struct, omit_defaults=True):
+    """Live tallies before finalisation; after it the frozen VALID counts (``finalised``: true, ``as_of`` the
+    time of finalisation, ``invalidated_votes`` not counted, ``seats`` the selected ids in rank order)."""
     campaign_id: str
     status: str
     total_votes: int
     candidates: list[CandidateVotes]
     as_of: datetime
+    finalised: bool = False
+    invalidated_votes: int | None = None
+    seats: list[str] | None = None
 
 
 class Receipt(msgspec.Struct):
@@ -131,16 +153,32 @@ class Nominator(Input):
     phone: Phone
 
 
+class Consent(Strict):
+    """The nominator's consent, as ticked on the form: ``processing`` (of the personal data in the nomination)
+    must be true; a third-party nomination also states that the nominee will be asked."""
+    processing: bool  # must be true: false is 422 with field consent.processing
+    nominee_will_be_asked: bool = False
+
+
 class NominationIn(Input):
     nominee: Nominee
     story: prose(20, 10_000)
     achievements: Annotated[list[Achievement], Meta(min_length=1, max_length=20)]
     nominated_by: Nominator
+    consent: Consent | None = None
 
 
 class NominationReceived(msgspec.Struct):
     nomination_id: str
     status: Literal["received"] = "received"
+    reference: str = ""  # NF-XXXX-XXXX: look the nomination up with GET /api/v1/nominations/status/{reference}
+    phone_confirmed: bool = False  # the request carried a voter token of the nominator's phone
+
+
+class NominationStatus(msgspec.Struct):
+    reference: str
+    status: Literal["received", "accepted", "merged", "rejected"]
+    received_at: datetime
 
 
 class OutboxEntry(msgspec.Struct):

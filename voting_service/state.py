@@ -57,7 +57,7 @@ class Services:
             ballot_box=BallotBox(settings=settings, redis=redis, routes=routes),
             otp=OtpService(settings=settings, redis=redis, sms=sms, tokens=tokens),
             sms=sms,
-            results=Results(redis=redis, directory=directory, ttl_s=settings.campaign_cache_s),
+            results=Results(redis=redis, directory=directory, ttl_s=settings.campaign_cache_s, pool=pool),
             receipts=Receipts(redis=redis, pool=pool),
             nominations=NominationService(settings=settings, pool=pool, redis=redis),
             portal=PortalReads(pool, directory, settings.campaign_cache_s),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from admin_service.auth.context import staff_of
@@ -13,7 +13,9 @@ from admin_service.auth.guards import ANY_ROLE, roles
 from admin_service.models_domain import (
     CandidateIn,
     CandidateStatus,
+    LangTexts,
     ReviewIn,
+    TextLang,
     TransitionIn,
     VerificationOutcomeIn,
     VerificationRequestIn,
@@ -56,6 +58,15 @@ class CandidateController(Controller):
     async def card(self, request: Request, services: AppServices, candidate_id: FromPath[str]) -> CandidateCard:
         return answer(CandidateCard, await service.card(services.pool, candidate_id=parse_id(candidate_id),
                                                         viewer=staff_of(request), sealer=services.contacts))
+
+    @put("/{candidate_id:str}/texts/{lang:str}", operation_id="setCandidateTexts", guards=[roles("secretariat")])
+    async def set_texts(self, request: Request, services: AppServices, candidate_id: FromPath[str],
+                        lang: FromPath[TextLang], data: JSONBody[LangTexts]) -> CandidateCard:
+        """The card's summary, story and achievements in ``lang``: in the card's own language (``text_lang``)
+        they replace the card's; in another one they set that language, and all blank remove it."""
+        return answer(CandidateCard, await service.set_texts(
+            services.pool, candidate_id=parse_id(candidate_id), lang=lang, data=data, actor=staff_of(request),
+            sealer=services.contacts))
 
     @post("/{candidate_id:str}/transitions", operation_id="transitionCandidate", status_code=200,
           guards=[roles(*TRANSITION_ROLES)])

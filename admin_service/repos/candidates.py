@@ -9,7 +9,7 @@ import asyncpg
 
 CARD_COLUMNS = """
     id, full_name, region, sphere, gender, birth_year, ethnicity, summary, story, achievements, photo_url,
-    source_kind, source_name, status, contact_sealed, duplicate_of, created_at, updated_at
+    source_kind, source_name, status, contact_sealed, duplicate_of, created_at, updated_at, text_lang, texts
 """
 
 LIST_COLUMNS = """
@@ -19,9 +19,20 @@ LIST_COLUMNS = """
 
 INSERT = """
 INSERT INTO candidates (full_name, region, sphere, gender, birth_year, ethnicity, summary, story, achievements,
-                        photo_url, source_kind, source_name, contact_sealed)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                        photo_url, source_kind, source_name, contact_sealed, text_lang, texts)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 RETURNING id
+"""
+
+# The texts in the card's own language (the columns) or in another one (an entry of ``texts``; NULL removes).
+SET_BASE_TEXTS = """
+UPDATE candidates SET summary = $2, story = $3, achievements = $4, updated_at = now() WHERE id = $1
+"""
+SET_OTHER_TEXTS = """
+UPDATE candidates
+   SET texts = CASE WHEN $3::jsonb IS NULL THEN texts - $2::text ELSE texts || jsonb_build_object($2::text, $3::jsonb) END,
+       updated_at = now()
+ WHERE id = $1
 """
 
 GET = f"SELECT {CARD_COLUMNS} FROM candidates WHERE id = $1"
@@ -73,9 +84,21 @@ def like_pattern(q: str) -> str:
 async def insert(conn: asyncpg.Connection, *, full_name: str, region: str, sphere: str, gender: str,
                  birth_year: int, ethnicity: str | None, summary: str, story: str,
                  achievements: Sequence[dict[str, Any]], photo_url: str | None, source_kind: str,
-                 source_name: str, contact_sealed: bytes | None) -> int:
+                 source_name: str, contact_sealed: bytes | None, text_lang: str = "ru",
+                 texts: dict[str, Any] | None = None) -> int:
     return await conn.fetchval(INSERT, full_name, region, sphere, gender, birth_year, ethnicity, summary, story,
-                               list(achievements), photo_url, source_kind, source_name, contact_sealed)
+                               list(achievements), photo_url, source_kind, source_name, contact_sealed, text_lang,
+                               texts or {})
+
+
+async def set_texts(conn: asyncpg.Connection, *, candidate_id: int, lang: str, base: bool,
+                    texts: dict[str, Any] | None) -> None:
+    """``base``: ``lang`` is the card's text_lang (``texts`` must be given); else ``texts`` None removes ``lang``."""
+    if base:
+        assert texts is not None
+        await conn.execute(SET_BASE_TEXTS, candidate_id, texts["summary"], texts["story"], texts["achievements"])
+    else:
+        await conn.execute(SET_OTHER_TEXTS, candidate_id, lang, texts)
 
 
 async def get(conn: asyncpg.Connection, *, candidate_id: int, lock: str | None = None) -> asyncpg.Record | None:

@@ -9,7 +9,8 @@ import asyncpg
 
 COLUMNS = """
     n.id, n.nominee, n.story, n.achievements, n.nominator_kind, n.nominator_sealed, n.status, n.candidate_id,
-    n.triage_reason, n.triaged_by, n.triaged_at, n.created_at, u.email AS triaged_by_email
+    n.triage_reason, n.triaged_by, n.triaged_at, n.created_at, u.email AS triaged_by_email, n.reference, n.consent,
+    n.phone_confirmed
 """
 
 QUEUE = f"""

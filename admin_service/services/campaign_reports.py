@@ -4,8 +4,6 @@ list proportional to the population by region, with ethnic and gender diversity)
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 import asyncpg
@@ -13,11 +11,9 @@ import redis.asyncio as aioredis
 import redis.exceptions as redis_errors
 
 from admin_service.repos import campaigns as repo
+from shared.composition import composition_of
 from shared.errors import NotFound
-from shared.reference import demographics, regions, spheres
 from shared.votestore.tally import tallies
-
-UNDECLARED = "undeclared"
 
 
 async def _campaign(conn: asyncpg.Connection, campaign_id: int) -> asyncpg.Record:
@@ -51,46 +47,6 @@ async def results(pool: asyncpg.Pool, *, campaign_id: int, redis: aioredis.Redis
     totals = {k: sum(i[k] for i in items) for k in ("raw", "invalidated", "valid")}
     return {"campaign_id": str(campaign_id), "state": camp["state"], "seats": camp["seats"], "candidates": items,
             "totals": totals}
-
-
-def _share(n: float, total: float) -> float:
-    return round(n / total, 4) if total else 0.0
-
-
-def _rows(counts: Mapping[str, int], total: int, entries: Iterable[tuple[str, Any, float | None]]) -> list[dict]:
-    """entries: (code, name, population share or None)."""
-    out = []
-    for code, name, pop_share in entries:
-        n = counts.get(code, 0)
-        row: dict[str, Any] = {"code": code, "name": name, "count": n, "share": _share(n, total)}
-        if pop_share is not None:
-            expected = pop_share * total
-            row.update(population_share=round(pop_share, 4), expected=round(expected, 1),
-                       difference=round(n - expected, 1))
-        out.append(row)
-    return out
-
-
-def composition_of(ballot: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """Counts of ``ballot`` rows (region, sphere, gender, ethnicity) next to the population's shares."""
-    total = len(ballot)
-    by = {f: Counter(str(c[f] or UNDECLARED) for c in ballot) for f in ("region", "sphere", "gender", "ethnicity")}
-    population = sum(r["population"] for r in regions())
-    demo = demographics()
-    gender_total = demo["gender"]["female"] + demo["gender"]["male"]
-    ethnic = demo["ethnicity"]["shares_pct"]
-    return {
-        "total": total,
-        "region": _rows(by["region"], total,
-                        ((r["code"], r["name"], r["population"] / population) for r in regions())),
-        "sphere": _rows(by["sphere"], total, ((s["code"], s["name"], None) for s in spheres())),
-        "gender": _rows(by["gender"], total,
-                        ((g, None, demo["gender"][g] / gender_total) for g in ("female", "male"))),
-        "ethnicity": _rows(by["ethnicity"], total,
-                           [*((e, None, pct / 100) for e, pct in ethnic.items()), (UNDECLARED, None, None)]),
-        "sources": {"region": "shared/data/regions.json", "gender": demo["gender"]["source"],
-                    "ethnicity": demo["ethnicity"]["source"]},
-    }
 
 
 async def composition(pool: asyncpg.Pool, *, campaign_id: int) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import asyncpg
 import msgspec
 
 from admin_service.auth.context import Staff
-from admin_service.models_domain import CandidateIn, CandidateStatus
+from admin_service.models_domain import CandidateIn, CandidateStatus, LangTexts
 from admin_service.repos import candidates as repo
 from admin_service.repos import reviews as reviews_repo
 from admin_service.repos import verification as verification_repo
@@ -23,6 +23,7 @@ from shared.crypto import CANDIDATE_CONTACT, ContactOpener
 from shared.errors import InvalidRequest, NotFound
 from shared.identity import normalise_kz_mobile
 from shared.reference import region_codes, sphere_codes
+from shared.texts import LANGUAGES, all_texts
 
 STATUSES: tuple[str, ...] = CandidateStatus.__args__  # type: ignore[attr-defined]
 MIN_AGE = 14
@@ -82,7 +83,25 @@ def validate(data: CandidateIn | dict[str, Any]) -> CandidateIn:
     check_birth_year(data.birth_year)
     if len(clean(data.full_name)) < 2 or len(clean(data.story)) < 20:
         raise InvalidRequest("full_name and story must not be blank.")
+    if data.text_lang in data.texts:
+        raise InvalidRequest(f"`texts` must not repeat the card's own language {data.text_lang!r}: summary, story "
+                             "and achievements are in it.", extra={"field": f"texts.{data.text_lang}"})
     return data
+
+
+def lang_texts(texts: LangTexts) -> dict[str, Any]:
+    """One language's texts as stored (trimmed; achievements as plain objects)."""
+    return {"summary": clean(texts.summary), "story": clean(texts.story),
+            "achievements": [msgspec.to_builtins(a) for a in texts.achievements]}
+
+
+def _other_texts(data: CandidateIn) -> dict[str, Any]:
+    out = {}
+    for lang, texts in data.texts.items():
+        entry = lang_texts(texts)
+        if entry["summary"] or entry["story"] or entry["achievements"]:
+            out[lang] = entry
+    return out
 
 
 async def insert_card(conn: asyncpg.Connection, *, data: CandidateIn, actor: Staff, sealed: bytes | None,
@@ -93,14 +112,16 @@ async def insert_card(conn: asyncpg.Connection, *, data: CandidateIn, actor: Sta
         conn, full_name=full_name, region=data.region, sphere=data.sphere, gender=data.gender,
         birth_year=data.birth_year, ethnicity=data.ethnicity, summary=clean(data.summary), story=clean(data.story),
         achievements=[msgspec.to_builtins(a) for a in data.achievements], photo_url=data.photo_url,
-        source_kind=data.source.kind, source_name=clean(data.source.name), contact_sealed=sealed)
+        source_kind=data.source.kind, source_name=clean(data.source.name), contact_sealed=sealed,
+        text_lang=data.text_lang, texts=_other_texts(data))
     await repo.insert_transition(conn, candidate_id=candidate_id, from_status=None, to_status="nominated",
                                  reason=reason, actor=actor.email, actor_id=actor.id)
     await audit.record(conn, actor=actor, action="candidate.create", entity_type="candidate",
                        entity_id=candidate_id, reason=reason, new={
                            "full_name": full_name, "region": data.region, "sphere": data.sphere,
                            "gender": data.gender, "source": msgspec.to_builtins(data.source),
-                           "status": "nominated", "contact": "sealed" if sealed else None})
+                           "status": "nominated", "contact": "sealed" if sealed else None,
+                           "text_lang": data.text_lang, "languages": sorted({data.text_lang, *data.texts})})
     return candidate_id
 
 
@@ -168,6 +189,8 @@ async def load_card(conn: asyncpg.Connection, *, candidate_id: int, viewer: Staf
         "story": row["story"],
         "achievements": row["achievements"],
         "photo_url": row["photo_url"],
+        "text_lang": row["text_lang"],
+        "texts": {lang: entry for lang, entry in (row["texts"] or {}).items() if lang != row["text_lang"]},
         "duplicate_of": str(row["duplicate_of"]) if row["duplicate_of"] is not None else None,
         "has_contact": row["contact_sealed"] is not None,
         "history": [history_view(h) for h in await repo.history(conn, candidate_id=candidate_id)],
@@ -189,3 +212,30 @@ async def card(pool: asyncpg.Pool, *, candidate_id: int, viewer: Staff | None = 
     """The full card; ``contact`` only when ``viewer`` may read it and ``sealer`` is given."""
     async with pool.acquire() as conn:
         return await load_card(conn, candidate_id=candidate_id, viewer=viewer, sealer=sealer)
+
+
+async def set_texts(pool: asyncpg.Pool, *, candidate_id: int, lang: str, data: LangTexts | dict[str, Any],
+                    actor: Staff, sealer: ContactOpener | None = None) -> dict[str, Any]:
+    """The card's texts in ``lang`` (secretariat), audited; returns the card. In the card's own language
+    (``text_lang``) they replace summary, story and achievements, and the story stays required (20
+    characters); in another language they set that language's entry, and all fields blank remove it."""
+    if lang not in LANGUAGES:
+        raise NotFound(f"No language {lang[:10]!r}; use one of {', '.join(LANGUAGES)}.")
+    entry = lang_texts(coerce(data, LangTexts))
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            row = await repo.get(conn, candidate_id=candidate_id, lock="update")
+            if row is None:
+                raise NotFound(f"No candidate {candidate_id}.")
+            base = lang == row["text_lang"]
+            before = all_texts(row).get(lang)
+            if base and len(entry["story"]) < 20:
+                raise InvalidRequest(f"The story in the card's own language ({lang}) is required: at least 20 "
+                                     "characters.", extra={"field": "story"})
+            blank = not (entry["summary"] or entry["story"] or entry["achievements"])
+            await repo.set_texts(conn, candidate_id=candidate_id, lang=lang, base=base,
+                                 texts=None if blank and not base else entry)
+            await audit.record(conn, actor=actor, action="candidate.texts", entity_type="candidate",
+                               entity_id=candidate_id, old={"lang": lang, "texts": before},
+                               new={"lang": lang, "texts": None if blank and not base else entry})
+        return await load_card(conn, candidate_id=candidate_id, viewer=actor, sealer=sealer)

@@ -56,8 +56,8 @@ from admin_service.repos import campaigns as campaigns_repo
 from admin_service.repos import candidates as candidates_repo
 from admin_service.repos import finalise as repo
 from admin_service.services import audit
-from admin_service.services.campaign_reports import composition_of
 from admin_service.services.campaigns import project_after_commit
+from shared.composition import composition_of
 from shared.errors import Conflict, InvalidRequest, NotFound, Unavailable
 from shared.repos import campaigns as shared_repo
 from shared.votestore import drain

@@ -20,6 +20,7 @@ from admin_service.services.candidates import insert_card, validate
 from admin_service.services.common import clean, seal, unseal
 from shared.crypto import CANDIDATE_CONTACT, NOMINATION_CONTACT, ContactOpener
 from shared.errors import Conflict, InvalidRequest, NotFound
+from shared.texts import guess_lang
 
 STATUSES = ("received", "accepted", "merged", "rejected")
 PER_PAGE = 50
@@ -33,6 +34,7 @@ def view(row: Any, *, viewer: Staff | None, sealer: ContactOpener | None) -> dic
         nominator.update(full_name=contact.get("full_name"), phone=contact.get("phone"))
     return {
         "id": str(row["id"]),
+        "reference": row["reference"],
         "status": row["status"],
         "nominee": row["nominee"],
         "story": row["story"],
@@ -43,6 +45,8 @@ def view(row: Any, *, viewer: Staff | None, sealer: ContactOpener | None) -> dic
         "triage_reason": row["triage_reason"],
         "triaged_by": row["triaged_by_email"],
         "triaged_at": row["triaged_at"],
+        "consent": row["consent"],
+        "phone_confirmed": row["phone_confirmed"],
     }
 
 
@@ -108,6 +112,7 @@ async def accept(pool: asyncpg.Pool, *, nomination_id: uuid.UUID, actor: Staff,
                 **{k: nominee.get(k) for k in ("full_name", "region", "sphere", "gender", "birth_year")},
                 "source": {"kind": row["nominator_kind"], "name": SOURCE_NAME},
                 "story": row["story"], "achievements": row["achievements"],
+                "text_lang": guess_lang(row["story"]),  # the citizen's language becomes the card's own
             })
             sealed = None
             if row["nominator_kind"] == "self" and sealer is not None:

@@ -21,8 +21,10 @@ ORDER BY c.opens_at DESC, c.id DESC
 
 GET_VISIBLE = f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns c WHERE c.id = $1 AND c.state <> 'draft'"
 
+# The public card: what the ballot, the candidate pages and the final 100 show (texts: shared/texts.py).
 BALLOT = """
-SELECT k.id, k.full_name, k.region, k.sphere, k.gender, k.summary, k.photo_url
+SELECT k.id, k.full_name, k.region, k.sphere, k.gender, k.summary, k.photo_url, k.story, k.achievements,
+       k.text_lang, k.texts
 FROM ballot_entries b JOIN candidates k ON k.id = b.candidate_id
 WHERE b.campaign_id = $1
 ORDER BY b.position, k.id

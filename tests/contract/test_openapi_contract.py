@@ -44,6 +44,10 @@ UNEXPRESSIBLE = {
     "createCampaign": "the window is relative to the clock (closes in the future) and closes_at after opens_at",
     "invalidateVotes": "either vote_ids or cluster_id, exactly one",
     "transitionCandidate": "some transitions need a reason, which depends on the card's current state",
+    "createCandidate": "`texts` must not repeat the card's own language, which `text_lang` names",
+    "setCandidateTexts": "the story is required only in the card's own language (`text_lang` of the stored card)",
+    "submitNomination": "consent.processing must be true (answered with a clear message rather than an enum "
+                        "mismatch), and a third party's consent must state that the nominee will be asked",
 }
 # Operations that would end the fuzzing session itself. (Deactivation, role changes and password resets would too,
 # on the fuzzing user's own id: that id is far from any the generator picks, see conftest.fuzz_staff_email.)

@@ -8,7 +8,7 @@ from litestar import Controller, get
 from litestar.params import FromPath
 
 from voting_service.models import BallotCandidate, Campaign, Results
-from voting_service.services.directory import campaign_view, parse_campaign_id
+from voting_service.services.directory import ballot_candidate, campaign_view, parse_campaign_id
 from voting_service.state import AppServices
 
 
@@ -30,11 +30,7 @@ class CampaignController(Controller):
     @get("/{campaign_id:str}/candidates", operation_id="listBallotCandidates")
     async def candidates(self, campaign_id: FromPath[str], services: AppServices) -> list[BallotCandidate]:
         rows = await services.directory.ballot(parse_campaign_id(campaign_id))
-        return [
-            BallotCandidate(id=str(r["id"]), full_name=r["full_name"], region=r["region"], sphere=r["sphere"],
-                            summary=r["summary"], photo_url=r["photo_url"], gender=r["gender"])
-            for r in rows
-        ]
+        return [ballot_candidate(r) for r in rows]
 
     @get("/{campaign_id:str}/results", operation_id="getResults", cache=False, opt={"problems": (403,)})
     async def results(self, campaign_id: FromPath[str], services: AppServices) -> Results:

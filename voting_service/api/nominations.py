@@ -1,39 +1,28 @@
-"""Citizens nominate somebody (or themselves); the secretariat triages in the admin service."""
+"""Citizens nominate somebody (or themselves); the secretariat triages in the admin service. The nominator
+keeps a reference to look the status up (voting_service/services/nominations.py does the work)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
-from litestar import Controller, Request, post
-from litestar.params import JSONBody
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, JSONBody
 
 from shared.errors import InvalidRequest
 from voting_service import metrics
 from voting_service.deps import client_of
-from voting_service.models import NominationIn, NominationReceived
+from voting_service.models import NominationIn, NominationReceived, NominationStatus
+from voting_service.services.nominations import parse
 from voting_service.state import AppServices
 
 
-def _whole_floats_as_ints(value: Any) -> Any:
-    """JSON Schema counts 1988.0 as an integer (and schema-driven clients send it); keep it one."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _whole_floats_as_ints(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_whole_floats_as_ints(v) for v in value]
-    return value
-
-
-async def strict(request: Request, kind: type[msgspec.Struct]) -> msgspec.Struct:
-    """Litestar converts bodies leniently ("1988" becomes 1988); the API promises strict types, so the
-    body is converted once more, strictly (a whole float such as 1988.0 is an integer, as in JSON Schema).
-    Cheap here: nominations are rare."""
-    try:
-        return msgspec.convert(_whole_floats_as_ints(msgspec.json.decode(await request.body())), kind, strict=True)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise InvalidRequest(str(exc)) from exc
+def _voter_if_signed_in(request: Request, services: AppServices) -> str | None:
+    """The pseudonym of a valid voter token in ``Authorization: Bearer``; None without one or for a bad one
+    (the nomination is then simply not ``phone_confirmed``)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    claims = services.tokens.claims(token.strip())
+    return claims.voter if claims is not None else None
 
 
 class NominationController(Controller):
@@ -42,7 +31,25 @@ class NominationController(Controller):
 
     @post("/", operation_id="submitNomination", status_code=202, opt={"problems": (429,)})
     async def submit(self, request: Request, data: JSONBody[NominationIn], services: AppServices) -> NominationReceived:
-        data = await strict(request, NominationIn)  # type: ignore[assignment]
-        nomination_id = await services.nominations.submit(data, ip_hash=client_of(request, services).ip_hash)
+        """Optional ``Authorization: Bearer <voter token>``: when the token is the nominator's phone's, the
+        nomination is ``phone_confirmed``. Optional ``consent``: ``processing`` must be true."""
+        # Litestar converts bodies leniently ("1988" becomes 1988); the API promises strict types, so the body
+        # is converted once more, strictly. Cheap here: nominations are rare.
+        try:
+            raw = msgspec.json.decode(await request.body())
+        except msgspec.DecodeError as exc:
+            raise InvalidRequest(str(exc)) from exc
+        if not isinstance(raw, dict):
+            raise InvalidRequest("Expected a JSON object.")
+        receipt = await services.nominations.submit(parse(raw), ip_hash=client_of(request, services).ip_hash,
+                                                    voter=_voter_if_signed_in(request, services))
         metrics.nominations().inc()
-        return NominationReceived(nomination_id=nomination_id)
+        return NominationReceived(nomination_id=receipt.nomination_id, reference=receipt.reference,
+                                  phone_confirmed=receipt.phone_confirmed)
+
+    @get("/status/{reference:str}", operation_id="nominationStatus", cache=False, opt={"problems": (404, 429)})
+    async def status(self, request: Request, reference: FromPath[str], services: AppServices) -> NominationStatus:
+        """The status of a nomination by its reference (``NF-XXXX-XXXX``, typed in any case): never what it says
+        or who sent it."""
+        return NominationStatus(**await services.nominations.status(
+            reference, ip_hash=client_of(request, services).ip_hash))

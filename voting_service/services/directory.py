@@ -13,11 +13,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 import asyncpg
+import msgspec
 import redis.asyncio as aioredis
 
 from shared.errors import NotFound
 from shared.repos import campaigns as repo
+from shared.texts import all_texts
 from shared.votestore.vote import Route, load_route
+from voting_service.models import BallotCandidate
 
 T = TypeVar("T")
 
@@ -78,6 +81,17 @@ def campaign_view(row: Any, now_ms: int) -> dict[str, Any]:
         "seats": row["seats"],
         "live_results": row["live_results"],
     }
+
+
+def ballot_candidate(row: Any) -> BallotCandidate:
+    """A ballot row as the public API's candidate (every language's texts; shared/texts.py picks one)."""
+    base_lang = row["text_lang"]
+    texts = {lang: entry for lang, entry in all_texts(row).items() if lang != base_lang}
+    return msgspec.convert({
+        "id": str(row["id"]), "full_name": row["full_name"], "region": row["region"], "sphere": row["sphere"],
+        "summary": row["summary"], "photo_url": row["photo_url"], "gender": row["gender"], "text_lang": base_lang,
+        "story": row["story"], "achievements": row["achievements"] or [], "texts": texts,
+    }, BallotCandidate)
 
 
 class CampaignDirectory:

@@ -23,6 +23,7 @@ from admin_service.web.render import page, see_other
 from admin_service.state import AppServices
 from shared.errors import InvalidRequest
 from shared.reference import GENDERS
+from shared.texts import LANGUAGES
 
 PER_PAGE = 25
 ETHNICITIES: tuple[str, ...] = Ethnicity.__args__  # type: ignore[attr-defined]
@@ -58,6 +59,33 @@ def candidate_data(fields: dict[str, str], claims: list[str], evidence: list[str
     if phone or email:
         data["contact"] = {"phone": phone or None, "email": email or None}
     return data
+
+
+def achievements_from_lines(text: str) -> list[dict[str, Any]]:
+    """The texts form's achievements: one per line, ``claim`` or ``claim | https://evidence``."""
+    out = []
+    for line in text.splitlines():
+        claim, _, url = line.partition(" | ")
+        if claim.strip():
+            out.append({"claim": claim.strip(), "evidence_url": url.strip() or None})
+    return out
+
+
+def achievements_as_lines(achievements: list[dict[str, Any]]) -> str:
+    return "\n".join(a.get("claim", "") + (f" | {a['evidence_url']}" if a.get("evidence_url") else "")
+                     for a in achievements)
+
+
+def texts_by_language(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every language with the card's texts in it (empty ones too), its own language first, for the form."""
+    base = {"summary": card["summary"], "story": card["story"], "achievements": card["achievements"]}
+    out = []
+    for lang in (card["text_lang"], *(code for code in LANGUAGES if code != card["text_lang"])):
+        entry = base if lang == card["text_lang"] else card["texts"].get(lang) or {}
+        out.append({"lang": lang, "base": lang == card["text_lang"], "summary": entry.get("summary", ""),
+                    "story": entry.get("story", ""), "achievements": entry.get("achievements") or [],
+                    "lines": achievements_as_lines(entry.get("achievements") or [])})
+    return out
 
 
 class CandidatePages(Controller):
@@ -110,7 +138,18 @@ class CandidatePages(Controller):
                                   sealer=services.contacts)
         reviewed = any(r["expert_id"] == str(staff.id) for r in card["reviews"])
         can_review = staff.has("expert") and card["status"] == "under_review" and not reviewed
-        return page(request, "candidates/card.html", c=card, can_review=can_review)
+        return page(request, "candidates/card.html", c=card, can_review=can_review, texts=texts_by_language(card))
+
+    @post("/{candidate_id:str}/texts", operation_id="webCandidateTexts", include_in_schema=False,
+          guards=[roles("secretariat")], opt={"form": True})
+    async def set_texts(self, request: Request, services: AppServices, candidate_id: FromPath[str]) -> Response:
+        fields = await form_of(request)
+        cid = parse_id(candidate_id)
+        lang = fields.get("lang", "")
+        await service.set_texts(services.pool, candidate_id=cid, lang=lang, actor=staff_of(request), data={
+            "summary": fields.get("summary", ""), "story": fields.get("story", ""),
+            "achievements": achievements_from_lines(fields.get("achievements", ""))})
+        return see_other(f"/candidates/{cid}?ok=texts#texts-{lang if lang in LANGUAGES else ''}")
 
     @post("/{candidate_id:str}/transitions", operation_id="webCandidateTransition", include_in_schema=False,
           guards=[roles(*lifecycle.TRANSITION_ROLES)], opt={"form": True})

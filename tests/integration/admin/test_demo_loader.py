@@ -12,12 +12,17 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from shared import reference
+from shared.infra import create_pool
+from shared.settings import Settings
 from shared.votestore import keys
-from devtools.demo import ACTOR, DEMO_SIZE, DEMO_SLUG, LIFECYCLE, VOTES_PER_VOTER, load_demo
+from voting_service.state import Services
+from devtools.demo import (ACTOR, DEMO_SIZE, DEMO_SLUG, FRAUD_NET, LIFECYCLE, PAST_SEATS, PAST_SIZE, PAST_SLUG,
+                           VOTES_PER_VOTER, load_demo)
 
 COUNTS = """
 SELECT (SELECT count(*) FROM candidates)                               AS candidates,
        (SELECT count(*) FROM candidates WHERE status = 'on_ballot')    AS on_ballot,
+       (SELECT count(*) FROM candidates WHERE status = 'finalist')     AS finalists,
        (SELECT count(DISTINCT region) FROM candidates)                 AS regions,
        (SELECT count(DISTINCT sphere) FROM candidates)                 AS spheres,
        (SELECT count(*) FROM campaigns)                                AS campaigns,
@@ -60,11 +65,14 @@ async def test_load_twice_creates_once_and_projects_again(fresh_database_url: st
     campaign_id = first["campaign_id"]
     after_first = await counts(fresh_database_url)
     assert after_first == {
-        "candidates": DEMO_SIZE, "on_ballot": DEMO_SIZE, "regions": len(reference.region_codes()),
-        "spheres": len(reference.sphere_codes()), "campaigns": 1, "ballot": DEMO_SIZE,
-        # nominated ... shortlisted, then on_ballot at publication
-        "transitions": DEMO_SIZE * (len(LIFECYCLE) + 1), "foreign_transitions": 0,
+        "candidates": DEMO_SIZE + PAST_SIZE, "on_ballot": DEMO_SIZE, "finalists": PAST_SEATS,
+        "regions": len(reference.region_codes()), "spheres": len(reference.sphere_codes()), "campaigns": 2,
+        "ballot": DEMO_SIZE + PAST_SIZE,
+        # nominated ... shortlisted, then on_ballot at publication (and finalist / not_selected at finalisation)
+        "transitions": DEMO_SIZE * (len(LIFECYCLE) + 1) + PAST_SIZE * (len(LIFECYCLE) + 2),
+        "foreign_transitions": 0,
     }
+    assert first["past"]["status"] == "created" and first["past"]["state"] == "finalised"
     await assert_projected(r, campaign_id)
 
     conn = await asyncpg.connect(fresh_database_url)
@@ -94,8 +102,11 @@ async def test_load_twice_creates_once_and_projects_again(fresh_database_url: st
     assert second["status"] == "existing"
     assert second["campaign_id"] == campaign_id
     assert second["candidates_created"] == 0
+    assert second["past"]["status"] == "existing" and second["past"]["invalidated_now"] == 0
     assert await counts(fresh_database_url) == after_first
     await assert_projected(r, campaign_id)
+    meta = await r.hgetall(keys.campaign_meta(second["past"]["campaign_id"]))
+    assert meta["state"] == "finalised"  # projected again too: votes for it are refused as closed
 
 
 async def test_concurrent_loaders_create_one_campaign(fresh_database_url: str,
@@ -103,7 +114,9 @@ async def test_concurrent_loaders_create_one_campaign(fresh_database_url: str,
     redis_url, _ = demo_redis
     results = await asyncio.gather(load_demo(fresh_database_url, redis_url), load_demo(fresh_database_url, redis_url))
     assert sorted(res["status"] for res in results) == ["created", "existing"]
-    assert (await counts(fresh_database_url))["candidates"] == DEMO_SIZE
+    assert sorted(res["past"]["status"] for res in results) == ["created", "existing"]
+    found = await counts(fresh_database_url)
+    assert (found["candidates"], found["campaigns"], found["finalists"]) == (DEMO_SIZE + PAST_SIZE, 2, PAST_SEATS)
 
 
 async def test_closed_demo_campaign_is_left_alone(fresh_database_url: str,
@@ -122,7 +135,7 @@ async def test_closed_demo_campaign_is_left_alone(fresh_database_url: str,
     assert again["campaign_id"] == created["campaign_id"]
     assert "closed" in again["message"]
     assert await r.exists(keys.campaign_meta(created["campaign_id"])) == 0  # untouched, not re-projected
-    assert (await counts(fresh_database_url))["campaigns"] == 1
+    assert (await counts(fresh_database_url))["campaigns"] == 2  # the open one (closed now) and the past one
 
 
 async def test_command_line(fresh_database_url: str, demo_redis: tuple[str, aioredis.Redis]) -> None:
@@ -137,3 +150,57 @@ async def test_command_line(fresh_database_url: str, demo_redis: tuple[str, aior
     result = json.loads(out)
     assert result["status"] == "created"
     assert await r.exists(keys.campaign_meta(result["campaign_id"])) == 1
+
+
+
+async def test_the_past_campaign_is_finalised_with_valid_counts_and_texts(
+        fresh_database_url: str, demo_redis: tuple[str, aioredis.Redis], settings: Settings) -> None:
+    """The finalised past season: votes as the flusher writes them, the SIM-farm cluster invalidated by the
+    fraud review, the result frozen by the real finalisation; the public results are its valid counts and the
+    final list carries stories in Kazakh and Russian."""
+    redis_url, r = demo_redis
+    result = await load_demo(fresh_database_url, redis_url)
+    past = result["past"]
+    assert (past["slug"], past["state"], past["ballot"], past["finalists"]) == (PAST_SLUG, "finalised", PAST_SIZE,
+                                                                             PAST_SEATS)
+    assert past["invalidated"] == past["invalidated_now"] == 180 and past["votes"] > 5000
+    conn = await asyncpg.connect(fresh_database_url)
+    try:
+        snap = await conn.fetchrow("SELECT * FROM campaign_results WHERE campaign_id = $1", past["campaign_id"])
+        seats, ranked = json.loads(snap["seats"]), json.loads(snap["counts"])
+        assert len(seats) == PAST_SEATS and snap["counted_votes"] == past["votes"] - 180
+        assert sum(c["valid"] for c in ranked) == snap["counted_votes"]
+        fraud = await conn.fetch("SELECT DISTINCT v.candidate_id, k.status FROM votes v JOIN candidates k "
+                                 "ON k.id = v.candidate_id WHERE v.campaign_id = $1 AND v.ip_net = $2::cidr",
+                                 past["campaign_id"], FRAUD_NET)
+        assert len(fraud) == 3 and {f["status"] for f in fraud} == {"not_selected"}  # the farm did not help
+        raw_rank = sorted(ranked, key=lambda c: (-c["raw"], int(c["candidate_id"])))
+        assert {int(c["candidate_id"]) for c in raw_rank[:PAST_SEATS]} & {f["candidate_id"] for f in fraud}
+        camp = await conn.fetchrow("SELECT state, opens_at, closes_at FROM campaigns WHERE id = $1",
+                                   past["campaign_id"])
+        assert camp["state"] == "finalised" and camp["closes_at"].year == 2025
+        langs = await conn.fetch("SELECT text_lang, texts FROM candidates k JOIN ballot_entries b "
+                                 "ON b.candidate_id = k.id WHERE b.campaign_id = $1", past["campaign_id"])
+        for row in langs:
+            have = {row["text_lang"], *json.loads(row["texts"])}
+            assert {"kk", "ru"} <= have, have
+    finally:
+        await conn.close()
+
+    # Through the voting service: the public results of the past campaign are the frozen valid counts, and the
+    # final list has the finalists with their stories (the session's voting settings; this test's stores).
+    pool = await create_pool(fresh_database_url, min_size=1, max_size=2)
+    services = Services.build(settings, pool, r)
+    try:
+        public = await services.results.live(past["campaign_id"])
+        assert public["finalised"] is True and public["total_votes"] == past["votes"] - 180
+        assert public["candidates"] == [{"candidate_id": c["candidate_id"], "votes": c["valid"]} for c in ranked]
+        final = await services.results.final(past["campaign_id"])
+        assert len(final["finalists"]) == PAST_SEATS
+        assert all(f["story"] for f in final["finalists"])
+        assert sum(f["text_lang"] == "kk" or "kk" in f["texts"] for f in final["finalists"]) == PAST_SEATS
+        assert sum(len(v) for v in final["by_region"].values()) == PAST_SEATS
+        assert final["composition"]["total"] == PAST_SEATS
+    finally:
+        await services.close()
+        await pool.close()

@@ -8,25 +8,35 @@ import uuid
 import msgspec
 import pytest
 
+from shared.crypto import pseudonym
 from tests.integration.admin.helpers import create_candidate, problem
 from voting_service.models import NominationIn
-from voting_service.services.nominations import NominationService
+from voting_service.services.nominations import CONSENT_TEXT_VERSION, NominationService
 
 URL = "/api/v1/nominations"
 
 
 async def submit(settings, pool, redis, *, kind: str = "third_party", phone: str = "+77051112233",
-                 name: str | None = None, region: str = "KZ-79") -> str:
-    """A nomination through the voting service's own intake (sealed contact, pseudonym)."""
+                 name: str | None = None, region: str = "KZ-79", **extra) -> str:
+    """A nomination through the voting service's own intake (sealed contact, pseudonym); its id."""
+    return (await submitted(settings, pool, redis, kind=kind, phone=phone, name=name, region=region,
+                            **extra)).nomination_id
+
+
+async def submitted(settings, pool, redis, *, kind: str = "third_party", phone: str = "+77051112233",
+                    name: str | None = None, region: str = "KZ-79", story: str | None = None,
+                    consent: dict | None = None, voter: str | None = None):
     body = {
         "nominee": {"full_name": name or f"Ерлан Нурланов {uuid.uuid4().hex[:6]}", "region": region,
                     "sphere": "education_science", "gender": "male", "birth_year": 1988},
-        "story": "Открыл бесплатную школу программирования для детей из сёл.",
+        "story": story or "Открыл бесплатную школу программирования для детей из сёл.",
         "achievements": [{"claim": "Обучил 500 детей", "evidence_url": "https://example.kz/school"}],
         "nominated_by": {"kind": kind, "full_name": "Айгерим Сапарова", "phone": phone},
     }
+    if consent is not None:
+        body["consent"] = consent
     service = NominationService(settings=settings, pool=pool, redis=redis)
-    return await service.submit(msgspec.convert(body, NominationIn), ip_hash=uuid.uuid4().hex)
+    return await service.submit(msgspec.convert(body, NominationIn), ip_hash=uuid.uuid4().hex, voter=voter)
 
 
 async def test_queue_shows_contacts_to_the_secretariat_only(staff, settings, pool, redis):
@@ -120,3 +130,49 @@ async def test_only_the_secretariat_triages(staff, settings, pool, redis, action
     for bad in ("not-a-uuid", str(uuid.uuid4())):
         problem(await sec.post(f"{URL}/{bad}/{action}", json=body), 404, "not_found")
     assert await pool.fetchval("SELECT status FROM nominations WHERE id = $1", uuid.UUID(nid)) == "received"
+
+
+async def test_queue_shows_reference_consent_and_confirmed_phone(staff, settings, pool, redis):
+    phone = "+77051112299"
+    voter = pseudonym(settings.secrets.pseudonym_key, "voter", phone)
+    confirmed = await submitted(settings, pool, redis, phone=phone, voter=voter,
+                                consent={"processing": True, "nominee_will_be_asked": True})
+    plain = await submitted(settings, pool, redis)
+    sec = await staff("secretariat")
+    items = {i["id"]: i for i in (await sec.get(URL, params={"status": "all"})).json()["items"]}
+    a, b = items[confirmed.nomination_id], items[plain.nomination_id]
+    assert a["reference"] == confirmed.reference and a["phone_confirmed"] is True
+    assert a["consent"]["processing"] is True and a["consent"]["nominee_will_be_asked"] is True
+    assert a["consent"]["text_version"] == CONSENT_TEXT_VERSION
+    assert b["reference"] == plain.reference and b["phone_confirmed"] is False and b["consent"] is None
+    one = (await sec.get(f"{URL}/{confirmed.nomination_id}")).json()
+    assert one["reference"] == confirmed.reference and one["phone_confirmed"] is True
+    auditor = await staff("auditor")  # no contact details, but the reference, consent and confirmation
+    seen = (await auditor.get(f"{URL}/{confirmed.nomination_id}")).json()
+    assert seen["nominated_by"] == {"kind": "third_party"} and seen["phone_confirmed"] is True
+
+
+async def test_queue_page_shows_reference_consent_and_confirmed_phone(staff, settings, pool, redis):
+    phone = "+77051112288"
+    voter = pseudonym(settings.secrets.pseudonym_key, "voter", phone)
+    confirmed = await submitted(settings, pool, redis, phone=phone, voter=voter, kind="self",
+                                consent={"processing": True})
+    sec = await staff("secretariat")
+    page = (await sec.get("/nominations", params={"status": "received", "lang": "en"})).text
+    article = page[page.index(f'id="n-{confirmed.nomination_id}"'):]
+    article = article[:article.index("</article>")]
+    assert confirmed.reference in article
+    assert 'data-confirmed="yes"' in article and "confirmed by an SMS code" in article
+    assert "consent to the processing of personal data given" in article and CONSENT_TEXT_VERSION in article
+
+
+async def test_accepting_a_kazakh_nomination_makes_a_kazakh_card(staff, settings, pool, redis):
+    story = "Ауыл балаларына арналған тегін бағдарламалау мектебін ашты."
+    nid = await submit(settings, pool, redis, story=story)
+    sec = await staff("secretariat")
+    out = (await sec.post(f"{URL}/{nid}/accept")).json()
+    card = (await sec.get(f"/api/v1/candidates/{out['candidate_id']}")).json()
+    assert card["text_lang"] == "kk" and card["story"] == story
+    ru = await submit(settings, pool, redis)
+    out = (await sec.post(f"{URL}/{ru}/accept")).json()
+    assert (await sec.get(f"/api/v1/candidates/{out['candidate_id']}")).json()["text_lang"] == "ru"

@@ -3,6 +3,7 @@ rewrite the audit log or reach tables that are not theirs; what they do every da
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import asyncpg
@@ -75,11 +76,25 @@ async def test_the_voting_role_reads_the_public_card_and_writes_nominations_only
     assert await voting_pool.fetchval("SELECT count(*) FROM campaigns") >= 0
     assert await voting_pool.fetchval("SELECT count(full_name) FROM candidates") >= 0
     await refused(voting_pool, "SELECT contact_sealed FROM candidates")
-    await refused(voting_pool, "SELECT story FROM candidates")
+    await refused(voting_pool, "SELECT birth_year FROM candidates")
+    await refused(voting_pool, "SELECT source_name FROM candidates")
     await refused(voting_pool, "SELECT voter FROM votes")
     await refused(voting_pool, "SELECT nominator_sealed FROM nominations")
-    for table in ("users", "sessions", "login_attempts", "audit_log", "expert_reviews", "campaign_results"):
+    for table in ("users", "sessions", "login_attempts", "audit_log", "expert_reviews"):
         await refused(voting_pool, f"SELECT 1 FROM {table}")
+    # The portal (migration 0006): the public texts of a card, the frozen result without the staff's report,
+    # a nomination's status by reference but never what it says or who sent it.
+    assert await voting_pool.fetchval(
+        "SELECT count(*) FROM candidates WHERE story <> '' OR texts <> '{}' OR text_lang = 'kk' "
+        "OR achievements IS NOT NULL") >= 0
+    assert await voting_pool.fetchval("SELECT count(counts) FROM campaign_results") >= 0
+    assert await voting_pool.fetchval("SELECT count(*) FROM nominations WHERE reference = 'NF-0000-0000'") == 0
+    await refused(voting_pool, "SELECT report FROM campaign_results")
+    await refused(voting_pool, "SELECT finalised_by FROM campaign_results")
+    for column in ("nominee", "story", "consent", "phone_confirmed", "nominator_pseudonym", "ip_hash"):
+        await refused(voting_pool, f"SELECT {column} FROM nominations")
+    await refused(voting_pool, "UPDATE candidates SET texts = '{}'")
+    await refused(voting_pool, "INSERT INTO campaign_results (campaign_id) VALUES (1)")
     await refused(voting_pool, "INSERT INTO votes (campaign_id, vote_id, candidate_id, voter, cast_at) "
                                "VALUES (1, 'x', 1, 'v', now())")
     await refused(voting_pool, "UPDATE campaigns SET state = 'draft'")
@@ -114,3 +129,59 @@ async def test_a_table_added_by_a_later_migration_belongs_to_the_admin_service(p
             await refused(pools["flusher"], f"SELECT 1 FROM {table}")
         finally:
             await owner.execute(f"DROP TABLE {table}")
+
+
+async def test_portal_columns_are_checked_by_the_database(pool):
+    """Migration 0006: texts only in kk/ru/en, a known text language, references unique and well-formed."""
+    async with pool.acquire() as conn:
+        outer = conn.transaction()  # rolled back: no test row stays for the other tests (the triage queue)
+        await outer.start()
+        try:
+            await _portal_columns(conn)
+        finally:
+            await outer.rollback()
+
+
+async def _portal_columns(conn: asyncpg.Connection) -> None:
+    cid = await conn.fetchval(
+        "INSERT INTO candidates (full_name, region, sphere, gender, birth_year, story, source_kind) "
+        "VALUES ('Тест Тестов', 'KZ-75', 'social', 'male', 1990, 'История', 'self') RETURNING id")
+    assert await conn.fetchval("SELECT text_lang || texts::text FROM candidates WHERE id = $1", cid) == "ru{}"
+    for bad in ("UPDATE candidates SET texts = '{\"de\": {}}' WHERE id = $1",
+                "UPDATE candidates SET texts = '[]' WHERE id = $1",
+                "UPDATE candidates SET text_lang = 'de' WHERE id = $1"):
+        with pytest.raises(asyncpg.CheckViolationError):
+            async with conn.transaction():  # a savepoint: the test's own transaction goes on
+                await conn.execute(bad, cid)
+    await conn.execute("UPDATE candidates SET text_lang = 'kk', texts = '{\"en\": {\"story\": \"x\"}}' "
+                       "WHERE id = $1", cid)
+    insert = ("INSERT INTO nominations (nominee, story, achievements, nominator_kind, nominator_sealed, "
+              "nominator_pseudonym, reference) VALUES ('{}', 's', '[]', 'self', '\\x00', 'p', $1)")
+    ref = "NF-" + secrets.choice("0123456789ABCDEFGHJKMNPQRSTVWXYZ") * 4 + "-7K3F"
+    await conn.execute(insert, ref)
+    with pytest.raises(asyncpg.UniqueViolationError):
+        async with conn.transaction():
+            await conn.execute(insert, ref)
+    for bad_ref in ("NF-7K3F-9QX", "NF-IIII-0000", "nf-7k3f-9qxd", "XX-7K3F-9QXD"):
+        with pytest.raises(asyncpg.CheckViolationError):
+            async with conn.transaction():
+                await conn.execute(insert, bad_ref)
+    with pytest.raises(asyncpg.NotNullViolationError):
+        async with conn.transaction():
+            await conn.execute(insert, None)
+    # Every other insert gets a reference from the database: well-formed and different each time.
+    made = [await conn.fetchval(
+        "INSERT INTO nominations (nominee, story, achievements, nominator_kind, nominator_sealed, "
+        "nominator_pseudonym) VALUES ('{}', 's', '[]', 'self', '\\x00', 'p') RETURNING reference")
+        for _ in range(20)]
+    assert len(set(made)) == 20
+    assert all(re.fullmatch(r"NF-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}", m) for m in made)
+    sample = await conn.fetchval("SELECT count(DISTINCT faces_nomination_reference()) "
+                                 "FROM generate_series(1, 20000)")
+    assert sample == 20000
+
+
+async def test_the_voting_role_cannot_choose_a_reference(voting_pool):
+    await refused(voting_pool, "INSERT INTO nominations (nominee, story, achievements, nominator_kind, "
+                               "nominator_sealed, nominator_pseudonym, reference) "
+                               "VALUES ('{}', 's', '[]', 'self', '\\x00', 'p', 'NF-0000-0000')")

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from shared.texts import localized_texts
 from tests.factories import make_campaign
 from tests.integration.voting.conftest import assert_problem, cast, mint_token
 
@@ -105,7 +106,34 @@ async def test_candidates_on_the_ballot(client, pool, redis):
         assert c["sphere"] in SPHERES
         assert c["summary"] == "Краткое описание"
         assert c["photo_url"] is None or isinstance(c["photo_url"], str)
-        assert "story" not in c and "birth_year" not in c  # only what the ballot shows
+        assert c["text_lang"] == "ru" and c["texts"] == {} and c["story"] and c["achievements"] == []
+        assert "birth_year" not in c and "source_name" not in c  # only the public card
+
+
+async def test_candidates_carry_their_texts_in_every_language(client, pool, redis):
+    """The portal renders candidate pages from this: the own language's columns and the others' ``texts``;
+    shared/texts.py picks the visitor's language from the same shape."""
+    camp = await make_campaign(pool, redis, candidates=2)
+    first, second = camp.candidate_ids
+    kk = {"summary": "Ауыл мұғалімі", "story": "Ауылда робототехника үйірмесін ашты.",
+          "achievements": [{"claim": "Олимпиада жеңімпазы", "evidence_url": "https://example.kz/a"}]}
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE candidates SET achievements = $2, texts = $3 WHERE id = $1", first,
+                           [{"claim": "Победитель олимпиады", "evidence_url": "https://example.kz/a"}], {"kk": kk})
+        await conn.execute("UPDATE candidates SET text_lang = 'kk', summary = 'Қысқаша', story = 'Толық тарих', "
+                           "texts = '{\"en\": {\"summary\": \"Short\", \"story\": \"Full story\"}}' "
+                           "WHERE id = $1", second)
+    await asyncio.sleep(0.25)  # the directory's cache (CAMPAIGN_CACHE_S=0.2 in tests)
+    items = {c["id"]: c for c in (await client.get(f"/api/v1/campaigns/{camp.id}/candidates")).json()}
+    a, b = items[str(first)], items[str(second)]
+    assert a["text_lang"] == "ru" and a["texts"] == {"kk": kk}
+    assert a["achievements"] == [{"claim": "Победитель олимпиады", "evidence_url": "https://example.kz/a"}]
+    assert b["text_lang"] == "kk" and b["summary"] == "Қысқаша" and b["story"] == "Толық тарих"
+    assert b["texts"] == {"en": {"summary": "Short", "story": "Full story", "achievements": []}}
+    assert localized_texts(a, "kk").story == kk["story"]
+    ru = localized_texts(b, "ru")
+    assert (ru.lang, ru.summary, ru.is_fallback) == ("kk", "Қысқаша", True)  # no Russian: kk comes first
+    assert localized_texts(b, "en").story == "Full story"
 
 
 @pytest.mark.parametrize("raw", ["987654321098", "abc", "-5"])
@@ -155,11 +183,21 @@ async def test_results_hidden_while_live_results_off(client, pool, redis):
 async def test_results_shown_once_finalised_even_without_live_results(client, pool, redis):
     camp = await make_campaign(pool, redis, live_results=False, opens_in=dt.timedelta(hours=-2),
                                lasts=dt.timedelta(hours=1))
-    async with pool.acquire() as conn:
+    a, b, *_ = camp.candidate_ids
+    counts = [{"rank": 1, "candidate_id": str(b), "raw": 5, "invalidated": 1, "valid": 4},
+              {"rank": 2, "candidate_id": str(a), "raw": 3, "invalidated": 0, "valid": 3}]
+    async with pool.acquire() as conn:  # what the admin service's finalisation writes (tests/integration/admin)
+        await conn.execute(
+            "INSERT INTO campaign_results (campaign_id, finalised_by, policy, seats, counts, digest, merkle_root, "
+            "counted_votes, report) VALUES ($1, 'wg@100faces.kz', 'top_votes', $2, $3, repeat('a', 64), "
+            "repeat('b', 64), 7, '{}')", camp.id, counts[:1], counts)
         await conn.execute("UPDATE campaigns SET state = 'finalised', finalised_at = now() WHERE id = $1", camp.id)
     r = await client.get(f"/api/v1/campaigns/{camp.id}/results")
     assert r.status_code == 200, r.text
-    assert r.json()["status"] == "finalised"
+    body = r.json()
+    assert body["status"] == "finalised" and body["finalised"] is True
+    assert body["candidates"] == [{"candidate_id": str(b), "votes": 4}, {"candidate_id": str(a), "votes": 3}]
+    assert (body["total_votes"], body["invalidated_votes"], body["seats"]) == (7, 1, [str(b)])
 
 
 @pytest.mark.parametrize("raw", ["987654321098", "abc"])

@@ -5,13 +5,20 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import re
+import time
 import uuid
 
 import msgspec
 import pytest
 
-from shared.crypto import NOMINATION_CONTACT, ContactOpener
-from tests.integration.voting.conftest import app_client, assert_problem, settings_with
+from shared.crypto import NOMINATION_CONTACT, ContactOpener, pseudonym
+from shared.errors import InvalidRequest
+from tests.integration.voting.conftest import app_client, assert_problem, bearer, mint_token, settings_with
+from shared.errors import RateLimited
+from voting_service.services.nominations import (CONSENT_TEXT_VERSION, STATUS_LOOKUPS_PER_IP_HOUR, NominationNotFound,
+                                                 NominationService, normalise_reference)
+from voting_service.state import Services
 
 URL = "/api/v1/nominations"
 NOMINATOR_PHONE = "+77056667788"
@@ -190,3 +197,157 @@ async def test_nul_character_is_refused_and_nothing_stored(client, pool):
     r = await client.post("/api/v1/nominations", json=body)
     assert r.status_code == 422 and r.json()["code"] == "invalid_request"
     assert await pool.fetchval("SELECT count(*) FROM nominations") == before
+
+
+# --- issue 10: reference, consent, confirmed phone, status lookup ------------------------------------------
+
+REFERENCE = re.compile(r"NF-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}")
+CONSENT_3RD = {"processing": True, "nominee_will_be_asked": True}
+
+
+async def test_answer_carries_a_reference_to_look_the_status_up(client, pool):
+    r = await client.post(URL, json=nomination())
+    assert r.status_code == 202, r.text
+    body = r.json()
+    assert REFERENCE.fullmatch(body["reference"]) and body["phone_confirmed"] is False
+    assert (await row_of(pool, body["nomination_id"]))["reference"] == body["reference"]
+    s = await client.get(f"{URL}/status/{body['reference']}")
+    assert s.status_code == 200, s.text
+    status = s.json()
+    assert status.keys() == {"reference", "status", "received_at"}
+    assert status["reference"] == body["reference"] and status["status"] == "received"
+    assert abs(dt.datetime.fromisoformat(status["received_at"]) - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
+    for field in (NOMINATOR_NAME, "Ерлан", "KZ-75", NOMINATOR_PHONE[2:]):
+        assert field not in s.text  # nothing about the nominee or the nominator
+
+
+async def test_status_follows_triage_and_accepts_a_loosely_typed_reference(client, pool):
+    body = (await client.post(URL, json=nomination())).json()
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE nominations SET status = 'rejected' WHERE id = $1",
+                           uuid.UUID(body["nomination_id"]))
+    ref = body["reference"]
+    loose = " " + ref.lower().replace("-", " ").replace("nf ", "").replace("0", "o").replace("1", "l") + " "
+    for typed in (ref, ref.lower(), loose, ref[3:].replace("-", "")):
+        r = await client.get(f"{URL}/status/{typed}")
+        assert r.status_code == 200, (typed, r.text)
+        assert r.json() == {**r.json(), "reference": ref, "status": "rejected"}
+
+
+@pytest.mark.parametrize("ref", ["NF-0000-0000", "NF-UUUU-UUUU", "x", "NF-7K3F-9QXDX", "%00", "NF-7K3F"])
+async def test_unknown_reference_is_404(client, ref):
+    assert_problem(await client.get(f"{URL}/status/{ref}"), 404, "nomination_not_found")
+
+
+async def test_consent_is_stored_with_the_text_version_and_time(client, pool):
+    r = await client.post(URL, json=nomination(consent=CONSENT_3RD))
+    assert r.status_code == 202, r.text
+    consent = (await row_of(pool, r.json()["nomination_id"]))["consent"]
+    assert consent["processing"] is True and consent["nominee_will_be_asked"] is True
+    assert consent["text_version"] == CONSENT_TEXT_VERSION
+    assert abs(dt.datetime.fromisoformat(consent["at"]) - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
+    r = await client.post(URL, json=nomination(nominated_by__kind="self", consent={"processing": True}))
+    assert r.status_code == 202, r.text
+    assert (await row_of(pool, r.json()["nomination_id"]))["consent"]["nominee_will_be_asked"] is False
+    r = await client.post(URL, json=nomination())  # the JSON API without consent, as before issue 10
+    assert (await row_of(pool, r.json()["nomination_id"]))["consent"] is None
+
+
+@pytest.mark.parametrize(("consent", "kind", "field"), [
+    ({"processing": False, "nominee_will_be_asked": True}, "third_party", "consent.processing"),
+    ({"processing": False}, "self", "consent.processing"),
+    ({"processing": True}, "third_party", "consent.nominee_will_be_asked"),
+    ({"processing": True, "nominee_will_be_asked": False}, "third_party", "consent.nominee_will_be_asked"),
+])
+async def test_consent_refused_or_incomplete_is_422_naming_the_field(client, pool, consent, kind, field):
+    before = await count(pool)
+    body = assert_problem(await client.post(URL, json=nomination(consent=consent, nominated_by__kind=kind)),
+                          422, "invalid_request")
+    assert body["field"] == field
+    if field == "consent.processing":
+        assert body["detail"] == "Consent to the processing of the personal data in the nomination is required to send it."
+    assert await count(pool) == before
+
+
+@pytest.mark.parametrize("consent", [{"processing": "yes"}, {}, {"processing": True, "marketing": True}, True])
+async def test_malformed_consent_is_refused(client, pool, consent):
+    before = await count(pool)
+    assert_problem(await client.post(URL, json=nomination(consent=consent)), (400, 422), "invalid_request")
+    assert await count(pool) == before
+
+
+async def test_phone_confirmed_only_with_the_nominators_own_token(client, pool, settings):
+    async def sent(headers: dict) -> bool:
+        r = await client.post(URL, json=nomination(consent=CONSENT_3RD), headers=headers)
+        assert r.status_code == 202, r.text
+        stored = (await row_of(pool, r.json()["nomination_id"]))["phone_confirmed"]
+        assert stored is r.json()["phone_confirmed"]
+        return stored
+
+    assert await sent(bearer(mint_token(settings, NOMINATOR_PHONE))) is True
+    assert await sent(bearer(mint_token(settings, "+77019998877"))) is False  # somebody else's phone
+    expired = mint_token(settings, NOMINATOR_PHONE, now=time.time() - settings.voter_token_ttl_s - 60)
+    assert await sent(bearer(expired)) is False
+    forged = mint_token(settings, NOMINATOR_PHONE)[:-4] + "AAAA"
+    assert await sent(bearer(forged)) is False
+    assert await sent({"Authorization": "Basic abc"}) is False
+    assert await sent({}) is False
+
+
+async def test_the_service_the_portal_calls(settings, pool, redis):
+    """voting_service/services/nominations.py directly, as the portal's form handler does: parse a mapping
+    (per-field errors), submit with the signed-in voter, look the status up."""
+    services = Services.build(settings, pool, redis)
+    try:
+        nominations = services.nominations
+        with pytest.raises(InvalidRequest) as err:
+            nominations.parse(nomination(nominee__birth_year="1988"))
+        assert err.value.extra["field"] == "nominee.birth_year"
+        with pytest.raises(InvalidRequest) as err:
+            nominations.parse(nomination(achievements=[{"claim": "ok"}]))
+        assert err.value.extra["field"] == "achievements[0].claim"
+        with pytest.raises(InvalidRequest) as err:
+            await nominations.submit(nominations.parse(nomination(nominated_by__phone="+77172123456")), ip_hash="h")
+        assert err.value.extra["field"] == "nominated_by.phone"
+        voter = pseudonym(settings.secrets.pseudonym_key, "voter", NOMINATOR_PHONE)
+        receipt = await nominations.submit(nominations.parse(nomination(consent=CONSENT_3RD)), ip_hash="h",
+                                           voter=voter, consent_text_version="portal-v7")
+        assert receipt.phone_confirmed and REFERENCE.fullmatch(receipt.reference)
+        row = await row_of(pool, receipt.nomination_id)
+        assert row["consent"]["text_version"] == "portal-v7" and row["phone_confirmed"] is True
+        status = await nominations.status(receipt.reference.lower())
+        assert status["status"] == "received" and status["reference"] == receipt.reference
+        with pytest.raises(NominationNotFound):
+            await nominations.status("NF-0000-0000")
+    finally:
+        await services.close()
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("NF-7K3F-9QXD", "NF-7K3F-9QXD"), ("nf-7k3f-9qxd", "NF-7K3F-9QXD"), ("7K3F9QXD", "NF-7K3F-9QXD"),
+    ("NF 7K3F 9QXD", "NF-7K3F-9QXD"), ("NF-OIL0-0000", "NF-0110-0000"), ("NF-UUUU-0000", None),
+    ("NF-7K3F", None), ("", None), ("NF-7K3F-9QXD-1", None), ("ＮＦ-7K3F-9QXD", "NF-7K3F-9QXD"), ("NF-7K3F-9QXД", None),
+])
+def test_normalise_reference(typed, expected):
+    assert normalise_reference(typed) == expected
+
+
+async def test_status_lookups_are_limited_per_network(settings, pool, redis):
+    nominations = NominationService(settings=settings, pool=pool, redis=redis, status_lookups_per_ip_hour=3)
+    receipt = await nominations.submit(nominations.parse(nomination()), ip_hash="h")
+    for _ in range(3):
+        assert (await nominations.status(receipt.reference, ip_hash="net-a"))["status"] == "received"
+    with pytest.raises(RateLimited):
+        await nominations.status(receipt.reference, ip_hash="net-a")
+    with pytest.raises(RateLimited):  # a wrong guess counts too
+        await nominations.status("NF-0000-0000", ip_hash="net-a")
+    assert (await nominations.status(receipt.reference, ip_hash="net-b"))["status"] == "received"
+    assert (await nominations.status(receipt.reference))["status"] == "received"  # no address: not limited
+
+
+async def test_status_route_is_rate_limited(client, pool):
+    body = (await client.post(URL, json=nomination())).json()
+    for _ in range(STATUS_LOOKUPS_PER_IP_HOUR):
+        r = await client.get(f"{URL}/status/NF-0000-0000")
+        assert r.status_code == 404
+    assert_problem(await client.get(f"{URL}/status/{body['reference']}"), 429, "rate_limited")

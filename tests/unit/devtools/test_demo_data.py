@@ -112,3 +112,80 @@ def test_apportion_keeps_total_and_minimum(total: int) -> None:
 def test_apportion_refuses_too_few_seats() -> None:
     with pytest.raises(ValueError):
         demo.apportion({"a": 1, "b": 1, "c": 1}, 2, minimum=1)
+
+
+# --- languages (issue 10): Kazakh for every card, English for most, the same story in each -------------------
+
+KAZAKH_ONLY = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
+
+
+def test_every_card_has_kazakh_and_most_have_english() -> None:
+    assert all("kk" in c.translations for c in CANDIDATES)
+    with_en = sum("en" in c.translations for c in CANDIDATES)
+    assert 0.7 * len(CANDIDATES) <= with_en < len(CANDIDATES)  # some without: the portal's fallback shows
+
+
+def test_translations_are_complete_resolved_and_in_their_language() -> None:
+    for c in CANDIDATES:
+        ru_sentences = len([s for s in re.split(r"(?<=[.!?])\s+", c.story) if s])
+        for lang, t in c.translations.items():
+            for text in (t.summary, t.story, *(a.claim for a in t.achievements)):
+                assert text and not re.search(r"[{}\[\]|]", text), (lang, text)
+            assert len([s for s in re.split(r"(?<=[.!?])\s+", t.story) if s]) == ru_sentences, (lang, t.story)
+            assert [a.evidence_url for a in t.achievements] == [a.evidence_url for a in c.achievements]
+            if lang == "kk":
+                assert KAZAKH_ONLY.search(t.summary + t.story), t.story
+            else:
+                assert not re.search(r"[А-Яа-яЁё]", t.summary + t.story), t.story
+
+
+def test_english_pronouns_follow_gender() -> None:
+    for c in CANDIDATES:
+        en = c.translations.get("en")
+        if en is None:
+            continue
+        other = r"\b(she|her)\b" if c.gender == "male" else r"\b(he|his|him)\b"
+        assert not re.search(other, en.summary + " " + en.story, re.I), (c.gender, en.story)
+
+
+def test_the_same_place_and_numbers_in_every_language() -> None:
+    for c in CANDIDATES:
+        numbers = sorted(re.findall(r"\d+", c.story))
+        for t in c.translations.values():
+            assert sorted(re.findall(r"\d+", t.story)) == numbers, (c.story, t.story)
+
+
+def test_stored_texts_put_the_own_language_in_the_columns() -> None:
+    langs = Counter(c.text_lang for c in CANDIDATES)
+    assert langs["kk"] > 0 and langs["ru"] > 0 and set(langs) == {"kk", "ru"}
+    for c in CANDIDATES:
+        own, others = c.stored_texts()
+        assert c.text_lang not in others
+        if c.text_lang == "kk":
+            assert own == c.translations["kk"] and others["ru"]["story"] == c.story
+        else:
+            assert own.story == c.story and others["kk"]["story"] == c.translations["kk"].story
+        assert set(others) | {c.text_lang} == {"ru", *c.translations}
+
+
+def test_the_past_campaigns_people_are_others() -> None:
+    past = demo.generate_candidates(demo.PAST_SIZE, seed=demo.PAST_SEED,
+                                    taken=frozenset(c.full_name for c in CANDIDATES))
+    assert len(past) == demo.PAST_SIZE
+    assert not {c.full_name for c in past} & {c.full_name for c in CANDIDATES}
+    assert {c.region for c in past} == reference.region_codes()
+
+
+def test_past_votes_respect_the_caps_and_hold_one_fraud_cluster() -> None:
+    ids = list(range(1000, 1000 + demo.PAST_SIZE))
+    votes = demo.past_votes(ids)
+    assert votes == demo.past_votes(ids)  # deterministic
+    by_voter: dict[str, list[int]] = {}
+    for v in votes:
+        by_voter.setdefault(v.voter, []).append(v.candidate_id)
+    assert all(len(c) == len(set(c)) <= demo.VOTES_PER_VOTER for c in by_voter.values())
+    fraud = [v for v in votes if v.ip_net == demo.FRAUD_NET]
+    assert len(fraud) == 180 and len({v.candidate_id for v in fraud}) == 3
+    opens, closes = (int(t.timestamp() * 1000) for t in (demo.PAST_OPENS, demo.PAST_CLOSES))
+    assert all(opens <= v.cast_ms < closes for v in votes)
+    assert {v.candidate_id for v in votes} == set(ids)
