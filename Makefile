@@ -7,6 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.install.stamp
 PYTEST_ARGS ?=
+PYTEST_WORKERS ?= 2
 
 .PHONY: venv run services test bench lighthouse
 
@@ -26,12 +27,13 @@ run: venv
 services: venv
 	$(PY) -m devtools.devstack services
 
-# System Postgres/Redis on 127.0.0.1:5432/6379 if they answer, else bundled ones; then pytest $(PYTEST_ARGS).
+# System Postgres/Redis on 127.0.0.1:5432/6379 if they answer, else bundled ones; then pytest $(PYTEST_ARGS) in
+# PYTEST_WORKERS processes (pytest-xdist; a test file stays in one worker, so its module fixtures start once).
 # Fails if pytest fails or collects no tests (exit code 5). Chromium for the browser test is installed first
 # when missing and we are root, with wrk and promtool (scripts/ensure_test_tools.sh; without them those tests skip).
 test: venv
 	bash scripts/ensure_test_tools.sh
-	$(PY) -m devtools.devstack test $(PYTEST_ARGS)
+	$(PY) -m devtools.devstack test -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Throughput benchmark: the voting service as in production (granian workers + flusher) driven by wrk, with
 # the plain-Litestar ceiling and the naive Postgres-per-vote design measured in the same run; last line JSON.

@@ -7,7 +7,8 @@
 ``services``  only Postgres and Redis for the test suite: the configured ones, else the system ones on
               127.0.0.1:5432 / :6379 if they answer, else bundled ones under ``.data/test``. Prints
               ``export`` lines, runs until killed.
-``test``      (``make test``) the same services, then ``python -m pytest ARGS...``; exits with pytest's code.
+``test``      (``make test``) the same services, then ``python -m pytest ARGS...`` in two phases (every test
+              but the ``alone`` ones, then those one at a time); exits 0 only when both pass.
 
 DEVSTACK_BUNDLED=1 makes ``services`` / ``test`` use bundled servers even if system ones answer.
 Nothing runs at import time.
@@ -502,13 +503,23 @@ async def cmd_test(pytest_args: list[str]) -> int:
         if interrupted:
             return 130
         say(f"DATABASE_URL={os.environ['DATABASE_URL']} REDIS_URL={os.environ['REDIS_URL']}")
-        pytest = await asyncio.create_subprocess_exec(sys.executable, "-m", "pytest", *pytest_args, cwd=ROOT)
-        code = await pytest.wait()
+        # Two phases (tests/conftest.py): the suite in the workers asked for (-n), then the tests marked
+        # ``alone`` (load generators) in this one process, with nothing else running beside them.
+        codes = []
+        for phase, extra in (("parallel", []), ("alone", ["-n", "0"] if "-n" in pytest_args else [])):
+            if interrupted:
+                return 130
+            say(f"pytest, {phase} phase")
+            pytest = await asyncio.create_subprocess_exec(sys.executable, "-m", "pytest", *pytest_args, *extra,
+                                                          cwd=ROOT, env={**os.environ, "FACES_TEST_PHASE": phase})
+            codes.append(await pytest.wait())
     except StackError as exc:
         say(f"ERROR: {exc}")
         return 1
     finally:
         await infra.stop()
+    failed = [c for c in codes if c not in (0, 5)]
+    code = failed[0] if failed else (5 if codes == [5, 5] else 0)
     if code == 5:
         say("pytest collected no tests (exit code 5): treated as a failure")
     elif code != 0:

@@ -27,6 +27,22 @@ from tests.stores import (  # noqa: F401 - fixtures: the services' restricted ro
 
 REDIS_TEST_DB = redis_db("TEST")
 
+# ``make test`` runs the suite in two phases (devtools/devstack.py): "parallel" (every test but the ``alone``
+# ones, in pytest-xdist workers) then "alone" (the load generators, one at a time, so that they neither starve
+# nor are starved by the timing-sensitive tests). Unset, as in a plain ``pytest`` run: everything.
+PHASE = os.environ.get("FACES_TEST_PHASE", "")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if PHASE not in ("parallel", "alone"):
+        return
+    keep, drop = [], []
+    for item in items:
+        (keep if (item.get_closest_marker("alone") is not None) == (PHASE == "alone") else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
 
 def _key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()

@@ -28,6 +28,10 @@ def rl_nomination_ip(ip: str) -> str:
     return f"rl:nom:ip:{ip}"
 
 
+def rl_nomination_status_ip(ip: str) -> str:
+    return f"rl:nomstatus:ip:{ip}"
+
+
 def sms_outbox(phone_pseudonym: str) -> str:
     """list of outbox messages for one phone (dev only); the phone itself is never written."""
     return f"dev:outbox:{phone_pseudonym}"

@@ -23,6 +23,7 @@ SMOKE_REDIS_DB = str(redis_db("BENCH"))  # not the bench's 12 nor the tests' 13/
 
 
 @pytest.mark.e2e
+@pytest.mark.alone
 @pytest.mark.timeout(120)
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install -y wrk)")
 def test_bench_runs_and_reconciles() -> None:

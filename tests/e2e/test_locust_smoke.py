@@ -34,6 +34,7 @@ def run_scenario(*args: str, timeout: float = 50) -> tuple[int, dict[str, Any], 
 
 
 @pytest.mark.e2e
+@pytest.mark.alone
 @pytest.mark.timeout(120)
 def test_steady_and_bots_scenarios_pass_against_a_real_stack() -> None:
     rc, s, err = run_scenario("steady", "-u", "8", "-r", "8", "-t", "2s", "--sign-in", "outbox",

@@ -81,7 +81,7 @@ def test_the_wheel_packages_only_the_runtime() -> None:
 def test_the_demo_data_lives_with_the_tooling() -> None:
     assert not list((ROOT / "shared" / "data").glob("demo_*"))
     assert sorted(p.name for p in (ROOT / "devtools" / "data").glob("demo_*.json")) == [
-        "demo_names.json", "demo_places.json", "demo_stories.json"]
+        "demo_names.json", "demo_places.json", "demo_stories.json", "demo_stories_i18n.json"]
 
 
 def test_the_image_leaves_the_tooling_out() -> None:

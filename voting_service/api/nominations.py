@@ -47,8 +47,9 @@ class NominationController(Controller):
         return NominationReceived(nomination_id=receipt.nomination_id, reference=receipt.reference,
                                   phone_confirmed=receipt.phone_confirmed)
 
-    @get("/status/{reference:str}", operation_id="nominationStatus", cache=False, opt={"problems": (404,)})
-    async def status(self, reference: FromPath[str], services: AppServices) -> NominationStatus:
+    @get("/status/{reference:str}", operation_id="nominationStatus", cache=False, opt={"problems": (404, 429)})
+    async def status(self, request: Request, reference: FromPath[str], services: AppServices) -> NominationStatus:
         """The status of a nomination by its reference (``NF-XXXX-XXXX``, typed in any case): never what it says
         or who sent it."""
-        return NominationStatus(**await services.nominations.status(reference))
+        return NominationStatus(**await services.nominations.status(
+            reference, ip_hash=client_of(request, services).ip_hash))

@@ -8,7 +8,8 @@ and the portal's form (``/nominate``). A form handler does::
     receipt = await services.nominations.submit(          # with extra["field"], e.g. "nominee.birth_year"
         data, ip_hash=client.ip_hash, voter=claims.voter)  # claims of the signed-in voter's token, or None
     # receipt.reference ("NF-7K3F-9QXD"), receipt.phone_confirmed
-    await services.nominations.status("nf-7k3f-9qxd")     # {reference, status, received_at}; 404 otherwise
+    await services.nominations.status("nf-7k3f-9qxd", ip_hash=client.ip_hash)  # {reference, status,
+                                                          # received_at}; 404 otherwise, 429 if too many
 
 Refusals are ``InvalidRequest`` (422 ``invalid_request``) whose ``extra["field"]`` names the field with a
 dotted path (``nominee.full_name``, ``achievements[0].claim``, ``nominated_by.phone``, ``consent.processing``,
@@ -40,6 +41,7 @@ from voting_service.repos import nominations as repo
 # The version of the consent text the nominator agreed to (the portal shows this text; change the version
 # whenever the wording changes, so each stored consent says which text it was).
 CONSENT_TEXT_VERSION = "nomination-consent-2026-12"
+STATUS_LOOKUPS_PER_IP_HOUR = 120
 
 NO_CONSENT = "Consent to the processing of the personal data in the nomination is required to send it."
 
@@ -97,10 +99,12 @@ def normalise_reference(text: str) -> str | None:
 
 
 class NominationService:
-    def __init__(self, *, settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis) -> None:
+    def __init__(self, *, settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis,
+                 status_lookups_per_ip_hour: int = STATUS_LOOKUPS_PER_IP_HOUR) -> None:
         self._s = settings
         self._pool = pool
         self._redis = redis
+        self._status_limit = status_lookups_per_ip_hour
         self._sealer = ContactSealer(settings.secrets.contact_public_key)  # seals; cannot open
 
     parse = staticmethod(parse)
@@ -154,9 +158,14 @@ class NominationService:
             )
         return NominationReceipt(nomination_id=nomination_id, reference=reference, phone_confirmed=confirmed)
 
-    async def status(self, reference: str) -> dict[str, Any]:
+    async def status(self, reference: str, *, ip_hash: str | None = None) -> dict[str, Any]:
         """``{reference, status, received_at}`` of the nomination with this reference (typed loosely, see
-        ``normalise_reference``); nothing else about it. ``NominationNotFound`` (404) otherwise."""
+        ``normalise_reference``); nothing else about it. ``NominationNotFound`` (404) otherwise. With
+        ``ip_hash`` (the client's), lookups are limited per network (``RateLimited``, 429): references have
+        40 random bits, the limit keeps anyone from even trying to guess."""
+        if ip_hash is not None:
+            await ratelimit.hit(self._redis, keys.rl_nomination_status_ip(ip_hash), limit=self._status_limit,
+                                window_s=3600, detail="Too many status lookups from this network; try later.")
         ref = normalise_reference(reference)
         row = None
         if ref is not None:

@@ -16,7 +16,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from shared.composition import composition_of
-from shared.errors import Forbidden, NotFound, Unavailable
+from shared.errors import Forbidden, NotFound
 from shared.repos.campaigns import public_status
 from shared.texts import all_texts
 from shared.votestore.receipts import in_stream, parse_receipt
@@ -43,7 +43,7 @@ class NotFinalised(NotFound):
 
 class Results:
     def __init__(self, *, redis: aioredis.Redis, directory: CampaignDirectory, ttl_s: float,
-                 pool: asyncpg.Pool | None = None) -> None:
+                 pool: asyncpg.Pool) -> None:
         self._redis = redis
         self._directory = directory
         self._pool = pool
@@ -62,8 +62,6 @@ class Results:
         return await self._cache.get(campaign_id, lambda: self._compute(campaign_id, row))
 
     async def _snapshot(self, campaign_id: int) -> Any:
-        if self._pool is None:
-            raise Unavailable("The final results cannot be read here.")
         async with self._pool.acquire() as conn:
             snap = await results_repo.snapshot(conn, campaign_id=campaign_id)
         if snap is None:
@@ -105,7 +103,7 @@ class Results:
     async def _final_list(self, campaign_id: int, seats_wanted: int) -> dict[str, Any]:
         snap = await self._snapshot(campaign_id)
         seats = snap["seats"]
-        async with self._pool.acquire() as conn:  # type: ignore[union-attr]  # _snapshot checked it
+        async with self._pool.acquire() as conn:
             cards = {r["id"]: r for r in await results_repo.public_cards(
                 conn, candidate_ids=[int(s["candidate_id"]) for s in seats])}
         finalists = []

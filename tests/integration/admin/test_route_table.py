@@ -35,6 +35,7 @@ ROLE_TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/candidates/{candidate_id:str}"): ANY,
     ("POST", "/api/v1/candidates/{candidate_id:str}/transitions"): frozenset({"secretariat", "expert",
                                                                               "working_group"}),
+    ("PUT", "/api/v1/candidates/{candidate_id:str}/texts/{lang:str}"): SEC,
     ("POST", "/api/v1/candidates/{candidate_id:str}/verification-requests"): SEC,
     ("POST", "/api/v1/candidates/{candidate_id:str}/reviews"): frozenset({"expert"}),
     ("PATCH", "/api/v1/verification-requests/{request_id:str}"): SEC,

@@ -15,7 +15,9 @@ import pytest
 from shared.crypto import NOMINATION_CONTACT, ContactOpener, pseudonym
 from shared.errors import InvalidRequest
 from tests.integration.voting.conftest import app_client, assert_problem, bearer, mint_token, settings_with
-from voting_service.services.nominations import CONSENT_TEXT_VERSION, NominationNotFound, normalise_reference
+from shared.errors import RateLimited
+from voting_service.services.nominations import (CONSENT_TEXT_VERSION, STATUS_LOOKUPS_PER_IP_HOUR, NominationNotFound,
+                                                 NominationService, normalise_reference)
 from voting_service.state import Services
 
 URL = "/api/v1/nominations"
@@ -328,3 +330,24 @@ async def test_the_service_the_portal_calls(settings, pool, redis):
 ])
 def test_normalise_reference(typed, expected):
     assert normalise_reference(typed) == expected
+
+
+async def test_status_lookups_are_limited_per_network(settings, pool, redis):
+    nominations = NominationService(settings=settings, pool=pool, redis=redis, status_lookups_per_ip_hour=3)
+    receipt = await nominations.submit(nominations.parse(nomination()), ip_hash="h")
+    for _ in range(3):
+        assert (await nominations.status(receipt.reference, ip_hash="net-a"))["status"] == "received"
+    with pytest.raises(RateLimited):
+        await nominations.status(receipt.reference, ip_hash="net-a")
+    with pytest.raises(RateLimited):  # a wrong guess counts too
+        await nominations.status("NF-0000-0000", ip_hash="net-a")
+    assert (await nominations.status(receipt.reference, ip_hash="net-b"))["status"] == "received"
+    assert (await nominations.status(receipt.reference))["status"] == "received"  # no address: not limited
+
+
+async def test_status_route_is_rate_limited(client, pool):
+    body = (await client.post(URL, json=nomination())).json()
+    for _ in range(STATUS_LOOKUPS_PER_IP_HOUR):
+        r = await client.get(f"{URL}/status/NF-0000-0000")
+        assert r.status_code == 404
+    assert_problem(await client.get(f"{URL}/status/{body['reference']}"), 429, "rate_limited")
