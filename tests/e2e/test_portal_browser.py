@@ -7,10 +7,13 @@ fourth refused with its message, a receipt checked, a nomination sent and found 
 the working group closes and finalises the campaign through the admin API (the flusher drains it) and the final
 100 page lists the winners with their stories.
 
+Along the way: one vote cast by keyboard alone (Tab to the button, every focus visible, Enter), and the ballot
+as a screen reader gets it (an article headed by each name, each vote button named with its candidate).
+
 ``test_every_portal_page_on_a_phone_and_a_desktop``: every page of the portal at 390x844 and 1366x900: a
-screenshot of each (artifacts/portal/, printed at the end of the run), no horizontal scrolling at 390 px,
-axe-core in the page with no serious or critical violation, no console error (nothing broke the
-Content-Security-Policy), no 5xx.
+screenshot of each (artifacts/portal/, printed at the end of the run), no horizontal scrolling at 390 px nor at
+320 px (400 % zoom), axe-core in the page with no serious or critical violation, no console error (nothing
+broke the Content-Security-Policy), no 5xx.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ CATALOGUES = ROOT / "voting_service" / "portal" / "i18n"
 SHOTS = ARTIFACTS / "portal"
 PASSWORD = "Portal-Steppe-2026!"
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
+REFLOW = {"width": 320, "height": 640}  # a 1280-px window at 400 % zoom (WCAG 2.1 success criterion 1.4.10)
 K, SEATS = 3, 3
 
 
@@ -256,10 +260,15 @@ def test_a_citizen_votes_nominates_and_reads_the_final_100(portal: Portal, brows
 
     # --- three votes, each answered with its receipt; the fourth refused with its message ------------------------
     page.goto(f"/campaigns/{slug}")
+    screen_reader_view_of_the_ballot(page, [portal.cards[c].full_name for c in camp.candidate_ids], ru)
     chosen = camp.candidate_ids[:K]
     receipts = []
     for n, cid in enumerate(chosen, start=1):
-        page.locator(f"button.vote[value='{cid}']").click()
+        if n == K:  # the last one by keyboard alone: Tab to the button (focus visible on the way), Enter
+            tab_to(page, f"button.vote[value='{cid}']")
+            page.keyboard.press("Enter")
+        else:
+            page.locator(f"button.vote[value='{cid}']").click()
         outcome = page.locator("#outcome[role=status]")
         expect(outcome).to_contain_text(ru["vote.accepted"].format(name=portal.cards[cid].full_name))
         receipts.append(outcome.locator("code.receipt").inner_text().strip())
@@ -319,6 +328,37 @@ def test_a_citizen_votes_nominates_and_reads_the_final_100(portal: Portal, brows
     assert time.monotonic() - started < 120
 
 
+def tab_to(page: Page, selector: str, most: int = 400) -> None:
+    """Press Tab until ``selector`` has the focus (it must be reachable by keyboard), checking that every
+    focused control shows it (the portal's focus ring: an outline or a box shadow)."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        state = page.evaluate("""(sel) => {
+          const el = document.activeElement;
+          if (!el || el === document.body) return {here: false, visible: true};
+          const st = getComputedStyle(el);
+          return {here: el.matches(sel), visible: (st.outlineStyle !== 'none' && st.outlineWidth !== '0px')
+                  || st.boxShadow !== 'none', what: el.outerHTML.slice(0, 120)};
+        }""", selector)
+        assert state["visible"], f"focus not visible on {state['what']}"
+        if state["here"]:
+            return
+    raise AssertionError(f"{selector} not reached with {most} presses of Tab")
+
+
+def screen_reader_view_of_the_ballot(page: Page, names: list[str], words: dict[str, str]) -> None:
+    """What a screen reader is given (the accessibility tree, not the markup): one article per candidate headed
+    by the name, each vote button named with its candidate; the tree is kept next to the screenshots."""
+    articles = page.get_by_role("article")
+    expect(articles).to_have_count(len(names))
+    for name in names:
+        expect(page.get_by_role("heading", level=3, name=name, exact=True)).to_have_count(1)
+        vote = f"{words['ballot.vote']} {words['ballot.vote_for'].format(name=name)}"
+        expect(page.get_by_role("button", name=vote, exact=True)).to_have_count(1)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "ballot-screen-reader.yml").write_text(page.locator("main").aria_snapshot(), "utf-8")
+
+
 def nominate(page: Page, nominee: str, phone: str) -> str:
     """The nomination form (signed in: the nominator's phone is the one the code confirmed), a third party, with
     both consents; returns the reference the portal gives."""
@@ -367,6 +407,10 @@ class Survey:
                 continue
             if wide := sideways_overflow(self.page):
                 self.failures.append(f"{name} ({self.page.url}): scrolls sideways at 390 px: {wide}")
+            self.page.set_viewport_size(REFLOW)  # WCAG 1.4.10: 1280 px at 400 % zoom
+            if wide := sideways_overflow(self.page):
+                self.failures.append(f"{name} ({self.page.url}): scrolls sideways at 320 px (400 % zoom): {wide}")
+            self.page.set_viewport_size(size)
             for v in axe_violations(self.page):
                 self.failures.append(f"{name} ({self.page.url}): axe {v['impact']} {v['id']}: {v['help']} — "
                                      f"{v['nodes']}")
