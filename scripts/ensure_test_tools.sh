@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The machine tools some tests drive, from Debian's packages, installed only when missing and only as root;
 # otherwise a note, and those tests skip. Never fails the caller: the suite runs either way.
-#   chromium   the browser test (tests/e2e/test_admin_browser.py); Playwright drives it by its executable
+#   chromium   the browser tests (tests/e2e/test_admin_browser.py, test_portal_browser.py) and `make lighthouse`;
+#              Playwright drives it by its executable
 #              path, so `playwright install` (a download of its own browser build) is never needed
 #   wrk        the benchmark's smoke test (tests/e2e/test_bench_smoke.py) and `make bench`
 #   promtool   the alert rule tests (tests/unit/ops/test_prometheus_rules.py), from the package prometheus
