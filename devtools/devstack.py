@@ -391,6 +391,7 @@ def print_banner(host: str, voting_port: int, admin_port: int, demo: dict) -> No
     flusher_port = os.environ.get("FLUSHER_METRICS_PORT", "9101")
     campaign = demo.get("campaign_id", "?")
     rows = [
+        ("public site", f"{voting}/  (Kazakh; ?lang=ru or ?lang=en)"),
         ("voting API", f"{voting}/api/v1/campaigns"),
         ("OpenAPI", f"{voting}/schema/openapi.json"),
     ]
@@ -403,7 +404,9 @@ def print_banner(host: str, voting_port: int, admin_port: int, demo: dict) -> No
                         f"{'':17}then sign in at {admin}/login: an admin is asked to set up an authenticator app\n"
                         f"{'':17}(TOTP) before anything else (STAFF_MFA=required; STAFF_MFA=optional turns that off)"),
         ("metrics", f"{voting}/metrics  {admin}/metrics  flusher: http://127.0.0.1:{flusher_port}/metrics"),
-        ("demo campaign", f"id={campaign} slug={demo.get('slug', '?')}  {voting}/api/v1/campaigns/{campaign}/candidates"),
+        ("demo campaign", f"id={campaign} slug={demo.get('slug', '?')}  {voting}/campaigns/{demo.get('slug', '?')}"),
+        *([("final 100", f"{voting}/campaigns/{past['slug']}/final  (the finalised past demo campaign)")]
+          if isinstance(past := demo.get("past"), dict) and past.get("slug") else []),
         ("demo details", ", ".join(f"{k}={v}" for k, v in demo.items() if k not in ("campaign_id", "slug")) or "-"),
         ("DATABASE_URL", os.environ["DATABASE_URL"]),
         ("REDIS_URL", os.environ["REDIS_URL"]),
