@@ -15,8 +15,8 @@ PHONE = "+77015550401"
 
 
 @pytest.fixture
-async def b(settings, pool, voting_redis, portal_app, redis):
-    async with citizen_browser(settings, pool, voting_redis, portal_app) as c:
+async def b(settings, pool, voting_pool, voting_redis, portal_app, redis):
+    async with citizen_browser(settings, voting_pool, voting_redis, portal_app) as c:
         yield c
 
 
