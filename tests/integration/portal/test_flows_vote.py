@@ -192,3 +192,31 @@ def test_every_portal_post_route_is_covered_by_a_csrf_test(portal_app):
              and not route.path.startswith("/api/")}
     assert posts == {"/signin", "/signin/code", "/signin/resend", "/signout", "/nominate",
                      "/campaigns/{slug:str}/vote"}, posts
+
+
+async def test_the_privacy_page_names_every_cookie_a_citizen_is_given(b, pool, redis):
+    """Sign in, vote, check a receipt, switch the language, sign out: every cookie set on the way is named on
+    /privacy in each language, with its life."""
+    seen: set[str] = set()
+
+    async def note(response):
+        for header in response.headers.get_list("set-cookie"):
+            seen.add(header.split("=", 1)[0].strip())
+
+    b.event_hooks["response"].append(note)
+    camp = await make_campaign(pool, redis, candidates=2, k=2)
+    slug = await slug_of(pool, camp.id)
+    await b.get(f"/campaigns/{slug}?lang=ru")
+    await sign_in(b, PHONE)
+    _, shown = await vote(b, slug, camp.candidate_ids[0])
+    await b.get("/my-votes")
+    await post_form(b, "/signout", {}, page="/my-votes")
+    assert {"faces_lang", "faces_voter", "faces_csrf", "faces_signin", "faces_notice", "faces_receipts"} <= seen
+    for lang, lives in (("en", ("365 days", "15 minutes", "5 minutes", "2 minutes", "30 days",
+                                "until you close the browser")),
+                        ("ru", ("365 дн.", "15 мин.", "30 дн.")), ("kk", ("365 күн", "15 минут", "30 күн"))):
+        page = await b.get(f"/privacy?lang={lang}")
+        for name in seen:
+            assert f"<code>{name}</code>" in page.text, (lang, name)
+        for life in lives:
+            assert life in page.text, (lang, life)

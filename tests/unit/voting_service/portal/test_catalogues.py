@@ -7,12 +7,14 @@ import datetime as dt
 import re
 import typing
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from shared.i18n import Catalogues, format_date, format_datetime, name_in
 from shared.reference import GENDERS
 from voting_service.models import NominationStatus, Receipt
+from voting_service.portal.controllers.site import cookies_set
 from voting_service.portal.flows_blocks import REFUSALS
 from voting_service.portal.i18n import CATALOGUES, LANGUAGES
 from voting_service.portal.render import KZ_TIME
@@ -48,6 +50,8 @@ def dynamic_keys() -> set[str]:
     keys |= {f"nominate.status.{s}" for s in nomination_statuses}
     keys |= {f"nominate.status.explain.{s}" for s in nomination_statuses}
     keys |= {f"nominate.gender.{g}" for g in GENDERS}
+    for _name, purpose, (life, _values) in cookies_set(SimpleNamespace(voter_token_ttl_s=900, otp_ttl_s=300)):
+        keys |= {purpose, life}  # the privacy page's list of cookies
     return keys
 
 
