@@ -10,8 +10,8 @@ from voting_service.services.directory import TTLCache
 from voting_service.singleflight import SingleFlight
 
 
-async def test_concurrent_callers_share_one_load_and_its_failure():
-    flight: SingleFlight[int] = SingleFlight()
+def counting_load():
+    """A slow load that returns how many times it ran."""
     calls = 0
 
     async def load() -> int:
@@ -19,6 +19,13 @@ async def test_concurrent_callers_share_one_load_and_its_failure():
         calls += 1
         await asyncio.sleep(0.01)
         return calls
+
+    return load
+
+
+async def test_concurrent_callers_share_one_load_and_its_failure():
+    flight: SingleFlight[int] = SingleFlight()
+    load = counting_load()
 
     assert await asyncio.gather(*(flight.run("k", load) for _ in range(10))) == [1] * 10
     assert await flight.run("k", load) == 2  # nothing kept: a later call loads again
@@ -34,13 +41,7 @@ async def test_concurrent_callers_share_one_load_and_its_failure():
 
 async def test_ttl_cache_loads_once_per_expiry():
     cache: TTLCache[int] = TTLCache(0.05)
-    calls = 0
-
-    async def load() -> int:
-        nonlocal calls
-        calls += 1
-        await asyncio.sleep(0.01)
-        return calls
+    load = counting_load()
 
     assert await asyncio.gather(*(cache.get("k", load) for _ in range(10))) == [1] * 10
     assert await cache.get("k", load) == 1
