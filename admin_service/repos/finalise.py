@@ -37,7 +37,8 @@ RETURNING finalised_at
 """
 
 GET_SNAPSHOT = """
-SELECT campaign_id, finalised_at, finalised_by, policy, seats, counts, digest, merkle_root, counted_votes, report
+SELECT campaign_id, finalised_at, finalised_by, policy, seats, counts, digest, merkle_root, merkle_scheme,
+       counted_votes, report
 FROM campaign_results WHERE campaign_id = $1
 """
 
