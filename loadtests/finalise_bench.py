@@ -138,18 +138,19 @@ class FinaliseBench(Bench):
         started = time.perf_counter()
         step = 1_000_000
         async with pool.acquire() as conn:
+            await conn.execute("SET statement_timeout = 0")
             await conn.execute("UPDATE campaigns SET seats = $2 WHERE id = $1", cid, o.seats)
             for lo in range(0, o.votes, step):
                 await conn.execute("SET synchronous_commit = off")
                 await conn.execute(INSERT_VOTES, cid, FIRST_MS, self.campaign.candidate_ids, lo,
-                                   min(lo + step, o.votes) - 1, o.invalid_every)
+                                   min(lo + step, o.votes) - 1, o.invalid_every, timeout=900)
                 log(f"votes: {min(lo + step, o.votes)} of {o.votes} inserted")
-            await conn.execute(f"VACUUM ANALYZE votes_c{cid}")
+            await conn.execute(f"VACUUM ANALYZE votes_c{cid}", timeout=900)
             counts = await conn.fetch("SELECT candidate_id, count(*) AS n FROM votes WHERE campaign_id = $1 "
-                                      "GROUP BY candidate_id", cid)
+                                      "GROUP BY candidate_id", cid, timeout=900)
             await conn.execute("UPDATE campaigns SET state = 'closed', closed_at = now() WHERE id = $1", cid)
             counted = await conn.fetchval("SELECT count(*) FROM votes WHERE campaign_id = $1 "
-                                          "AND invalidated_at IS NULL", cid)
+                                          "AND invalidated_at IS NULL", cid, timeout=900)
         # What the vote script and the flusher leave in Redis: the tally per candidate, empty streams.
         await self.redis.hset(keys.ShardKeys.of(cid, 0).tally, mapping={str(c["candidate_id"]): c["n"] for c in counts})
         r.update(campaign_id=cid, counted_votes=counted, invalidated_votes=o.votes - counted,

@@ -55,7 +55,7 @@ RETURNING id
 
 
 async def counts(conn: asyncpg.Connection, *, campaign_id: int) -> list[asyncpg.Record]:
-    return await conn.fetch(COUNTS, campaign_id)
+    return await conn.fetch(COUNTS, campaign_id, timeout=600)  # millions of votes: longer than a request
 
 
 async def iter_counted_ids(conn: asyncpg.Connection, *, campaign_id: int,

@@ -31,6 +31,10 @@ SELECT campaign_id, tree_size, root_hash, digest, signature, key_id, public_key,
 FROM campaign_tree_heads WHERE campaign_id = $1
 """
 
+# The pool's command timeout (10 s) is for requests; the first FETCH of a campaign's millions of votes waits for
+# Postgres to sort them, and a COPY of a batch of tiles can meet a busy disk: these statements get longer.
+LONG_S = 600.0
+
 TILE_COLUMNS = ("campaign_id", "tile", "first_receipt", "receipts", "commitments", "nodes")
 LEVEL_COLUMNS = ("campaign_id", "level", "hashes")
 
@@ -45,9 +49,9 @@ async def iter_counted_votes(conn: asyncpg.Connection, *, campaign_id: int,
                              chunk: int = 20_000) -> AsyncIterator[list[asyncpg.Record]]:
     """(vote_id, candidate_id) of the counted votes in byte order of the vote id, a chunk at a time from a
     server-side cursor (``conn`` must be in a transaction)."""
-    cursor = await conn.cursor(COUNTED_VOTES, campaign_id)
+    cursor = await conn.cursor(COUNTED_VOTES, campaign_id, timeout=LONG_S)
     while True:
-        rows = await cursor.fetch(chunk)
+        rows = await cursor.fetch(chunk, timeout=LONG_S)
         if not rows:
             return
         yield rows
@@ -74,17 +78,17 @@ async def head(conn: asyncpg.Connection, *, campaign_id: int) -> asyncpg.Record 
 
 async def copy_tiles(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     if rows:
-        await conn.copy_records_to_table("merkle_tiles", records=rows, columns=TILE_COLUMNS)
+        await conn.copy_records_to_table("merkle_tiles", records=rows, columns=TILE_COLUMNS, timeout=LONG_S)
 
 
 async def copy_levels(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     if rows:
-        await conn.copy_records_to_table("merkle_levels", records=rows, columns=LEVEL_COLUMNS)
+        await conn.copy_records_to_table("merkle_levels", records=rows, columns=LEVEL_COLUMNS, timeout=LONG_S)
 
 
 async def iter_tiles(conn: asyncpg.Connection, *, campaign_id: int) -> AsyncIterator[asyncpg.Record]:
     """Every stored tile in order (``conn`` in a transaction)."""
-    async for row in conn.cursor(TILES, campaign_id, prefetch=500):
+    async for row in conn.cursor(TILES, campaign_id, prefetch=500, timeout=LONG_S):
         yield row
 
 
