@@ -240,14 +240,7 @@ def proof_from_stored(leaf_index: int, tree_size: int, *, height: int, tile_size
         if sibling < count:
             at = (offset + sibling) * 32
             path.append(tile_nodes[at:at + 32])
-    tile_index = leaf_index >> height
-    for k, level in enumerate(upper):
-        if len(level) <= 1:
-            break
-        sibling = (tile_index >> k) ^ 1
-        if sibling < len(level):
-            path.append(level[sibling])
-    return path
+    return path + path_from_levels(upper, leaf_index >> height)  # the upper levels: a tree of tile roots
 
 
 def split_hashes(blob: bytes) -> list[bytes]:

@@ -128,17 +128,20 @@ class Results(msgspec.Struct, omit_defaults=True):
     tree_head: PublishedTreeHead | None = None  # after finalisation (RFC 9162 scheme): the signed tree head
 
 
-class TreeHead(msgspec.Struct):
-    """The signed tree head of a finalised campaign (API.md, docs/verify.md): ``signature`` is Ed25519 (base64)
-    over the canonical JSON of ``{campaign_id, tree_size, root_hash, digest}``; ``public_key`` the raw 32-byte
-    key in base64; ``key_id`` the first 16 hex digits of its SHA-256. ``invalidated_votes``: votes not counted."""
-    campaign_id: str
+class ReceiptTreeHead(msgspec.Struct):
     tree_size: int
     root_hash: str
     digest: str
     signature: str
     key_id: str
     public_key: str
+
+
+class TreeHead(ReceiptTreeHead):
+    """The signed tree head of a finalised campaign (API.md, docs/verify.md): ``signature`` is Ed25519 (base64)
+    over the canonical JSON of ``{campaign_id, tree_size, root_hash, digest}``; ``public_key`` the raw 32-byte
+    key in base64; ``key_id`` the first 16 hex digits of its SHA-256. ``invalidated_votes``: votes not counted."""
+    campaign_id: str
     invalidated_votes: int
 
 
@@ -154,15 +157,6 @@ class InclusionProof(msgspec.Struct):
     leaf_hash: str
     audit_path: list[str]
     commitment: str
-
-
-class ReceiptTreeHead(msgspec.Struct):
-    tree_size: int
-    root_hash: str
-    digest: str
-    signature: str
-    key_id: str
-    public_key: str
 
 
 class Receipt(msgspec.Struct, omit_defaults=True):
