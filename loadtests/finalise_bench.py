@@ -107,7 +107,9 @@ async def _finalise_child(database_url: str, redis_url: str, campaign_id: int) -
     finally:
         await redis.aclose()
         await pool.close()
-    return {"seconds": round(seconds, 2), "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"seconds": round(seconds, 2), "max_rss_mib": round(usage.ru_maxrss / 1024, 1),
+            "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
             "tree_size": result["tree_size"], "root_hash": result["merkle_root"], "seats": len(result["seats"])}
 
 
@@ -172,6 +174,7 @@ class FinaliseBench(Bench):
         child = json.loads(done.stdout.strip().splitlines()[-1])
         self.root = child["root_hash"]
         self.report.update(finalise_s=child["seconds"], finalise_process_s=round(wall, 2),
+                           finalise_cpu_s=child.get("cpu_s"),
                            finalise_max_rss_mib=child["max_rss_mib"], tree_size=child["tree_size"],
                            finalise_machine_busy_pct=round(100 * busy / total, 1) if total else 0.0,
                            finalise_ok=child["seconds"] <= self.o.max_seconds
