@@ -95,6 +95,22 @@ class Bench:
 
     # --- plumbing -------------------------------------------------------------------------------------
 
+    def service_env(self, db_url: str, service_urls: dict[str, str], token_key: bytes,
+                    pseudonym_key: bytes) -> dict[str, str]:
+        """The services' environment: production mode, each service its own credentials, fresh keys."""
+        return {
+            **service_urls,
+            "APP_ENV": "production", "SMS_BACKEND": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/unused",
+            "DATABASE_URL": db_url, "REDIS_URL": self.redis_url,
+            "VOTER_TOKEN_KEY": base64.urlsafe_b64encode(token_key).decode(),
+            "PSEUDONYM_KEY": base64.urlsafe_b64encode(pseudonym_key).decode(),
+            "CONTACT_PUBLIC_KEY": stack.contact_public_key(),
+            # wrk is the load balancer in front: its address is the trusted proxy, X-Forwarded-For the client.
+            "TRUSTED_PROXIES": "127.0.0.1/32",
+            "FLUSHER_METRICS_PORT": str(stack.free_port()), "FLUSHER_METRICS_HOST": "127.0.0.1",
+            "FLUSHER_CONSUMER": "bench-flusher", "LOG_LEVEL": "WARNING",
+        }
+
     def env(self, **extra: str) -> dict[str, str]:
         base = {k: v for k, v in os.environ.items() if not k.startswith(("VOTE_LIMIT_", "PROMETHEUS_MULTIPROC"))}
         return {**base, **self._env, **extra}
@@ -126,7 +142,8 @@ class Bench:
         self.procs.remove(p)
 
     async def load(self, p: Process, data: Path, *, duration: float, label: str, sampler: Any = None,
-                   extra_cpu: dict[str, list[int]] | None = None) -> tuple[loadgen.WrkResult, dict[str, float]]:
+                   extra_cpu: dict[str, list[int]] | None = None,
+                   script: Path = loadgen.VOTE_LUA) -> tuple[loadgen.WrkResult, dict[str, float]]:
         groups = {"workers": p.children(), "granian_main": [p.pid], **(extra_cpu or {})}
         spy = None if label.endswith("warmup") else self._start_profile(p, label)
         before, busy0 = stack.cpu_snapshot(groups), stack.cpu_busy()
@@ -134,7 +151,7 @@ class Bench:
             res = await loadgen.run_wrk(url=f"http://127.0.0.1:{p.port}", data=data, campaign_id=self.campaign.id,
                                         duration_s=duration, connections=self.o.connections, threads=self.o.threads,
                                         timeout_s=self.o.timeout, log_path=self.workdir / f"wrk-{label}.log",
-                                        while_running=sampler)
+                                        while_running=sampler, script=script)
         finally:
             self._finish_profile(spy)
         cpu = stack.cpu_delta(before, stack.cpu_snapshot(groups))
@@ -152,10 +169,11 @@ class Bench:
             f"errors {res.errors}, cpu {cpu}")
         return res, cpu
 
-    async def warm(self, p: Process, data: Path, label: str) -> loadgen.WrkResult | None:
+    async def warm(self, p: Process, data: Path, label: str,
+                   script: Path = loadgen.VOTE_LUA) -> loadgen.WrkResult | None:
         if self.o.warmup <= 0:
             return None
-        res, _ = await self.load(p, data, duration=self.o.warmup, label=f"{label}-warmup")
+        res, _ = await self.load(p, data, duration=self.o.warmup, label=f"{label}-warmup", script=script)
         return res
 
     def mint(self, name: str, requests: int, first_voter: int) -> Path:
@@ -179,18 +197,7 @@ class Bench:
         db_url = await self.db.create()
         log(f"database {self.db.name} migrated; Redis {self.redis_url} flushed")
         service_urls = await self.credentials.create(db_url, self.redis_url)  # each service its own role and user
-        self._env = {
-            **service_urls,
-            "APP_ENV": "production", "SMS_BACKEND": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/unused",
-            "DATABASE_URL": db_url, "REDIS_URL": self.redis_url,
-            "VOTER_TOKEN_KEY": base64.urlsafe_b64encode(token_key).decode(),
-            "PSEUDONYM_KEY": base64.urlsafe_b64encode(pseudonym_key).decode(),
-            "CONTACT_PUBLIC_KEY": stack.contact_public_key(),
-            # wrk is the load balancer in front: its address is the trusted proxy, X-Forwarded-For the client.
-            "TRUSTED_PROXIES": "127.0.0.1/32",
-            "FLUSHER_METRICS_PORT": str(stack.free_port()), "FLUSHER_METRICS_HOST": "127.0.0.1",
-            "FLUSHER_CONSUMER": "bench-flusher", "LOG_LEVEL": "WARNING",
-        }
+        self._env = self.service_env(db_url, service_urls, token_key, pseudonym_key)
         if o.rate_limits == "off":
             self._env.update(VOTE_LIMIT_VOTER="0", VOTE_LIMIT_IP="0", VOTE_LIMIT_NET="0")
         log(f"rate limits {o.rate_limits.upper()} (production defaults unless off), {o.shards} shards, clients from "

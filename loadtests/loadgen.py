@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 VOTE_LUA = Path(__file__).parent / "wrk" / "vote.lua"
+RECEIPTS_LUA = Path(__file__).parent / "wrk" / "receipts.lua"  # GET /api/v1/receipts/<r>, one receipt a line
 
 
 class WrkMissing(RuntimeError):
@@ -66,10 +67,10 @@ class WrkResult:
 
 async def run_wrk(*, url: str, data: Path, campaign_id: int, duration_s: float, connections: int, threads: int,
                   timeout_s: float, log_path: Path,
-                  while_running: Callable[[], Awaitable[None]] | None = None) -> WrkResult:
+                  while_running: Callable[[], Awaitable[None]] | None = None, script: Path = VOTE_LUA) -> WrkResult:
     """Run wrk to completion; ``while_running`` is awaited repeatedly (sampling) until wrk exits."""
     cmd = [wrk_binary(), "-t", str(threads), "-c", str(max(connections, threads)), "-d", f"{duration_s:g}s",
-           "--timeout", f"{timeout_s:g}s", "-s", str(VOTE_LUA), url, "--", str(data), str(campaign_id), str(threads)]
+           "--timeout", f"{timeout_s:g}s", "-s", str(script), url, "--", str(data), str(campaign_id), str(threads)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(log_path, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
