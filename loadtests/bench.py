@@ -97,6 +97,17 @@ class Bench:
 
     # --- plumbing -------------------------------------------------------------------------------------
 
+    def service_env(self, db_url: str, service_urls: dict[str, str], token_key: bytes,
+                    pseudonym_key: bytes) -> dict[str, str]:
+        """The services' environment: production mode, each service its own credentials, fresh keys; wrk is the
+        load balancer in front (its address the trusted proxy, X-Forwarded-For the client)."""
+        return {
+            **stack.production_env(database_url=db_url, redis_url=self.redis_url, service_urls=service_urls,
+                                   token_key=token_key, pseudonym_key=pseudonym_key),
+            "FLUSHER_METRICS_PORT": str(stack.free_port()), "FLUSHER_METRICS_HOST": "127.0.0.1",
+            "FLUSHER_CONSUMER": "bench-flusher",
+        }
+
     def env(self, **extra: str) -> dict[str, str]:
         base = {k: v for k, v in os.environ.items() if not k.startswith(("VOTE_LIMIT_", "PROMETHEUS_MULTIPROC"))}
         return {**base, **self._env, **extra}
@@ -127,8 +138,9 @@ class Bench:
         p.stop()
         self.procs.remove(p)
 
-    def votes(self, data: Path) -> tuple[Path, list[str]]:
-        return loadgen.vote_script(data, self.campaign.id, self.o.threads)
+    def votes(self, data: Path, lua: Path = loadgen.VOTE_LUA) -> tuple[Path, list[str]]:
+        """wrk's script replaying ``data`` (one request a line) against the campaign: vote.lua, receipts.lua."""
+        return loadgen.replay_script(lua, data, self.campaign.id, self.o.threads)
 
     async def load(self, p: Process, script: tuple[Path, list[str]], *, duration: float, label: str,
                    sampler: Any = None,
@@ -137,7 +149,8 @@ class Bench:
         spy = None if label.endswith("warmup") else self._start_profile(p, label)
         before, busy0 = stack.cpu_snapshot(groups), stack.cpu_busy()
         try:
-            res = await loadgen.run_wrk(url=f"http://127.0.0.1:{p.port}", script=script, duration_s=duration, connections=self.o.connections, threads=self.o.threads,
+            res = await loadgen.run_wrk(url=f"http://127.0.0.1:{p.port}", script=script, duration_s=duration,
+                                        connections=self.o.connections, threads=self.o.threads,
                                         timeout_s=self.o.timeout, log_path=self.workdir / f"wrk-{label}.log",
                                         while_running=sampler)
         finally:
@@ -189,13 +202,7 @@ class Bench:
         db_url = await self.db.create()
         log(f"database {self.db.name} migrated; Redis {self.redis_url} flushed")
         service_urls = await self.credentials.create(db_url, self.redis_url)  # each service its own role and user
-        # wrk is the load balancer in front: its address is the trusted proxy, X-Forwarded-For the client.
-        self._env = {
-            **stack.production_env(database_url=db_url, redis_url=self.redis_url, service_urls=service_urls,
-                                   token_key=token_key, pseudonym_key=pseudonym_key),
-            "FLUSHER_METRICS_PORT": str(stack.free_port()), "FLUSHER_METRICS_HOST": "127.0.0.1",
-            "FLUSHER_CONSUMER": "bench-flusher",
-        }
+        self._env = self.service_env(db_url, service_urls, token_key, pseudonym_key)
         if o.rate_limits == "off":
             self._env.update(VOTE_LIMIT_VOTER="0", VOTE_LIMIT_IP="0", VOTE_LIMIT_NET="0")
         log(f"rate limits {o.rate_limits.upper()} (production defaults unless off), {o.shards} shards, clients from "

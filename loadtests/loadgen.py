@@ -15,6 +15,7 @@ from typing import Any
 
 VOTE_LUA = Path(__file__).parent / "wrk" / "vote.lua"
 PAGE_LUA = Path(__file__).parent / "wrk" / "page.lua"
+RECEIPTS_LUA = Path(__file__).parent / "wrk" / "receipts.lua"  # GET /api/v1/receipts/<r>, one receipt a line
 
 
 class WrkMissing(RuntimeError):
@@ -77,9 +78,9 @@ class WrkResult:
         return round(self.raw["latency_us"][key] / 1000, 2)
 
 
-def vote_script(data: Path, campaign_id: int, threads: int) -> tuple[Path, list[str]]:
-    """vote.lua replaying ``data`` against the campaign's vote path."""
-    return VOTE_LUA, [str(data), str(campaign_id), str(threads)]
+def replay_script(lua: Path, data: Path, campaign_id: int, threads: int) -> tuple[Path, list[str]]:
+    """``lua`` (vote.lua, receipts.lua) replaying ``data``, one request a line, against the campaign."""
+    return lua, [str(data), str(campaign_id), str(threads)]
 
 
 def page_script(path: str) -> tuple[Path, list[str]]:

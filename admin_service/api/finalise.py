@@ -34,7 +34,7 @@ class FinaliseController(Controller):
         data = data or FinaliseIn()
         return answer(FinalisationOut, await service.finalise(
             services.pool, services.redis, campaign_id=parse_id(campaign_id, "campaign"),
-            policy=data.policy, actor=staff_of(request)))
+            policy=data.policy, actor=staff_of(request), signer=services.tree_heads))
 
     @get("/finalisation", operation_id="campaignFinalisation", guards=[roles(*ANY_ROLE)])
     async def snapshot(self, services: AppServices, campaign_id: FromPath[str]) -> FinalisationOut:

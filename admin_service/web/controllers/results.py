@@ -48,7 +48,7 @@ class ResultsPages(Controller):
         cid = parse_id(campaign_id, "campaign")
         try:
             await finalise_service.finalise(services.pool, services.redis, campaign_id=cid,
-                                            actor=staff_of(request))
+                                            actor=staff_of(request), signer=services.tree_heads)
         except AppError as exc:  # not drained, not reconciled, still open...: the page again, with the reason
             if exc.status >= 500:
                 raise
