@@ -35,6 +35,7 @@ from voting_service.fastpath import VOTE_PATH, VOTE_TEMPLATE, VoteFastPath
 from voting_service.metrics import HotRouteMetrics
 from voting_service.portal import portal_router
 from voting_service.portal.errors import html_or_problem
+from voting_service.portal.shortcut import PageFastPath
 from voting_service.state import Services
 
 
@@ -53,6 +54,7 @@ class VotingApp(Litestar):
     does not answer itself — to Litestar."""
 
     vote_fast_path: VoteFastPath
+    page_fast_path: PageFastPath
     _bridge: ASGIOverRSGI
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -64,9 +66,11 @@ class VotingApp(Litestar):
                     return await self.vote_fast_path(scope, receive, send, m.group(1), super().__call__)
             elif path == "/metrics":
                 self.vote_fast_path.metrics.flush()
+                self.page_fast_path.flush()
         return await super().__call__(scope, receive, send)
 
-    # Served by granian's RSGI interface (production, ``python -m voting_service serve``): the vote route is
+    # Served by granian's RSGI interface (production, ``python -m voting_service serve``): the vote route and
+    # the public pages Litestar has already served to everyone (voting_service/portal/shortcut.py) are
     # answered natively, everything else through the ASGI bridge to this same app (shared/rsgi.py).
 
     def __rsgi_init__(self, loop: Any) -> None:
@@ -84,6 +88,9 @@ class VotingApp(Litestar):
                     return await self.vote_fast_path.rsgi(scope, proto, m.group(1), self._bridge)
             elif scope.path == "/metrics":
                 self.vote_fast_path.metrics.flush()
+                self.page_fast_path.flush()
+            elif scope.method == "GET" and self.page_fast_path.rsgi(scope, proto):
+                return None
         return await self._bridge(scope, proto)
 
 
@@ -113,6 +120,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         finally:
             if isinstance(app, VotingApp):
                 app.vote_fast_path.metrics.flush()
+                app.page_fast_path.flush()
             await services.close()
             if own_redis:
                 await the_redis.aclose()
@@ -148,4 +156,5 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     )
     metrics = HotRouteMetrics(prometheus, method="POST", path=VOTE_TEMPLATE)
     app.vote_fast_path = VoteFastPath(app, settings.max_body_bytes, metrics)
+    app.page_fast_path = PageFastPath(app, prometheus)
     return app
