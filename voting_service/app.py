@@ -36,6 +36,7 @@ from voting_service.receipt_fastpath import RECEIPT_PATH, RECEIPT_TEMPLATE, Rece
 from voting_service.metrics import HotRouteMetrics
 from voting_service.portal import portal_router
 from voting_service.portal.errors import html_or_problem
+from voting_service.portal.shortcut import PageFastPath
 from voting_service.state import Services
 
 
@@ -56,6 +57,7 @@ class VotingApp(Litestar):
 
     vote_fast_path: VoteFastPath
     receipt_fast_path: ReceiptFastPath
+    page_fast_path: PageFastPath
     _bridge: ASGIOverRSGI
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -77,8 +79,11 @@ class VotingApp(Litestar):
     def flush_metrics(self) -> None:
         self.vote_fast_path.metrics.flush()
         self.receipt_fast_path.metrics.flush()
+        self.page_fast_path.flush()
 
-    # Served by granian's RSGI interface (production, ``python -m voting_service serve``): the vote route is
+    # Served by granian's RSGI interface (production, ``python -m voting_service serve``): the vote route, the
+    # receipt lookups and the public pages Litestar has already served to everyone
+    # (voting_service/portal/shortcut.py) are
     # answered natively, everything else through the ASGI bridge to this same app (shared/rsgi.py).
 
     def __rsgi_init__(self, loop: Any) -> None:
@@ -101,6 +106,8 @@ class VotingApp(Litestar):
                         return await self.receipt_fast_path.rsgi(scope, proto, m.group(1), self._bridge)
                 if scope.path == "/metrics":
                     self.flush_metrics()
+                elif scope.method == "GET" and self.page_fast_path.rsgi(scope, proto):
+                    return None
         return await self._bridge(scope, proto)
 
 
@@ -167,4 +174,5 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     metrics = HotRouteMetrics(prometheus, method="POST", path=VOTE_TEMPLATE)
     app.vote_fast_path = VoteFastPath(app, settings.max_body_bytes, metrics)
     app.receipt_fast_path = ReceiptFastPath(app, HotRouteMetrics(prometheus, method="GET", path=RECEIPT_TEMPLATE))
+    app.page_fast_path = PageFastPath(app, prometheus)
     return app

@@ -41,14 +41,17 @@ class HotRouteMetrics:
     (same names, label names and route-template label as the middleware's) and ``votes_total`` — whenever
     no vote is in progress in the process, otherwise at most ``interval_s`` after the first unflushed
     request, and before every scrape of ``/metrics``: a quiet service's metrics are exact at once, a busy
-    one's at most ``interval_s`` behind in the other workers.
+    one's at most ``interval_s`` behind in the other workers. With ``eager=False`` (routes answered without
+    an ``await``, where every request would be a "quiet moment": the page shortcut) only the timer and the
+    scrape flush.
 
     The metric objects are the middleware's own, obtained through its public accessors (``request_count()``
     and the like, which create them on first use), so whichever side counts first, both count into one
     series; durations are observed one by one at flush time through ``Histogram.observe``.
     """
 
-    def __init__(self, config: PrometheusConfig, *, method: str, path: str, interval_s: float = 1.0) -> None:
+    def __init__(self, config: PrometheusConfig, *, method: str, path: str, interval_s: float = 1.0,
+                 eager: bool = True) -> None:
         self._app_name = config.app_name
         self._middleware = PrometheusMiddleware(_no_app, config)  # only for its metric accessors
         self._method = method
@@ -59,6 +62,7 @@ class HotRouteMetrics:
         self._inflight = 0
         self._inflight_reported = 0
         self._armed = False
+        self._eager = eager
 
     def started(self) -> None:
         self._inflight += 1
@@ -78,7 +82,7 @@ class HotRouteMetrics:
         if durations is None:
             durations = self._counts[status] = []
         durations.append(seconds)
-        if self._inflight == 0:  # quiet moment (or a quiet service): the metrics are exact at once
+        if self._inflight == 0 and self._eager:  # quiet moment (or a quiet service): the metrics are exact at once
             self.flush()
         elif not self._armed:
             self._armed = True

@@ -35,11 +35,18 @@ def avatar_svg(candidate_id: int, full_name: str) -> bytes:
     ).encode("utf-8")
 
 
-def photo_src(candidate_id: int | str, photo_url: str | None) -> str:
-    """A photo of this site (a path: the CSP allows images from this origin only), else the avatar."""
+def avatar_version(body: bytes) -> str:
+    """The avatar's version (its content's digest): the ``?v=`` of its URL and its ETag."""
+    return hashlib.blake2b(body, digest_size=8).hexdigest()
+
+
+def photo_src(candidate_id: int | str, photo_url: str | None, full_name: str) -> str:
+    """A photo of this site (a path: the CSP allows images from this origin only), else the avatar, its URL
+    versioned by its content (the initials and the name change it), so that it can be cached for a year."""
     if photo_url and photo_url.startswith("/") and not photo_url.startswith("//"):
         return photo_url
-    return f"/photos/{candidate_id}.svg"
+    version = avatar_version(avatar_svg(int(candidate_id), full_name))
+    return f"/photos/{candidate_id}.svg?v={version}"
 
 
 def contrast_ratio(foreground: str, background: str) -> float:

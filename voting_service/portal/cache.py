@@ -123,8 +123,8 @@ class Fingerprints:
         return digest
 
 
-def _encoding(request: Request) -> str:
-    accepted = request.headers.get("accept-encoding", "")
+def choose_encoding(accepted: str) -> str:
+    """The encoding of the answer for an ``Accept-Encoding`` value: brotli, else gzip, else none."""
     if "br" in accepted and brotli is not None:
         return "br"
     if "gzip" in accepted:
@@ -140,11 +140,30 @@ def _compress(raw: bytes, encoding: str) -> bytes:
     return raw
 
 
+def public_headers(page: CachedPage) -> dict[str, str]:
+    """The headers of a page served from the cache to everyone (the RSGI shortcut, shortcut.py, sends the same)."""
+    return {**PAGE_HEADERS, "Cache-Control": PUBLIC, "Vary": VARY, "ETag": page.etag}
+
+
+def not_modified(page: CachedPage, match: str | None) -> bool:
+    """Whether ``If-None-Match: match`` names this page's version (a 304)."""
+    return bool(match) and page.status == 200 and (match == page.etag or page.etag in match.split(", "))
+
+
+def cached_body(page: CachedPage, encoding: str) -> tuple[str, bytes]:
+    """(Content-Encoding, body) of the cached page for the chosen encoding."""
+    if encoding == "br" and page.br is not None:
+        return encoding, page.br
+    if encoding:
+        return "gzip", page.gz
+    return "", page.raw
+
+
 def respond(request: Request, page: CachedPage, *, personal: str | None = None,
             cookies: list[Cookie] | None = None) -> Response[bytes]:
     """The cached page (200, or 304 when the browser has it), or, with ``personal``, the page with that HTML
     in its slot, private to this request."""
-    encoding = _encoding(request)
+    encoding = choose_encoding(request.headers.get("accept-encoding", ""))
     if personal is not None:
         raw = page.prefix + personal.encode("utf-8") + page.suffix
         headers = {**SECURITY_HEADERS, "Vary": VARY}
@@ -152,16 +171,10 @@ def respond(request: Request, page: CachedPage, *, personal: str | None = None,
             headers["Content-Encoding"] = encoding
         return Response(_compress(raw, encoding), status_code=page.status, media_type=HTML, headers=headers,
                         cookies=cookies or [])
-    headers = {**PAGE_HEADERS, "Cache-Control": PUBLIC, "Vary": VARY, "ETag": page.etag}
-    match = request.headers.get("if-none-match")
-    if match and page.status == 200 and (match == page.etag or page.etag in match.split(", ")):
+    headers = public_headers(page)
+    if not_modified(page, request.headers.get("if-none-match")):
         return Response(b"", status_code=304, headers=headers, cookies=cookies or [])
-    if encoding == "br" and page.br is not None:
-        body = page.br
-    elif encoding:
-        encoding, body = "gzip", page.gz
-    else:
-        body = page.raw
+    encoding, body = cached_body(page, encoding)
     if encoding:
         headers["Content-Encoding"] = encoding
     return Response(body, status_code=page.status, media_type=HTML, headers=headers, cookies=cookies or [])

@@ -2,7 +2,7 @@
 
 Campaigns and ballots (with every language's texts: shared/texts.py picks one) come from the directory itself,
 one cache for the API and the pages; results and the final list from ``services.results``. This adds the
-campaigns by slug, the name behind an avatar, and the page cache.
+campaigns by slug, the name behind an avatar, the page cache and its RSGI shortcut (shortcut.py).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import asyncpg
 
 from shared.repos.campaigns import public_status
 from voting_service.portal.cache import Fingerprints, PageCache
+from voting_service.portal.shortcut import Shortcuts
 from voting_service.repos import portal as repo
 from voting_service.services.directory import CampaignDirectory, CampaignNotFound, TTLCache
 
@@ -25,6 +26,7 @@ class PortalReads:
         self.directory = directory
         self.pages = PageCache()
         self.fingerprints = Fingerprints()
+        self.shortcuts = Shortcuts(ttl_s)
         self._names: TTLCache[str | None] = TTLCache(max(ttl_s, 60.0))
         self._slugs: tuple[object, dict[str, asyncpg.Record]] | None = None
 

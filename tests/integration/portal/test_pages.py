@@ -9,6 +9,7 @@ from html import unescape
 import pytest
 
 from tests.integration.portal.helpers import articles, finalise, html, portal_campaign
+from voting_service.portal.i18n import CATALOGUES
 
 LANGS = {"kk": "Қазақстанның 100 жаңа есімі", "ru": "100 новых лиц Казахстана", "en": "100 New Faces of Kazakhstan"}
 
@@ -62,8 +63,13 @@ async def test_ballot_lists_every_candidate_as_an_article_in_each_language(brows
     for cid in camp.candidate_ids:
         assert f'href="/campaigns/{camp.slug}/candidates/{cid}"' in body
         # The photo: the generated portrait, sized, lazy, decorative next to the name's heading.
-        assert f'<img class="photo" src="/photos/{cid}.svg" width="96" height="96" alt="" loading="lazy"' in body
-        assert f'<button class="vote" form="vote-form" name="candidate_id" value="{cid}">' in body
+        # (its URL versioned by its content, so it can be cached for a year)
+        assert re.search(f'<img class="photo" src="/photos/{cid}.svg\\?v=[0-9a-f]{{16}}" width="96" height="96" '
+                         f'alt="" loading="lazy"', body)
+        # The button's name says whom it is for, starting with its visible word.
+        t = CATALOGUES.translator(lang)
+        assert (f'<button class="vote" form="vote-form" name="candidate_id" value="{cid}" aria-label="'
+                f'{t("ballot.vote")} {t("ballot.vote_for", name=camp.names[cid])}">') in body
     # Region and sphere names from the reference data, in the page's language.
     region = {"kk": "Алматы облысы", "ru": "Алматинская область", "en": "Almaty Region"}[lang]
     assert region in body
@@ -116,7 +122,7 @@ async def test_candidate_page_has_the_story_achievements_and_share_tags(browser,
         assert "Достижение 2" in body and 'href="https://example.kz/evidence" rel="nofollow noopener noreferrer"' in body
         assert f'<meta property="og:title" content="{name}">' in body
         assert f'<meta property="og:url" content="http://vote.test{path}">' in body
-        assert f'<meta property="og:image" content="http://vote.test/photos/{cid}.svg">' in body
+        assert re.search(f'<meta property="og:image" content="http://vote.test/photos/{cid}.svg\\?v=[0-9a-f]{{16}}">', body)
         assert '<meta property="og:type" content="profile">' in body
         assert '<meta name="twitter:card" content="summary">' in body
         description = re.search(r'<meta property="og:description" content="([^"]*)">', body).group(1)
@@ -189,7 +195,13 @@ async def test_generated_portrait_is_deterministic_and_public_only(browser, pool
     cid = camp.candidate_ids[0]
     r = await browser.get(f"/photos/{cid}.svg")
     assert r.status_code == 200 and r.headers["content-type"] == "image/svg+xml"
-    assert r.headers["cache-control"] == "public, max-age=86400"
+    assert r.headers["cache-control"] == "public, max-age=86400"  # unversioned (a shared link): a day
+    # The URL the pages use names the version: cached for a year; the version changes with the name.
+    src = re.search(f'src="(/photos/{cid}.svg\\?v=[0-9a-f]+)"', html(await browser.get(f"/campaigns/{camp.slug}")))[1]
+    versioned = await browser.get(src)
+    assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert versioned.content == r.content and versioned.headers["etag"] == r.headers["etag"] == f'"{src[-16:]}"'
+    assert (await browser.get(src + "0")).headers["cache-control"] == "public, max-age=86400"  # not its version
     assert "default-src 'none'" in r.headers["content-security-policy"]
     first, last, _ = camp.names[cid].split()
     assert f">{first[0]}{last[0]}</text>" in r.text and 'role="img"' in r.text

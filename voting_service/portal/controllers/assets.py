@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from voting_service.portal import staticfiles
-from voting_service.portal.avatars import avatar_svg
+from voting_service.portal.avatars import avatar_svg, avatar_version
 from voting_service.state import AppServices
 
 # An SVG opened on its own is a document: it may run nothing and load nothing.
 SVG_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
                "X-Content-Type-Options": "nosniff"}
+AVATAR_VERSIONED = "public, max-age=31536000, immutable"
+AVATAR_PLAIN = "public, max-age=86400"
 
 
 def _if_none_match(request: Request, etag: str) -> bool:
@@ -48,8 +48,12 @@ class AssetFiles(Controller):
         if name is None:
             raise NotFoundException("No such picture.")
         body = avatar_svg(int(raw_id), name)
-        etag = '"' + hashlib.blake2b(body, digest_size=8).hexdigest() + '"'
-        headers = {**SVG_HEADERS, "Cache-Control": "public, max-age=86400", "ETag": etag}
+        version = avatar_version(body)
+        etag = f'"{version}"'
+        # The pages link the versioned URL (avatars.photo_src): a year, immutable; without (or with an old)
+        # version, e.g. a shared og:image, a day.
+        cache = AVATAR_VERSIONED if request.query_params.get("v") == version else AVATAR_PLAIN
+        headers = {**SVG_HEADERS, "Cache-Control": cache, "ETag": etag}
         if _if_none_match(request, etag):
             return Response(b"", status_code=304, headers=headers)
         return Response(body, media_type="image/svg+xml", headers=headers)

@@ -46,7 +46,7 @@ def _card(row: Mapping[str, Any], lang: str, *, id_key: str = "id") -> dict[str,
     it, its texts in ``lang`` or the nearest language there is (shared/texts.py)."""
     cid = str(row[id_key])
     return {"id": cid, "full_name": row["full_name"], "region": row["region"], "sphere": row["sphere"],
-            "gender": row["gender"], "photo": photo_src(cid, row["photo_url"]),
+            "gender": row["gender"], "photo": photo_src(cid, row["photo_url"], row["full_name"]),
             "texts": localized_texts(row, lang)}
 
 

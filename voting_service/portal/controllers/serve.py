@@ -33,5 +33,7 @@ async def cached_page(request: Request, services: Services, key: tuple[Hashable,
         return render(template, ctx)
 
     cached = await services.portal.pages.get((*key, lang, base), make, status)
-    return respond(request, cached, personal=personal,
-                   cookies=[*lang_cookies(request, services.settings), *(cookies or [])])
+    to_set = [*lang_cookies(request, services.settings), *(cookies or [])]
+    if personal is None and not to_set:  # the same answer for the same address: RSGI may answer it next time
+        services.portal.shortcuts.remember(request.scope, cached, await services.portal.campaigns())
+    return respond(request, cached, personal=personal, cookies=to_set)

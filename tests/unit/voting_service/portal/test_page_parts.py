@@ -7,7 +7,7 @@ import gzip
 
 import pytest
 
-from voting_service.portal.avatars import PALETTE, avatar_svg, colour, contrast_ratio, initials, photo_src
+from voting_service.portal.avatars import PALETTE, avatar_svg, avatar_version, colour, contrast_ratio, initials, photo_src
 from voting_service.portal.cache import Fingerprints, PageCache, compile_page
 from voting_service.portal.render import SLOT_END, SLOT_START
 
@@ -27,10 +27,13 @@ def test_portraits_are_deterministic_and_escape_the_name():
 
 
 def test_only_photos_of_this_site_are_used():
-    assert photo_src(5, None) == "/photos/5.svg"
-    assert photo_src(5, "https://cdn.example/x.jpg") == "/photos/5.svg"  # the CSP would block it anyway
-    assert photo_src(5, "//cdn.example/x.jpg") == "/photos/5.svg"
-    assert photo_src(5, "/media/5.jpg") == "/media/5.jpg"
+    avatar = "/photos/5.svg?v=" + avatar_version(avatar_svg(5, "Әсел Оспанова"))
+    assert photo_src(5, None, "Әсел Оспанова") == avatar
+    assert photo_src(5, "https://cdn.example/x.jpg", "Әсел Оспанова") == avatar  # the CSP would block it anyway
+    assert photo_src(5, "//cdn.example/x.jpg", "Әсел Оспанова") == avatar
+    assert photo_src(5, "/media/5.jpg", "Әсел Оспанова") == "/media/5.jpg"
+    # A new name is a new picture, under a new URL (the old one stays cached for a year).
+    assert photo_src(5, None, "Әсел Нұрланова") != avatar
 
 
 def test_a_page_with_a_slot_is_cached_whole_and_split_for_personal_parts():
