@@ -20,7 +20,8 @@ How it is solved (HiGHS, an integer program with one binary per candidate):
 1. Max sum(valid_i x_i) s.t. sum(x_i) = k and min <= sum over a group <= max. Its optimum is V*.
 2. Then, down the ranking, candidate r is fixed to 1 if the program with the fixes so far and x_r = 1 still
    reaches V*, else fixed to 0 (the greedy construction of the lexicographic maximum on the optimal face).
-   A solve is needed only where the current optimal solution has x_r = 0, and none after k are fixed to 1.
+   A solve is needed only where the current optimal solution has x_r = 0, none once k are fixed to 1 and
+   none for a candidate whose group is already at its max.
 Every solution the solver returns is rounded and checked here in integers (the count, every bound, the sum).
 If the program is infeasible, a deletion filter over the bounds finds a minimal set of bounds that cannot be
 met together (an irreducible infeasible subset); the single-bound cases get their own plain message first.
@@ -225,21 +226,27 @@ def choose(ordered: Sequence[Mapping[str, Any]], seats: int, limits: Sequence[Li
     best = _check(first, valid, k, limits, members)
     incumbent = first
     fixed_in = 0
+    room = [lim.max for lim in limits]  # seats left under each max after the fixes so far (None: no max)
+    limits_of_row: list[list[int]] = [[] for _ in ordered]
+    for j, group in enumerate(members):
+        for i in group:
+            limits_of_row[i].append(j)
     for r in range(len(ordered)):
-        if fixed_in == k:
+        if fixed_in == k or any(room[j] == 0 for j in limits_of_row[r]):  # no seat left for r: no solve
             program.fix(r, 0)
             continue
-        if incumbent[r]:
+        if not incumbent[r]:
             program.fix(r, 1)
-            fixed_in += 1
-            continue
-        program.fix(r, 1)
-        trial = program.solve()
-        if trial is not None and _check(trial, valid, k, limits, members) == best:
+            trial = program.solve()
+            if trial is None or _check(trial, valid, k, limits, members) != best:
+                program.fix(r, 0)
+                continue
             incumbent = trial
-            fixed_in += 1
-        else:
-            program.fix(r, 0)
+        program.fix(r, 1)
+        fixed_in += 1
+        for j in limits_of_row[r]:
+            if room[j] is not None:
+                room[j] -= 1
     chosen = [i for i in range(len(ordered)) if incumbent[i]]
     if _check(incumbent, valid, k, limits, members) != best:  # cannot happen: each step kept the optimum
         raise RuntimeError("selection lost the optimum")
