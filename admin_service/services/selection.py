@@ -5,7 +5,7 @@ Policies (the ``policy`` object of POST .../finalise and .../finalise/preview):
 - ``bounds``: at least ``min`` and at most ``max`` seats for the candidates whose ``dimension`` (region,
   sphere, gender, ethnicity) equals ``value``.
 - ``proportional``: for each listed dimension (region, gender, ethnicity: the ones with a population share in
-  shared/data; sphere has none and is refused) and each of its groups, a bound
+  shared/data; sphere has none, so the request type refuses it with a 422) and each of its groups, a bound
   ``floor(share * seats * (1 - tolerance)) <= seats of the group <= ceil(share * seats * (1 + tolerance))``
   (rounded outward). Candidates without a declared ethnicity form no group and are not bounded.
 
@@ -45,6 +45,7 @@ from shared.errors import InvalidRequest
 from shared.reference import GENDERS, demographics, region_codes, regions, sphere_codes
 
 Dimension = Literal["region", "sphere", "gender", "ethnicity"]
+PopulationDimension = Literal["region", "gender", "ethnicity"]  # the ones with population shares (shared/data)
 DIMENSIONS: tuple[str, ...] = ("region", "sphere", "gender", "ethnicity")
 MAX_BOUNDS = 200
 MAX_SEATS_BOUND = 100_000
@@ -78,8 +79,9 @@ class BoundsPolicy(msgspec.Struct, tag_field="kind", tag="bounds", forbid_unknow
 class ProportionalPolicy(msgspec.Struct, tag_field="kind", tag="proportional", forbid_unknown_fields=True,
                          frozen=True):
     """Most valid votes such that each group's seats are within ±tolerance of its population share of the
-    seats, rounded outward. ``sphere`` has no population share: use ``bounds`` for it."""
-    dimensions: Annotated[list[Dimension], Meta(min_length=1, max_length=4)]
+    seats, rounded outward. Spheres have no population share, so ``sphere`` is not a dimension here: use
+    ``bounds`` for spheres."""
+    dimensions: Annotated[list[PopulationDimension], Meta(min_length=1, max_length=3)]
     tolerance: Annotated[float, Meta(ge=0, le=1)] = 0.25
 
 
@@ -137,10 +139,6 @@ def validate(policy: Policy) -> None:
                                      extra={"field": field})
             seen[(b.dimension, b.value)] = n
     elif isinstance(policy, ProportionalPolicy):
-        if "sphere" in policy.dimensions:
-            raise InvalidRequest("Spheres have no population share, so they cannot be proportional: "
-                                 "use a bounds policy for spheres.",
-                                 extra={"field": f"policy.dimensions[{policy.dimensions.index('sphere')}]"})
         if len(set(policy.dimensions)) != len(policy.dimensions):
             raise InvalidRequest("A dimension is listed twice.", extra={"field": "policy.dimensions"})
 

@@ -136,10 +136,14 @@ async def test_impossible_and_malformed_policies(staff, pool, redis, settings, c
         ({"kind": "bounds", "bounds": [{"dimension": "gender", "value": "male", "min": 1},
                                        {"dimension": "gender", "value": "male", "max": 2}]}, "policy.bounds[1]"),
         ({"kind": "bounds", "bounds": [{"dimension": "gender", "value": "male"}]}, "policy.bounds[0]"),
-        ({"kind": "proportional", "dimensions": ["region", "sphere"]}, "policy.dimensions[1]"),
+        ({"kind": "proportional", "dimensions": ["gender", "gender"]}, "policy.dimensions"),
     ):
         body = problem(await wg.post(url, json={"policy": policy}), 422, "invalid_request")
         assert body["field"] == field, body
+    # Spheres have no population share: not a dimension of a proportional policy (the type says so).
+    body = problem(await wg.post(url, json={"policy": {"kind": "proportional", "dimensions": ["region", "sphere"]}}),
+                   422, "invalid_request")
+    assert body["errors"][0]["key"] == "policy.dimensions[1]" and "sphere" in body["detail"]
     for policy in ({"kind": "quota"}, {"kind": "bounds", "bounds": [{"dimension": "planet", "value": "x"}]},
                    {"kind": "bounds", "bounds": [{"dimension": "gender", "value": "male", "min": -1}]},
                    {"kind": "proportional", "dimensions": ["gender"], "tolerance": 1.5}, "diversity"):
