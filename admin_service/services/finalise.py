@@ -10,8 +10,8 @@ held, then, in one transaction holding the campaign row's lock, the state checks
 re-check (no waiting) that the streams are still empty and the tallies reconcile, and the snapshot.
 
 Policy ``top_votes`` (the default; ``bounds`` and ``proportional``: services/selection.py, which keeps this
-order for ties, and the snapshot's ``policy`` is then the policy object as canonical JSON): the ``seats`` ballot candidates with the most VALID votes
-(raw - invalidated). Ties are broken, in this order, by:
+order for ties, and the snapshot's ``policy`` is then the policy object as canonical JSON): the ``seats``
+ballot candidates with the most VALID votes (raw - invalidated). Ties are broken, in this order, by:
   1. more valid votes;
   2. more raw votes (recorded, invalidated included);
   3. the earlier first valid vote (min ``cast_at`` of its valid votes; a candidate without any comes last);

@@ -288,7 +288,8 @@ def _one(lim: Limit, message: str) -> InfeasiblePolicy:
                             extra={"field": "policy", "bound": lim.as_dict(), "bounds": [lim.as_dict()]})
 
 
-def _infeasible(program: Program, limits: Sequence[Limit], members: Sequence[Sequence[int]], k: int) -> InfeasiblePolicy:
+def _infeasible(program: Program, limits: Sequence[Limit], members: Sequence[Sequence[int]],
+                k: int) -> InfeasiblePolicy:
     """A minimal set of bounds that cannot be met together (deletion filter: drop each bound in turn and keep
     it dropped if the rest is still infeasible)."""
     needed = []

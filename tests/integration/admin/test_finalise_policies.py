@@ -11,7 +11,7 @@ from admin_service.services import finalise as service
 from tests.factories import make_campaign
 from tests.integration.admin.helpers import problem
 from tests.integration.admin.test_finalise import cast_plan, flush, recompute_digest
-from tests.integration.voting.conftest import cast, client, mint_token, voting_app  # noqa: F401 (fixtures)
+from tests.integration.voting.conftest import client, voting_app  # noqa: F401 (fixtures: the voting app)
 
 
 @pytest.fixture(autouse=True)

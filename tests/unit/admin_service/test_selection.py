@@ -47,7 +47,8 @@ def brute_force(ordered, k, limits):
 
 @st.composite
 def campaigns(draw):
-    n = draw(st.one_of(st.integers(min_value=1, max_value=10), st.integers(min_value=7, max_value=10)))  # C(10, 5) = 252 subsets at most
+    # up to 10 candidates (C(10, 5) = 252 subsets at most), often 7 or more so that bounds bite
+    n = draw(st.one_of(st.integers(min_value=1, max_value=10), st.integers(min_value=7, max_value=10)))
     rows = []
     for cid in range(1, n + 1):
         raw = draw(st.integers(min_value=0, max_value=6))  # few votes: many ties
