@@ -52,8 +52,8 @@ class Program:
         """An optimal 0/1 vector, or None when infeasible."""
         self._h.run()
         status = self._h.getModelStatus()
-        if status == highspy.HighsModelStatus.kInfeasible:
-            return None
+        if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+            return None  # every variable is bounded (0/1), so "unbounded or infeasible" is infeasible
         if status != highspy.HighsModelStatus.kOptimal:
             raise RuntimeError(f"HiGHS: {self._h.modelStatusToString(status)}")
         return [1 if x > 0.5 else 0 for x in self._h.getSolution().col_value]
