@@ -244,9 +244,17 @@ class FinalisationOut(Out):
     counts: list[dict[str, Any]]
     digest: str
     merkle_root: str
+    merkle_scheme: Literal["legacy-v0", "rfc9162-v1"]
     counted_votes: int
     report: dict[str, Any]
     projected: bool | UnsetType = UNSET  # POST finalise: whether Redis already has the new state
+    # The signed tree head (API.md; none for snapshots of the legacy scheme): the tree's size (= counted_votes),
+    # the Ed25519 signature over {campaign_id, tree_size, root_hash = merkle_root, digest}, the key's id and the
+    # public key (base64 of its 32 bytes).
+    tree_size: int | UnsetType = UNSET
+    signature: str | UnsetType = UNSET
+    key_id: str | UnsetType = UNSET
+    public_key: str | UnsetType = UNSET
 
 
 class FinalisationPreviewOut(Out):

@@ -18,6 +18,7 @@ from admin_service.services.account import AccountService
 from admin_service.services.common import sealer_for
 from admin_service.services.fraud import FlagsCache
 from admin_service.services.sessions import SessionService
+from admin_service.services.tree_head import TreeHeadSigner
 from shared.client_ip import ClientIPResolver
 from shared.crypto import ContactOpener
 from shared.settings import Settings
@@ -34,6 +35,7 @@ class Services:
     fraud_flags: FlagsCache
     contacts: ContactOpener  # opens contact details sealed to the admin key (current or previous), seals new ones
     client_ips: ClientIPResolver  # staff addresses, behind the trusted proxy (auth/client.py)
+    tree_heads: TreeHeadSigner  # signs finalised results' tree heads (the one holder of TREE_HEAD_SIGNING_KEY)
 
     @classmethod
     def build(cls, settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis, passwords: Passwords) -> Services:
@@ -43,6 +45,7 @@ class Services:
             account=AccountService(settings=settings, pool=pool, passwords=passwords, sessions=sessions),
             fraud_flags=FlagsCache(), contacts=sealer_for(settings),
             client_ips=ClientIPResolver(settings.trusted_proxies),
+            tree_heads=TreeHeadSigner(settings.secrets.tree_head_signing_key),
         )
 
 

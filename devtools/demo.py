@@ -17,6 +17,7 @@ import json
 import os
 import random
 import re
+import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -455,7 +456,7 @@ async def _create_past(conn: asyncpg.Connection) -> int:
     return campaign_id
 
 
-async def install_past(pool: asyncpg.Pool, r: aioredis.Redis) -> dict[str, Any]:
+async def install_past(pool: asyncpg.Pool, r: aioredis.Redis, *, signing_key: bytes | None = None) -> dict[str, Any]:
     """Create (or find) the finalised past campaign: see the comment above. Idempotent: a finalised one is
     only projected again; one left half-way by an interrupted run is completed."""
     async with pool.acquire() as lock:
@@ -471,6 +472,7 @@ async def install_past(pool: asyncpg.Pool, r: aioredis.Redis) -> dict[str, Any]:
                 # The admin service's own domain code (imported only here: it brings Litestar, a second).
                 from admin_service.auth.context import Staff
                 from admin_service.services import finalise, invalidations
+                from admin_service.services.tree_head import TreeHeadSigner
 
                 actor = Staff(id=None, email=ACTOR, roles=frozenset({"working_group"}))  # type: ignore[arg-type]
                 # Redis as the vote script would have left it: the ballot projected, every vote in the tally,
@@ -486,7 +488,10 @@ async def install_past(pool: asyncpg.Pool, r: aioredis.Redis) -> dict[str, Any]:
                 done = await invalidations.invalidate_cluster(
                     pool, campaign_id=campaign_id, cluster_id=f"net:{FRAUD_NET}", reason=FRAUD_REASON, actor=actor)
                 invalidated = done["invalidated"]
-                await finalise.finalise(pool, r, campaign_id=campaign_id, actor=actor)
+                # The tree head is signed with the admin service's key when given (make run passes
+                # TREE_HEAD_SIGNING_KEY), else with a throwaway one: the past campaign is demo data.
+                signer = TreeHeadSigner(signing_key or secrets.token_bytes(32))
+                await finalise.finalise(pool, r, campaign_id=campaign_id, actor=actor, signer=signer)
                 status = "finalised" if status == "existing" else status
             else:
                 for projection in await campaigns.projections(lock, campaign_id=campaign_id):
@@ -509,7 +514,7 @@ FROM campaigns c WHERE c.id = $1
 """
 
 
-async def load_demo(database_url: str, redis_url: str) -> dict[str, Any]:
+async def load_demo(database_url: str, redis_url: str, *, signing_key: bytes | None = None) -> dict[str, Any]:
     """Make sure the demo campaign exists, is published and is in Redis, and that the finalised past
     campaign exists; return what was done.
 
@@ -522,7 +527,7 @@ async def load_demo(database_url: str, redis_url: str) -> dict[str, Any]:
     try:
         async with pool.acquire() as conn:
             result = await install(conn, r)
-        result["past"] = await install_past(pool, r)
+        result["past"] = await install_past(pool, r, signing_key=signing_key)
         return result
     finally:
         await r.aclose()
@@ -533,7 +538,9 @@ def main() -> None:
     database_url = os.environ.get("DATABASE_URL", "postgresql://127.0.0.1:5432/postgres")
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     try:
-        result = asyncio.run(load_demo(database_url, redis_url))
+        key = os.environ.get("TREE_HEAD_SIGNING_KEY", "").strip()
+        signing_key = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4)) if key else None
+        result = asyncio.run(load_demo(database_url, redis_url, signing_key=signing_key))
     except asyncpg.UndefinedTableError as exc:
         raise SystemExit(f"devtools.demo: {exc}; apply the migrations first (python -m shared.migrate)") from exc
     print(json.dumps(result, ensure_ascii=False, indent=2))

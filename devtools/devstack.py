@@ -40,8 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
 # Which process gets which key (DESIGN.md invariant 8; shared/settings.py reads only its own anyway).
 VOTING_SECRETS = ("VOTER_TOKEN_KEY", "VOTER_TOKEN_KEY_PREVIOUS", "PSEUDONYM_KEY", "CONTACT_PUBLIC_KEY")
-ADMIN_SECRETS = ("CONTACT_PRIVATE_KEY", "CONTACT_PRIVATE_KEY_PREVIOUS", "STAFF_KEY")
-SECRET_NAMES = ("VOTER_TOKEN_KEY", "PSEUDONYM_KEY", "CONTACT_PRIVATE_KEY", "CONTACT_PUBLIC_KEY", "STAFF_KEY")
+ADMIN_SECRETS = ("CONTACT_PRIVATE_KEY", "CONTACT_PRIVATE_KEY_PREVIOUS", "STAFF_KEY", "TREE_HEAD_SIGNING_KEY")
+SECRET_NAMES = ("VOTER_TOKEN_KEY", "PSEUDONYM_KEY", "CONTACT_PRIVATE_KEY", "CONTACT_PUBLIC_KEY", "STAFF_KEY",
+                "TREE_HEAD_SIGNING_KEY")
 DEV_ENV_FILE = DATA / "dev.env"  # what the command-line tools need after `make run` (--env-file)
 SYSTEM_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SYSTEM_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -283,7 +284,9 @@ async def prepare_database() -> dict:
 
     applied = await migrate_url(os.environ["DATABASE_URL"])
     say(f"migrations: {len(applied)} applied" + (f" ({', '.join(applied)})" if applied else ", up to date"))
-    return await load_demo(os.environ["DATABASE_URL"], os.environ["REDIS_URL"]) or {}
+    key = os.environ["TREE_HEAD_SIGNING_KEY"]  # ensure_secrets put it there; the past campaign is signed with it
+    return await load_demo(os.environ["DATABASE_URL"], os.environ["REDIS_URL"],
+                           signing_key=base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))) or {}
 
 
 def fresh_dir(path: Path) -> str:

@@ -1,13 +1,17 @@
 """The throughput benchmark: ``python -m loadtests.bench [--duration 20] [--connections 96] ...``.
 
-Three phases, each served the way production serves the voting service (granian, ``--workers``, uvloop,
-the same flags) and driven by the same wrk script and request mix:
+Four phases, each served the way production serves the voting service (granian, ``--workers``, uvloop,
+the same flags); the three vote phases are driven by the same wrk script and request mix:
 
 1. ``ceiling``: a Litestar endpoint that decodes the vote body and answers, no I/O (baselines/ceiling_app.py);
 2. ``vote``: the voting service (``python -m voting_service serve``) plus the flusher, on a fresh database
    and a dedicated Redis database, with a published campaign; after the load it waits for the flusher to
    drain the streams and runs ``python -m voting_service reconcile``;
-3. ``naive``: each vote written to Postgres inside the request (baselines/naive_app.py).
+3. ``page``: the portal's ballot page of the same campaign (``/campaigns/{slug}``, its 200 candidates: invented
+   people from devtools.demo with names, regions, fields and summaries) fetched
+   by anonymous phone browsers (wrk/page.lua: Accept-Encoding with gzip, no cookie), from a fresh start of the
+   voting service;
+4. ``naive``: each vote written to Postgres inside the request (baselines/naive_app.py).
 
 Progress goes to stderr; the last stdout line is one JSON object with the figures (see docs/performance.md).
 Everything it starts is stopped and its database dropped, also on Ctrl-C or error.
@@ -17,9 +21,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -32,6 +36,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from devtools.demo import generate_candidates
 from loadtests import loadgen, stack
 from loadtests.baselines import naive_app
 from loadtests.stack import Process, log
@@ -68,6 +73,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--requests", type=int, default=0,
                    help="requests to mint for the vote phase (default: enough for the ceiling rate)")
     p.add_argument("--no-baselines", action="store_true", help="skip the ceiling and naive phases")
+    p.add_argument("--no-pages", action="store_true", help="skip the page phase (the ballot page)")
     p.add_argument("--redis-db", type=int, default=int(os.environ.get("BENCH_REDIS_DB", "12")))
     p.add_argument("--drain-timeout", type=float, default=120.0)
     p.add_argument("--profile", type=Path, default=None,
@@ -75,10 +81,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         ".json speedscope, else folded stacks for loadtests.profile_summary)")
     p.add_argument("--keep", type=Path, default=None, help="copy logs and data files here at the end")
     return p.parse_args(argv)
-
-
-def _key() -> str:
-    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
 class Bench:
@@ -94,6 +96,17 @@ class Bench:
         self.report: dict[str, Any] = {}
 
     # --- plumbing -------------------------------------------------------------------------------------
+
+    def service_env(self, db_url: str, service_urls: dict[str, str], token_key: bytes,
+                    pseudonym_key: bytes) -> dict[str, str]:
+        """The services' environment: production mode, each service its own credentials, fresh keys; wrk is the
+        load balancer in front (its address the trusted proxy, X-Forwarded-For the client)."""
+        return {
+            **stack.production_env(database_url=db_url, redis_url=self.redis_url, service_urls=service_urls,
+                                   token_key=token_key, pseudonym_key=pseudonym_key),
+            "FLUSHER_METRICS_PORT": str(stack.free_port()), "FLUSHER_METRICS_HOST": "127.0.0.1",
+            "FLUSHER_CONSUMER": "bench-flusher",
+        }
 
     def env(self, **extra: str) -> dict[str, str]:
         base = {k: v for k, v in os.environ.items() if not k.startswith(("VOTE_LIMIT_", "PROMETHEUS_MULTIPROC"))}
@@ -125,14 +138,19 @@ class Bench:
         p.stop()
         self.procs.remove(p)
 
-    async def load(self, p: Process, data: Path, *, duration: float, label: str, sampler: Any = None,
+    def votes(self, data: Path, lua: Path = loadgen.VOTE_LUA) -> tuple[Path, list[str]]:
+        """wrk's script replaying ``data`` (one request a line) against the campaign: vote.lua, receipts.lua."""
+        return loadgen.replay_script(lua, data, self.campaign.id, self.o.threads)
+
+    async def load(self, p: Process, script: tuple[Path, list[str]], *, duration: float, label: str,
+                   sampler: Any = None,
                    extra_cpu: dict[str, list[int]] | None = None) -> tuple[loadgen.WrkResult, dict[str, float]]:
         groups = {"workers": p.children(), "granian_main": [p.pid], **(extra_cpu or {})}
         spy = None if label.endswith("warmup") else self._start_profile(p, label)
         before, busy0 = stack.cpu_snapshot(groups), stack.cpu_busy()
         try:
-            res = await loadgen.run_wrk(url=f"http://127.0.0.1:{p.port}", data=data, campaign_id=self.campaign.id,
-                                        duration_s=duration, connections=self.o.connections, threads=self.o.threads,
+            res = await loadgen.run_wrk(url=f"http://127.0.0.1:{p.port}", script=script, duration_s=duration,
+                                        connections=self.o.connections, threads=self.o.threads,
                                         timeout_s=self.o.timeout, log_path=self.workdir / f"wrk-{label}.log",
                                         while_running=sampler)
         finally:
@@ -145,17 +163,22 @@ class Bench:
         # CPU the machine spent on anything not listed (another job on the box skews the figures).
         cpu["other"] = round(max(0.0, busy / stack.TICK - sum(cpu[g] for g in (*groups, "wrk"))), 2)
         # CPU per answered request, by process group: steadier than rates on a shared or noisy machine.
-        n = res.answered or 1
+        n = (res.ok if label.startswith("page") else res.answered) or 1
         cpu["us_per_request"] = {g: round(1e6 * cpu[g] / n) for g in (*groups, "wrk") if g != "granian_main"}
-        log(f"{label}: {res.per_s(res.answered)}/s answered, {res.per_s(res.accepted)}/s accepted, "
-            f"p50 {res.latency_ms('p50')} ms, p99 {res.latency_ms('p99')} ms, statuses {res.statuses}, "
-            f"errors {res.errors}, cpu {cpu}")
+        if label.startswith("page"):
+            log(f"{label}: {res.per_s(res.ok)}/s 2xx, p50 {res.latency_ms('p50')} ms, p99 {res.latency_ms('p99')} "
+                f"ms, statuses {res.statuses}, encodings {res.raw.get('encodings')}, errors {res.page_errors}, "
+                f"cpu {cpu}")
+        else:
+            log(f"{label}: {res.per_s(res.answered)}/s answered, {res.per_s(res.accepted)}/s accepted, "
+                f"p50 {res.latency_ms('p50')} ms, p99 {res.latency_ms('p99')} ms, statuses {res.statuses}, "
+                f"errors {res.errors}, cpu {cpu}")
         return res, cpu
 
-    async def warm(self, p: Process, data: Path, label: str) -> loadgen.WrkResult | None:
+    async def warm(self, p: Process, script: tuple[Path, list[str]], label: str) -> loadgen.WrkResult | None:
         if self.o.warmup <= 0:
             return None
-        res, _ = await self.load(p, data, duration=self.o.warmup, label=f"{label}-warmup")
+        res, _ = await self.load(p, script, duration=self.o.warmup, label=f"{label}-warmup")
         return res
 
     def mint(self, name: str, requests: int, first_voter: int) -> Path:
@@ -179,18 +202,7 @@ class Bench:
         db_url = await self.db.create()
         log(f"database {self.db.name} migrated; Redis {self.redis_url} flushed")
         service_urls = await self.credentials.create(db_url, self.redis_url)  # each service its own role and user
-        self._env = {
-            **service_urls,
-            "APP_ENV": "production", "SMS_BACKEND": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/unused",
-            "DATABASE_URL": db_url, "REDIS_URL": self.redis_url,
-            "VOTER_TOKEN_KEY": base64.urlsafe_b64encode(token_key).decode(),
-            "PSEUDONYM_KEY": base64.urlsafe_b64encode(pseudonym_key).decode(),
-            "CONTACT_PUBLIC_KEY": stack.contact_public_key(),
-            # wrk is the load balancer in front: its address is the trusted proxy, X-Forwarded-For the client.
-            "TRUSTED_PROXIES": "127.0.0.1/32",
-            "FLUSHER_METRICS_PORT": str(stack.free_port()), "FLUSHER_METRICS_HOST": "127.0.0.1",
-            "FLUSHER_CONSUMER": "bench-flusher", "LOG_LEVEL": "WARNING",
-        }
+        self._env = self.service_env(db_url, service_urls, token_key, pseudonym_key)
         if o.rate_limits == "off":
             self._env.update(VOTE_LIMIT_VOTER="0", VOTE_LIMIT_IP="0", VOTE_LIMIT_NET="0")
         log(f"rate limits {o.rate_limits.upper()} (production defaults unless off), {o.shards} shards, clients from "
@@ -221,8 +233,8 @@ class Bench:
         if not o.no_baselines:
             probe = self.mint("probe", 20_000, PROBE_VOTER)
             p = self.serve("ceiling", "loadtests.baselines.ceiling_app")
-            await self.warm(p, probe, "ceiling")
-            ceiling, cpu = await self.load(p, probe, duration=o.duration, label="ceiling")
+            await self.warm(p, self.votes(probe), "ceiling")
+            ceiling, cpu = await self.load(p, self.votes(probe), duration=o.duration, label="ceiling")
             self.stop(p)
             r.update(ceiling_rps=ceiling.per_s(ceiling.count(lambda s: 200 <= s < 300)),
                      ceiling_p50_ms=ceiling.latency_ms("p50"), ceiling_p99_ms=ceiling.latency_ms("p99"),
@@ -232,18 +244,24 @@ class Bench:
         warm_requests = int(rate * o.warmup * 1.15) + 1_000 if o.warmup > 0 else 0
         # ~0.45 voters per request (k = 3 and the repeats), ~150 per bucket, a voter's bucket chosen per shard.
         buckets = o.voter_buckets or max(16, int((requests + warm_requests) * 0.45 / 150 / o.shards))
+        # Invented people with names, summaries and stories (the page phase serves them; the votes never read them).
+        cards = generate_candidates(o.candidates, seed=2026) if o.candidates >= MIN_CARDS else None
         self.campaign = await stack.publish_campaign(pool, self.redis, candidates=o.candidates, k=o.k,
-                                                     shards=o.shards, voter_buckets=buckets)
+                                                     shards=o.shards, voter_buckets=buckets, cards=cards)
         r.update(campaign_id=self.campaign.id, voter_buckets=buckets, requests_planned=requests)
         log(f"campaign {self.campaign.id} published: {o.candidates} candidates, k={o.k}, {buckets} voter buckets")
         warm = self.mint("warm", warm_requests, WARM_VOTER) if warm_requests else None
         main = self.mint("votes", requests, 0)
         await self._vote_phase(warm, main)
+        if not o.no_pages:
+            await self._page_phase(pool)
         if not o.no_baselines:
             await self._naive_phase(pool, main)
         v = r["votes_per_s"]
         r["ratio_vs_ceiling"] = round(v / r["ceiling_rps"], 3) if r.get("ceiling_rps") else None
         r["ratio_vs_naive"] = round(v / r["naive_votes_per_s"], 2) if r.get("naive_votes_per_s") else None
+        if r.get("page_rps") is not None:
+            r["page_ratio_vs_ceiling"] = round(r["page_rps"] / r["ceiling_rps"], 3) if r.get("ceiling_rps") else None
 
     async def _vote_phase(self, warm: Path | None, main: Path) -> None:
         o, r = self.o, self.report
@@ -254,7 +272,7 @@ class Bench:
             (await self.redis.config_get("hash-max-listpack-entries")).get("hash-max-listpack-entries", 0))
         flusher = self.start("flusher", [sys.executable, "-m", "voting_service", "flusher"], self.env())
         service = self.serve("voting", None)
-        warm_res = await self.warm(service, warm, "vote") if warm else None
+        warm_res = await self.warm(service, self.votes(warm), "vote") if warm else None
         backlog = {"max": 0, "next": 0.0}
 
         async def sample() -> None:
@@ -263,7 +281,7 @@ class Bench:
                 backlog["next"] = time.monotonic() + 1.0
 
         redis_pid = int((await self.redis.info("server"))["process_id"])
-        res, cpu = await self.load(service, main, duration=o.duration, label="vote", sampler=sample,
+        res, cpu = await self.load(service, self.votes(main), duration=o.duration, label="vote", sampler=sample,
                                    extra_cpu={"flusher": [flusher.pid], "redis": [redis_pid],
                                               "postgres": stack.pids_named("postgres")})
         ended = time.monotonic()
@@ -305,6 +323,27 @@ class Bench:
             redis_bytes_per_voter=round((mem_after - mem_before) / voters, 1) if voters else None,
         )
 
+    async def _page_phase(self, pool: Any) -> None:
+        """The ballot page of the vote phase's campaign, from a fresh start of the service (its page cache
+        empty: the warm-up fills it, as the first visitors after a deploy would)."""
+        o, r = self.o, self.report
+        async with pool.acquire() as conn:
+            slug = await conn.fetchval("SELECT slug FROM campaigns WHERE id = $1", self.campaign.id)
+        path = f"/campaigns/{slug}"
+        service = self.serve("pages", None)
+        r["page_path"] = path
+        r.update(await page_check(f"http://127.0.0.1:{service.port}{path}", path))
+        log(f"page {path}: {r['page_check']}")
+        script = loadgen.page_script(path)
+        await self.warm(service, script, "page")
+        res, cpu = await self.load(service, script, duration=o.duration, label="page")
+        self.stop(service)
+        r.update(page_rps=res.per_s(res.ok), page_p50_ms=res.latency_ms("p50"), page_p90_ms=res.latency_ms("p90"),
+                 page_p99_ms=res.latency_ms("p99"), page_max_ms=res.latency_ms("max"), page_errors=res.page_errors,
+                 page_statuses={str(k): v for k, v in sorted(res.statuses.items())},
+                 page_encodings=res.raw.get("encodings", {}), page_socket_errors=res.raw["errors"], page_cpu_s=cpu,
+                 page_bytes_per_response=round(res.raw["bytes"] / res.raw["requests"]) if res.raw["requests"] else None)
+
     async def _naive_phase(self, pool: Any, main: Path) -> None:
         o, r = self.o, self.report
         async with pool.acquire() as conn:
@@ -313,8 +352,8 @@ class Bench:
         p = self.serve("naive", "loadtests.baselines.naive_app")
         if o.warmup > 0:
             warm = self.mint("naive-warm", int(r["votes_per_s"] * o.warmup) + 1_000, NAIVE_WARM_VOTER)
-            await self.warm(p, warm, "naive")
-        res, cpu = await self.load(p, main, duration=o.duration, label="naive",
+            await self.warm(p, self.votes(warm), "naive")
+        res, cpu = await self.load(p, self.votes(main), duration=o.duration, label="naive",
                                    extra_cpu={"postgres": stack.pids_named("postgres")})
         self.stop(p)
         async with pool.acquire() as conn:
@@ -403,6 +442,38 @@ class Bench:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+# What a phone browser sends for a navigation (wrk/page.lua sends the same).
+PAGE_HEADERS = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+                "Accept-Encoding": "gzip, deflate, br, zstd", "Accept-Language": "kk-KZ,kk;q=0.9,ru;q=0.8",
+                "User-Agent": "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) "
+                              "Chrome/131.0.0.0 Mobile Safari/537.36"}
+MIN_CARDS = 20  # devtools.demo.generate_candidates puts every region on the ballot: 20 people at least
+
+
+async def page_check(url: str, path: str) -> dict[str, Any]:
+    """One fetch before the load, so the figures say what was served: status, type, encoding, size on the
+    wire and decoded, the candidates linked from the page (a paginated ballot would show fewer), caching headers."""
+    linked = re.compile(rf'href="{re.escape(path)}/candidates/(\d+)"')
+    import httpx
+
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        resp = await client.get(url, headers=PAGE_HEADERS)
+        try:
+            body: str | None = resp.text
+        except httpx.DecodingError:  # an encoding this httpx cannot decode (br/zstd without their packages)
+            body = None
+    check = {"status": resp.status_code, "content_type": resp.headers.get("content-type"),
+             "content_encoding": resp.headers.get("content-encoding", "identity"),
+             "cache_control": resp.headers.get("cache-control"), "etag": resp.headers.get("etag") is not None,
+             "vary": resp.headers.get("vary"), "bytes_on_wire": resp.num_bytes_downloaded,
+             "bytes_decoded": len(body.encode()) if body is not None else None,
+             "candidates_shown": len(set(linked.findall(body))) if body is not None else None}
+    if resp.status_code != 200:
+        log(f"WARNING: {url} answered {resp.status_code}; the page phase measures an error page")
+    return {"page_check": check, "page_bytes_compressed": check["bytes_on_wire"],
+            "page_candidates_shown": check["candidates_shown"]}
+
+
 async def amain(opts: argparse.Namespace) -> dict[str, Any]:
     task = asyncio.current_task()
     assert task is not None
@@ -432,7 +503,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     report["machine"] = stack.machine()
     print(json.dumps(report, ensure_ascii=False), flush=True)
-    return 0 if report.get("errors") == 0 and report.get("reconcile_clean") else 1
+    pages_ok = opts.no_pages or report.get("page_errors") == 0
+    return 0 if report.get("errors") == 0 and report.get("reconcile_clean") and pages_ok else 1
 
 
 if __name__ == "__main__":

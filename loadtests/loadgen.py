@@ -1,4 +1,5 @@
-"""Running wrk with ``wrk/vote.lua`` and reading the JSON line its ``done()`` prints."""
+"""Running wrk with ``wrk/vote.lua`` (the votes) or ``wrk/page.lua`` (a page) and reading the JSON line their
+``done()`` prints."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 VOTE_LUA = Path(__file__).parent / "wrk" / "vote.lua"
+PAGE_LUA = Path(__file__).parent / "wrk" / "page.lua"
+RECEIPTS_LUA = Path(__file__).parent / "wrk" / "receipts.lua"  # GET /api/v1/receipts/<r>, one receipt a line
 
 
 class WrkMissing(RuntimeError):
@@ -57,6 +60,17 @@ class WrkResult:
         e = self.raw["errors"]
         return self.count(lambda s: not (200 <= s < 300 or s == 409)) + e["connect"] + e["read"] + e["write"] + e["timeout"]
 
+    @property
+    def ok(self) -> int:
+        """2xx answers (a page phase's successes: nothing else is a right answer to a GET)."""
+        return self.count(lambda s: 200 <= s < 300)
+
+    @property
+    def page_errors(self) -> int:
+        """Any answer but 2xx, and every socket error."""
+        e = self.raw["errors"]
+        return self.count(lambda s: not 200 <= s < 300) + e["connect"] + e["read"] + e["write"] + e["timeout"]
+
     def per_s(self, n: int) -> float:
         return round(n / self.duration_s, 1) if self.duration_s else 0.0
 
@@ -64,12 +78,24 @@ class WrkResult:
         return round(self.raw["latency_us"][key] / 1000, 2)
 
 
-async def run_wrk(*, url: str, data: Path, campaign_id: int, duration_s: float, connections: int, threads: int,
+def replay_script(lua: Path, data: Path, campaign_id: int, threads: int) -> tuple[Path, list[str]]:
+    """``lua`` (vote.lua, receipts.lua) replaying ``data``, one request a line, against the campaign."""
+    return lua, [str(data), str(campaign_id), str(threads)]
+
+
+def page_script(path: str) -> tuple[Path, list[str]]:
+    """page.lua fetching ``path`` as a phone browser."""
+    return PAGE_LUA, [path]
+
+
+async def run_wrk(*, url: str, script: tuple[Path, list[str]], duration_s: float, connections: int, threads: int,
                   timeout_s: float, log_path: Path,
                   while_running: Callable[[], Awaitable[None]] | None = None) -> WrkResult:
-    """Run wrk to completion; ``while_running`` is awaited repeatedly (sampling) until wrk exits."""
+    """Run wrk with ``script`` (a Lua file and its arguments) to completion; ``while_running`` is awaited
+    repeatedly (sampling) until wrk exits."""
+    lua, args = script
     cmd = [wrk_binary(), "-t", str(threads), "-c", str(max(connections, threads)), "-d", f"{duration_s:g}s",
-           "--timeout", f"{timeout_s:g}s", "-s", str(VOTE_LUA), url, "--", str(data), str(campaign_id), str(threads)]
+           "--timeout", f"{timeout_s:g}s", "-s", str(lua), url, "--", *args]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(log_path, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

@@ -252,6 +252,24 @@ def machine() -> dict[str, Any]:
     return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version()}
 
 
+def production_env(*, database_url: str, redis_url: str, service_urls: dict[str, str], token_key: bytes,
+                   pseudonym_key: bytes) -> dict[str, str]:
+    """The environment of a throwaway voting service configured as production runs it (``APP_ENV=production``,
+    an SMS gateway that is never reached, 127.0.0.1 as the trusted proxy in front)."""
+    import base64
+
+    return {
+        **service_urls,
+        "APP_ENV": "production", "SMS_BACKEND": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/unused",
+        "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+        "VOTER_TOKEN_KEY": base64.urlsafe_b64encode(token_key).decode(),
+        "PSEUDONYM_KEY": base64.urlsafe_b64encode(pseudonym_key).decode(),
+        "CONTACT_PUBLIC_KEY": contact_public_key(),
+        # the load balancer in front (wrk, a browser's proxy): its address is trusted, X-Forwarded-For the client
+        "TRUSTED_PROXIES": "127.0.0.1/32", "LOG_LEVEL": "WARNING",
+    }
+
+
 def contact_public_key() -> str:
     """A CONTACT_PUBLIC_KEY for a throwaway stack (its private half is not needed: nothing is opened)."""
     import base64

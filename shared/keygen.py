@@ -1,7 +1,8 @@
 """``python -m shared.keygen``: fresh keys for a deployment, as ``NAME=value`` lines for a ``.env`` file.
 
 Which process gets which key is in docs/keys.md: the voting service VOTER_TOKEN_KEY, PSEUDONYM_KEY and
-CONTACT_PUBLIC_KEY; the admin service CONTACT_PRIVATE_KEY and STAFF_KEY; the flusher none. Keys get ids from
+CONTACT_PUBLIC_KEY; the admin service CONTACT_PRIVATE_KEY, STAFF_KEY and TREE_HEAD_SIGNING_KEY (Ed25519,
+signs the tree heads of finalised results); the flusher none. Keys get ids from
 ``--id`` (e.g. a date) so that a later rotation can name the old and the new one.
 """
 
@@ -28,6 +29,7 @@ def generate(key_id: str = "") -> dict[str, str]:
         "CONTACT_PUBLIC_KEY": _b64(public),
         "CONTACT_PRIVATE_KEY": _b64(private),
         "STAFF_KEY": _b64(secrets.token_bytes(32)),
+        "TREE_HEAD_SIGNING_KEY": _b64(secrets.token_bytes(32)),  # an Ed25519 private key is any 32 bytes
     }
 
 

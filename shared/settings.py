@@ -9,7 +9,7 @@ Each process holds only the secrets it uses (DESIGN.md invariant 8, docs/keys.md
 
 ============  =============================================================================================
 ``voting``    ``VOTER_TOKEN_KEY`` (+ ``VOTER_TOKEN_KEY_PREVIOUS``), ``PSEUDONYM_KEY``, ``CONTACT_PUBLIC_KEY``
-``admin``     ``CONTACT_PRIVATE_KEY`` (+ ``CONTACT_PRIVATE_KEY_PREVIOUS``), ``STAFF_KEY``
+``admin``     ``CONTACT_PRIVATE_KEY`` (+ ``CONTACT_PRIVATE_KEY_PREVIOUS``), ``STAFF_KEY``, ``TREE_HEAD_SIGNING_KEY``
 ``flusher``   none
 ``None``      none (command-line tools: migrate, create-user, reconcile)
 ============  =============================================================================================
@@ -104,6 +104,7 @@ class AdminSecrets(msgspec.Struct, frozen=True):
 
     contact_private_keys: tuple[bytes, ...]
     staff_key: bytes  # AES-GCM of staff TOTP secrets, HMAC of recovery codes, staff e-mails and addresses
+    tree_head_signing_key: bytes  # Ed25519 private key (32-byte seed): signs finalised results' tree heads
 
     def __repr__(self) -> str:
         return "AdminSecrets(<hidden>)"
@@ -113,6 +114,8 @@ class AdminSecrets(msgspec.Struct, frozen=True):
         return cls(
             contact_private_keys=tuple(k for _, k in _ring(env, "CONTACT_PRIVATE_KEY", length=32)),
             staff_key=_b64(_required(env, "STAFF_KEY"), "STAFF_KEY", length=32),
+            tree_head_signing_key=_b64(_required(env, "TREE_HEAD_SIGNING_KEY"), "TREE_HEAD_SIGNING_KEY",
+                                       length=32),
         )
 
 

@@ -104,6 +104,7 @@ def env(database_url: str, redis_url: str, service_env: dict[str, str]) -> dict[
         "PSEUDONYM_KEY": _key(),
         **contact_keypair_env(),
         "STAFF_KEY": _key(),
+        "TREE_HEAD_SIGNING_KEY": _key(),
         # Most admin tests sign in as admin or working_group without a second factor; the tests of
         # STAFF_MFA=required (the production default) build their own app (tests/integration/admin/test_mfa.py).
         "STAFF_MFA": "optional",

@@ -1,8 +1,9 @@
 """Which Redis database each kind of test uses, one set per pytest-xdist worker (``make test`` runs two).
 
 The Redis server is shared (other suites, a developer's ``make run`` on database 0), and tests flush the
-databases they own, so each worker gets its own: ``TEST_<KIND>_REDIS_DB`` names the first worker's (the one
-a plain ``pytest`` run uses), ``TEST_<KIND>_REDIS_DB_GW<n>`` worker n's; without them the defaults below.
+databases they own, so each worker gets its own: ``TEST_REDIS_DB`` (kind TEST) or ``TEST_<KIND>_REDIS_DB`` names
+the first worker's (the one a plain ``pytest`` run uses), the same with ``_GW<n>`` worker n's; without them the
+defaults below.
 Database 12 is the benchmark's (``make bench``), 0 the development stack's.
 """
 
@@ -22,7 +23,8 @@ def worker_index() -> int:
 def redis_db(kind: str) -> int:
     """The database for ``kind`` ("TEST", "DEMO", "BENCH", "LOCUST": the locust smoke test falls back to BENCH's)."""
     n = worker_index()
-    name = f"TEST_{kind}_REDIS_DB" + (f"_GW{n}" if n else "")
+    prefix = "TEST_REDIS_DB" if kind == "TEST" else f"TEST_{kind}_REDIS_DB"  # not TEST_TEST_REDIS_DB
+    name = prefix + (f"_GW{n}" if n else "")
     if os.environ.get(name):
         return int(os.environ[name])
     if kind == "LOCUST":

@@ -125,12 +125,54 @@ class Results(msgspec.Struct, omit_defaults=True):
     finalised: bool = False
     invalidated_votes: int | None = None
     seats: list[str] | None = None
+    tree_head: PublishedTreeHead | None = None  # after finalisation (RFC 9162 scheme): the signed tree head
 
 
-class Receipt(msgspec.Struct):
+class ReceiptTreeHead(msgspec.Struct):
+    tree_size: int
+    root_hash: str
+    digest: str
+    signature: str
+    key_id: str
+    public_key: str
+
+
+class TreeHead(ReceiptTreeHead):
+    """The signed tree head of a finalised campaign (API.md, docs/verify.md): ``signature`` is Ed25519 (base64)
+    over the canonical JSON of ``{campaign_id, tree_size, root_hash, digest}``; ``public_key`` the raw 32-byte
+    key in base64; ``key_id`` the first 16 hex digits of its SHA-256. ``invalidated_votes``: votes not counted."""
+    campaign_id: str
+    invalidated_votes: int
+
+
+class PublishedTreeHead(TreeHead):
+    url: str  # where it is served on its own
+
+
+class InclusionProof(msgspec.Struct):
+    """RFC 9162 inclusion proof: ``audit_path`` bottom up, hex. The leaf is ``b"faces-leaf-v1" 0x00 campaign_id
+    0x00 receipt 0x00 commitment`` (docs/verify.md); ``commitment`` hides the candidate."""
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str
+    audit_path: list[str]
+    commitment: str
+
+
+class Receipt(msgspec.Struct, omit_defaults=True):
     receipt: str
     campaign_id: str
     status: Literal["accepted", "recorded", "invalidated"]
+    proof: InclusionProof | None = None          # once the campaign is finalised, for a counted vote
+    tree_head: ReceiptTreeHead | None = None
+
+
+class ResultSnapshot(msgspec.Struct):
+    """The frozen result whose digest is signed: SHA-256 of its canonical JSON (keys sorted, "," ":")."""
+    campaign_id: str
+    policy: str
+    seats: list[dict[str, object]]
+    counts: list[dict[str, object]]
 
 
 class Nominee(Input):

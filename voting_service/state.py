@@ -20,6 +20,7 @@ from voting_service.services.ballot_box import BallotBox
 from voting_service.services.directory import CampaignDirectory, RouteTable
 from voting_service.services.nominations import NominationService
 from voting_service.services.otp import OtpService
+from voting_service.services.proofs import TreeHeads
 from voting_service.services.results import Receipts, Results
 from voting_service.services.sms import HttpGatewaySender, OutboxSender, SmsSender
 
@@ -50,6 +51,7 @@ class Services:
             sms = HttpGatewaySender(settings.sms_gateway_url, settings.sms_gateway_token)
         directory = CampaignDirectory(pool, settings.campaign_cache_s)
         routes = RouteTable(redis, settings.campaign_cache_s)
+        trees = TreeHeads(pool)
         return cls(
             settings=settings, pool=pool, redis=redis, tokens=tokens,
             client_ips=ClientIPResolver(settings.trusted_proxies),
@@ -57,8 +59,9 @@ class Services:
             ballot_box=BallotBox(settings=settings, redis=redis, routes=routes),
             otp=OtpService(settings=settings, redis=redis, sms=sms, tokens=tokens),
             sms=sms,
-            results=Results(redis=redis, directory=directory, ttl_s=settings.campaign_cache_s, pool=pool),
-            receipts=Receipts(redis=redis, pool=pool),
+            results=Results(redis=redis, directory=directory, ttl_s=settings.campaign_cache_s, pool=pool,
+                            trees=trees),
+            receipts=Receipts(redis=redis, pool=pool, trees=trees),
             nominations=NominationService(settings=settings, pool=pool, redis=redis),
             portal=PortalReads(pool, directory, settings.campaign_cache_s),
         )

@@ -36,7 +36,7 @@ class FinaliseController(Controller):
         data = data or FinaliseIn()
         return answer(FinalisationOut, await service.finalise(
             services.pool, services.redis, campaign_id=parse_id(campaign_id, "campaign"),
-            policy=data.policy, actor=staff_of(request)))
+            policy=data.policy, actor=staff_of(request), signer=services.tree_heads))
 
     @post("/finalise/preview", operation_id="previewFinalisation", status_code=200,
           guards=[roles("working_group", "auditor")], before_request=bodyless)

@@ -37,7 +37,8 @@ RETURNING finalised_at
 """
 
 GET_SNAPSHOT = """
-SELECT campaign_id, finalised_at, finalised_by, policy, seats, counts, digest, merkle_root, counted_votes, report
+SELECT campaign_id, finalised_at, finalised_by, policy, seats, counts, digest, merkle_root, merkle_scheme,
+       counted_votes, report
 FROM campaign_results WHERE campaign_id = $1
 """
 
@@ -54,7 +55,7 @@ RETURNING id
 
 
 async def counts(conn: asyncpg.Connection, *, campaign_id: int) -> list[asyncpg.Record]:
-    return await conn.fetch(COUNTS, campaign_id)
+    return await conn.fetch(COUNTS, campaign_id, timeout=600)  # millions of votes: longer than a request
 
 
 async def iter_counted_ids(conn: asyncpg.Connection, *, campaign_id: int,

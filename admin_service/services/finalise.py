@@ -25,12 +25,12 @@ The snapshot (table ``campaign_results``, which the database refuses to UPDATE o
 - ``digest``: SHA-256 (hex) of the canonical JSON of ``{"campaign_id", "policy", "seats", "counts"}`` —
   keys sorted, no whitespace (separators ``,`` and ``:``), non-ASCII escaped as ``\\uXXXX``, UTF-8; in
   Python ``json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True)``;
-- ``merkle_root``: root of a binary Merkle tree over the COUNTED votes (valid votes for ballot candidates):
-  sort their vote ids by byte order (UTF-8), leaf = SHA-256(vote_id as UTF-8), parent = SHA-256(left || right)
-  over the raw 32-byte digests, pairing left to right; a level with an odd number of nodes PROMOTES its last
-  node unchanged to the next level (it is not duplicated). One vote: the root is its leaf; no votes: SHA-256 of
-  the empty string. GET .../counted-votes.txt lists those ids in that order, one per line, so anyone can
-  recompute the root;
+- ``merkle_root``: the root (hex) of the RFC 9162 Merkle tree over the COUNTED votes (valid votes for ballot
+  candidates), leaves in byte order of the vote id, each leaf binding the receipt, the campaign and a hiding
+  commitment to the candidate (shared/merkle.py, docs/verify.md); ``merkle_scheme`` = ``rfc9162-v1``. The tree
+  is stored for O(log n) inclusion proofs and its head ``{campaign_id, tree_size, root_hash, digest}`` is signed
+  with the admin service's Ed25519 key (admin_service/services/tree_head.py). Snapshots written before
+  migration 0007 keep their earlier root (``legacy-v0``: SHA-256 of bare ids, odd node promoted; docs/verify.md);
 - ``report``: the representation of the selected seats by region, sphere, gender (and ethnicity) next to
   the population's shares, the same for the whole ballot, the ties at the cut line and the totals.
 
@@ -45,7 +45,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -57,8 +57,10 @@ from admin_service.auth.context import Staff
 from admin_service.repos import campaigns as campaigns_repo
 from admin_service.repos import candidates as candidates_repo
 from admin_service.repos import finalise as repo
-from admin_service.services import audit, selection
+from admin_service.repos import tree as tree_repo
+from admin_service.services import audit, selection, tree_head
 from admin_service.services.campaigns import project_after_commit
+from admin_service.services.tree_head import TreeHeadSigner
 from shared.composition import composition_of
 from shared.errors import Conflict, NotFound, Unavailable
 from shared.repos import campaigns as shared_repo
@@ -90,53 +92,6 @@ def digest_of(*, campaign_id: str, policy: str, seats: Sequence[Mapping[str, Any
               counts: Sequence[Mapping[str, Any]]) -> str:
     body = {"campaign_id": str(campaign_id), "policy": policy, "seats": list(seats), "counts": list(counts)}
     return hashlib.sha256(canonical_json(body)).hexdigest()
-
-
-class MerkleBuilder:
-    """The same root as ``merkle_root`` over ids added one by one IN BYTE ORDER, in O(log n) memory.
-
-    Pairing level by level with the odd last node promoted gives the tree whose left part is always the
-    largest power of two below the number of leaves (the shape of RFC 6962), so a stack of complete subtrees
-    builds it: merge equal heights as leaves arrive, then fold the stack from the right."""
-
-    def __init__(self) -> None:
-        self._stack: list[tuple[int, bytes]] = []
-        self._last: bytes | None = None
-        self.count = 0
-
-    def add(self, vote_id: str) -> None:
-        raw = vote_id.encode("utf-8")
-        if self._last is not None and raw <= self._last:
-            raise ValueError("vote ids must be added in strictly increasing byte order")
-        self._last = raw
-        self.count += 1
-        node = (0, hashlib.sha256(raw).digest())
-        while self._stack and self._stack[-1][0] == node[0]:
-            height, left = self._stack.pop()
-            node = (height + 1, hashlib.sha256(left + node[1]).digest())
-        self._stack.append(node)
-
-    def root(self) -> str:
-        if not self._stack:
-            return hashlib.sha256(b"").hexdigest()
-        acc = self._stack[-1][1]
-        for _, left in reversed(self._stack[:-1]):
-            acc = hashlib.sha256(left + acc).digest()
-        return acc.hex()
-
-
-def merkle_root(vote_ids: Iterable[str]) -> str:
-    """See the module docstring: sorted ids, SHA-256 leaves, SHA-256(left || right), odd node promoted."""
-    level = [hashlib.sha256(v.encode("utf-8")).digest()
-             for v in sorted(vote_ids, key=lambda s: s.encode("utf-8"))]
-    if not level:
-        return hashlib.sha256(b"").hexdigest()
-    while len(level) > 1:
-        nxt = [hashlib.sha256(level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            nxt.append(level[-1])
-        level = nxt
-    return level[0].hex()
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -210,8 +165,10 @@ def _select(rows: Sequence[Mapping[str, Any]], seats_wanted: int, policy: select
     }
 
 
-def view(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {
+def view(row: Mapping[str, Any], head: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The snapshot, with its signed tree head (``tree_size, signature, key_id, public_key``) when it has one."""
+    signed = {} if head is None else {k: head[k] for k in ("tree_size", "signature", "key_id", "public_key")}
+    return {**signed,
         "campaign_id": str(row["campaign_id"]),
         "finalised_at": row["finalised_at"],
         "finalised_by": row["finalised_by"],
@@ -220,6 +177,7 @@ def view(row: Mapping[str, Any]) -> dict[str, Any]:
         "counts": row["counts"],
         "digest": row["digest"],
         "merkle_root": row["merkle_root"],
+        "merkle_scheme": row["merkle_scheme"],
         "counted_votes": row["counted_votes"],
         "report": row["report"],
     }
@@ -287,7 +245,8 @@ async def _check_reconciled(pool: asyncpg.Pool, redis: aioredis.Redis, campaign_
 
 
 async def finalise(pool: asyncpg.Pool, redis: aioredis.Redis, *, campaign_id: int,
-                   policy: selection.Policy | str | None = None, actor: Staff) -> dict[str, Any]:
+                   policy: selection.Policy | str | None = None, actor: Staff,
+                   signer: TreeHeadSigner) -> dict[str, Any]:
     chosen_policy = selection.policy_of(policy)
     selection.validate(chosen_policy)
     policy = selection.policy_text(chosen_policy)  # what the snapshot and its digest hold
@@ -308,14 +267,11 @@ async def finalise(pool: asyncpg.Pool, redis: aioredis.Redis, *, campaign_id: in
             seats_wanted = (await campaigns_repo.get(conn, campaign_id=campaign_id))["seats"]
             rows = [dict(r) for r in await repo.counts(conn, campaign_id=campaign_id)]
             seats, counts, extra_report = _select(rows, seats_wanted, chosen_policy)
-            tree = MerkleBuilder()  # streamed from a cursor: millions of ids never sit in memory at once
-            async for chunk in repo.iter_counted_ids(conn, campaign_id=campaign_id):
-                for vote_id in chunk:
-                    tree.add(vote_id)
-            if tree.count != sum(c["valid"] for c in counts):  # cannot happen: both read the same snapshot
+            tree = await tree_head.build_tree(conn, campaign_id=campaign_id)  # streamed from a cursor
+            if tree.size != sum(c["valid"] for c in counts):  # cannot happen: both read the same snapshot
                 raise NotReady("Not reconciled: the counted votes do not add up; try again.",
                                extra={"reason": "not_reconciled"})
-            root, n_counted = tree.root(), tree.count
+            root, n_counted = tree.root_hash, tree.size
             digest = digest_of(campaign_id=str(campaign_id), policy=policy, seats=seats, counts=counts)
             report = _report(rows, seats, counts, policy=policy, seats_wanted=seats_wanted,
                              counted_votes=n_counted) | extra_report
@@ -323,17 +279,19 @@ async def finalise(pool: asyncpg.Pool, redis: aioredis.Redis, *, campaign_id: in
                                             finalised_by_id=actor.id, policy=policy, seats=seats, counts=counts,
                                             digest=digest, merkle_root=root, counted_votes=n_counted,
                                             report=report)
+            head = await tree_head.sign_and_store(conn, signer, campaign_id=campaign_id, tree=tree, digest=digest,
+                                                  invalidated_votes=sum(c["invalidated"] for c in counts))
             if not await repo.mark_finalised(conn, campaign_id=campaign_id, at=at):
                 raise Conflict("The campaign changed state meanwhile; try again.")
             await _move_candidates(conn, counts, campaign_id=campaign_id, actor=actor)
             await audit.record(conn, actor=actor, action="campaign.finalise", entity_type="campaign",
                                entity_id=campaign_id, old={"state": "closed"},
                                new={"state": "finalised", "policy": policy, "digest": digest, "merkle_root": root,
-                                    "counted_votes": n_counted,
+                                    "counted_votes": n_counted, "key_id": head["key_id"],
                                     "seats": [s["candidate_id"] for s in seats]})
             snapshot = await repo.snapshot(conn, campaign_id=campaign_id)
         projected = await project_after_commit(redis, conn, campaign_id)
-    out = view(snapshot)
+    out = view(snapshot, head)
     out["projected"] = projected
     return out
 
@@ -400,7 +358,8 @@ async def get(pool: asyncpg.Pool, *, campaign_id: int) -> dict[str, Any]:
             if await campaigns_repo.get(conn, campaign_id=campaign_id) is None:
                 raise NotFound(f"No campaign {campaign_id}.")
             raise NotFound(f"Campaign {campaign_id} is not finalised.")
-    return view(row)
+        head = await tree_repo.head(conn, campaign_id=campaign_id)
+    return view(row, head)
 
 
 async def counted_votes_lines(pool: asyncpg.Pool, *, campaign_id: int):

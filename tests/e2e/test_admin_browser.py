@@ -11,47 +11,29 @@ and screenshots in artifacts/screenshots/.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from admin_service.services.users import create_user
 from devtools.ports import free_port
+from tests.e2e.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, answers, fresh_dir, needs_browser
 from tests.e2e.conftest import wait_for
 from tests.integration.admin.conftest import CHEAP
 
-pytestmark = pytest.mark.e2e
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "artifacts" / "screenshots"
-PASSWORD = "Browser-Steppe-2026!"
-
 try:
     from playwright.sync_api import Page, expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    sync_playwright = None  # type: ignore[assignment]
+except ImportError:  # pragma: no cover - depends on the machine (needs_browser skips)
+    pass
 
-needs_browser = pytest.mark.skipif(
-    sync_playwright is None or not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)),
-    reason=f"needs the playwright package and Chromium at {CHROMIUM} (scripts/ensure_test_tools.sh installs it)",
-)
+pytestmark = pytest.mark.e2e
 
-
-def answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1.0).status_code == 200
-    except httpx.HTTPError:
-        return False
+SHOTS = ARTIFACTS / "screenshots"
+PASSWORD = "Browser-Steppe-2026!"
 
 
 @pytest.fixture
@@ -86,9 +68,7 @@ def services(users: dict[str, str], spawn: Callable[..., subprocess.Popen]) -> I
 class Shots:
     def __init__(self, page: Page) -> None:
         self.page, self.n = page, 0
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        for old in SHOTS.glob("admin-*.png"):  # this run's pictures only
-            old.unlink()
+        fresh_dir(SHOTS, "admin-*.png")  # this run's pictures only
 
     def __call__(self, name: str) -> None:
         self.n += 1

@@ -41,7 +41,8 @@ def _b64(raw: bytes) -> str:
 _PRIVATE, _PUBLIC = new_contact_keypair()
 VOTING_KEYS = {"VOTER_TOKEN_KEY": _b64(secrets.token_bytes(32)), "PSEUDONYM_KEY": _b64(secrets.token_bytes(32)),
                "CONTACT_PUBLIC_KEY": _b64(_PUBLIC)}
-ADMIN_KEYS = {"CONTACT_PRIVATE_KEY": _b64(_PRIVATE), "STAFF_KEY": _b64(secrets.token_bytes(32))}
+ADMIN_KEYS = {"CONTACT_PRIVATE_KEY": _b64(_PRIVATE), "STAFF_KEY": _b64(secrets.token_bytes(32)),
+              "TREE_HEAD_SIGNING_KEY": _b64(secrets.token_bytes(32))}
 GATEWAY = {"SMS_BACKEND": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/unused"}
 
 

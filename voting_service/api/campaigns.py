@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 
+import msgspec
+
 from litestar import Controller, get
 from litestar.params import FromPath
 
-from voting_service.models import BallotCandidate, Campaign, Results
+from voting_service.models import BallotCandidate, Campaign, Results, ResultSnapshot, TreeHead
 from voting_service.services.directory import ballot_candidate, campaign_view, parse_campaign_id
 from voting_service.state import AppServices
 
@@ -35,4 +37,14 @@ class CampaignController(Controller):
     @get("/{campaign_id:str}/results", operation_id="getResults", cache=False, opt={"problems": (403,)})
     async def results(self, campaign_id: FromPath[str], services: AppServices) -> Results:
         data = await services.results.live(parse_campaign_id(campaign_id))
-        return Results(**data)
+        return msgspec.convert(data, Results)
+
+    @get("/{campaign_id:str}/tree-head", operation_id="getTreeHead")
+    async def tree_head(self, campaign_id: FromPath[str], services: AppServices) -> TreeHead:
+        """The signed tree head of a finalised campaign; 404 ``not_finalised`` before (docs/verify.md)."""
+        return TreeHead(**await services.results.tree_head(parse_campaign_id(campaign_id)))
+
+    @get("/{campaign_id:str}/snapshot", operation_id="getResultSnapshot")
+    async def snapshot(self, campaign_id: FromPath[str], services: AppServices) -> ResultSnapshot:
+        """The frozen result whose SHA-256 (canonical JSON) is the signed ``digest``; 404 before finalisation."""
+        return ResultSnapshot(**await services.results.snapshot(parse_campaign_id(campaign_id)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 from litestar import Controller, get
 from litestar.params import FromPath
 
@@ -15,4 +16,4 @@ class ReceiptController(Controller):
 
     @get("/{receipt:str}", operation_id="getReceipt", cache=False)
     async def get_receipt(self, receipt: FromPath[str], services: AppServices) -> Receipt:
-        return Receipt(**await services.receipts.status(receipt))
+        return msgspec.convert(await services.receipts.status(receipt), Receipt)

@@ -15,7 +15,6 @@ it alone, marked private and never stored.
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import hashlib
 from collections.abc import Awaitable, Callable, Hashable
@@ -28,6 +27,7 @@ from litestar.datastructures import Cookie
 
 from shared.web import PAGE_HEADERS, SECURITY_HEADERS
 from voting_service.portal.render import HTML, SLOT_END, SLOT_START
+from voting_service.singleflight import SingleFlight
 
 try:  # brotli only if the library is there (it is, through litestar's extras); gzip always
     import brotli
@@ -72,7 +72,7 @@ class PageCache:
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self._max = max_entries
         self._pages: dict[Hashable, CachedPage] = {}
-        self._loading: dict[Hashable, asyncio.Future[CachedPage]] = {}
+        self._flight: SingleFlight[CachedPage] = SingleFlight()
 
     def __len__(self) -> int:
         return len(self._pages)
@@ -81,23 +81,13 @@ class PageCache:
         found = self._pages.get(key)
         if found is not None:
             return found
-        pending = self._loading.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        fut: asyncio.Future[CachedPage] = asyncio.get_running_loop().create_future()
-        self._loading[key] = fut
-        try:
-            html = render()
-            if not isinstance(html, str):
-                html = await html
-            made = compile_page(html, status)
-        except BaseException as exc:
-            fut.set_exception(exc)
-            fut.exception()  # retrieved here; waiters re-raise it
-            raise
-        finally:
-            del self._loading[key]
-        fut.set_result(made)
+        return await self._flight.run(key, lambda: self._make(key, render, status))
+
+    async def _make(self, key: Hashable, render: Callable[[], Awaitable[str] | str], status: int) -> CachedPage:
+        html = render()
+        if not isinstance(html, str):
+            html = await html
+        made = compile_page(html, status)
         if len(self._pages) >= self._max:
             # Drop the oldest half (dicts keep insertion order): stale versions go first.
             for old in list(self._pages)[: self._max // 2]:

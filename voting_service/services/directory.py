@@ -7,7 +7,6 @@ publishes shows within ``campaign_cache_s``. The vote itself never waits on Post
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
@@ -21,6 +20,7 @@ from shared.repos import campaigns as repo
 from shared.texts import all_texts
 from shared.votestore.vote import Route, load_route
 from voting_service.models import BallotCandidate
+from voting_service.singleflight import SingleFlight
 
 T = TypeVar("T")
 
@@ -32,31 +32,21 @@ class CampaignNotFound(NotFound):
 
 class TTLCache(Generic[T]):
     """A tiny per-process cache: values expire after ``ttl_s``. Concurrent misses on one key share a
-    single load (a burst of requests after expiry costs one query, not one per request)."""
+    single load (``SingleFlight``)."""
 
     def __init__(self, ttl_s: float) -> None:
         self._ttl = ttl_s
         self._data: dict[Any, tuple[float, T]] = {}
-        self._loading: dict[Any, asyncio.Future[T]] = {}
+        self._flight: SingleFlight[T] = SingleFlight()
 
     async def get(self, key: Any, load: Callable[[], Awaitable[T]]) -> T:
         hit = self._data.get(key)
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
-        pending = self._loading.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._loading[key] = fut
-        try:
-            value = await load()
-        except BaseException as exc:
-            fut.set_exception(exc)
-            fut.exception()  # retrieved here; waiters re-raise it
-            raise
-        finally:
-            del self._loading[key]
-        fut.set_result(value)
+        return await self._flight.run(key, lambda: self._load(key, load))
+
+    async def _load(self, key: Any, load: Callable[[], Awaitable[T]]) -> T:
+        value = await load()
         if len(self._data) > 10_000:
             self._data.clear()
         self._data[key] = (time.monotonic() + self._ttl, value)

@@ -22,8 +22,9 @@ from shared.texts import all_texts
 from shared.votestore.receipts import in_stream, parse_receipt
 from shared.votestore.tally import tallies
 from voting_service.repos import results as results_repo
-from voting_service.repos import votes as votes_repo
+from voting_service.repos import proofs as proofs_repo
 from voting_service.services.directory import CampaignDirectory, TTLCache
+from voting_service.services.proofs import HEAD_FIELDS, TreeHeads, proof_in_tile
 
 
 class ResultsHidden(Forbidden):
@@ -43,7 +44,8 @@ class NotFinalised(NotFound):
 
 class Results:
     def __init__(self, *, redis: aioredis.Redis, directory: CampaignDirectory, ttl_s: float,
-                 pool: asyncpg.Pool) -> None:
+                 pool: asyncpg.Pool, trees: TreeHeads) -> None:
+        self._trees = trees
         self._redis = redis
         self._directory = directory
         self._pool = pool
@@ -80,7 +82,30 @@ class Results:
             "finalised": True,
             "invalidated_votes": sum(c["invalidated"] for c in counts),
             "seats": [s["candidate_id"] for s in snap["seats"]],
+            "tree_head": await self._head_or_none(campaign_id),
         }
+
+    async def _head_or_none(self, campaign_id: int) -> dict[str, Any] | None:
+        tree = await self._trees.get(campaign_id)
+        return None if tree is None else {**tree.head, "invalidated_votes": tree.invalidated_votes,
+                                          "url": f"/api/v1/campaigns/{campaign_id}/tree-head"}
+
+    async def tree_head(self, campaign_id: int) -> dict[str, Any]:
+        """The signed tree head of a finalised campaign (API.md); ``NotFinalised`` before finalisation and for a
+        campaign finalised before the RFC 9162 scheme (it has none)."""
+        await self._directory.get(campaign_id)  # 404 campaign_not_found first
+        tree = await self._trees.get(campaign_id)
+        if tree is None:
+            raise NotFinalised(f"Campaign {campaign_id} has no signed tree head: it is not finalised.")
+        return {**tree.head, "invalidated_votes": tree.invalidated_votes}
+
+    async def snapshot(self, campaign_id: int) -> dict[str, Any]:
+        """The body whose SHA-256 is the signed ``digest``: ``{campaign_id, policy, seats, counts}`` exactly as
+        frozen (the digest is SHA-256 of its canonical JSON: keys sorted, separators "," ":", ASCII)."""
+        await self._directory.get(campaign_id)
+        snap = await self._snapshot(campaign_id)
+        return {"campaign_id": str(campaign_id), "policy": snap["policy"], "seats": snap["seats"],
+                "counts": snap["counts"]}
 
     async def final(self, campaign_id: int) -> dict[str, Any]:
         """The final list of a finalised campaign, for the final-100 pages (``NotFinalised`` before):
@@ -151,26 +176,42 @@ class Results:
 
 
 class Receipts:
-    def __init__(self, *, redis: aioredis.Redis, pool: asyncpg.Pool) -> None:
+    """A receipt's status; once its campaign is finalised (RFC 9162 scheme) a counted vote's answer adds
+    ``proof`` (``leaf_index, tree_size, leaf_hash, audit_path, commitment``) and ``tree_head`` (``tree_size,
+    root_hash, digest, signature, key_id, public_key``): services/proofs.py, docs/verify.md."""
+
+    def __init__(self, *, redis: aioredis.Redis, pool: asyncpg.Pool, trees: TreeHeads) -> None:
         self._redis = redis
         self._pool = pool
+        self._trees = trees
 
-    async def _in_postgres(self, campaign_id: int, receipt: str) -> str | None:
+    async def _in_postgres(self, campaign_id: int, receipt: str) -> dict[str, Any] | None:
         async with self._pool.acquire() as conn:
-            return await votes_repo.receipt_status(conn, campaign_id=campaign_id, vote_id=receipt)
+            row = await proofs_repo.receipt(conn, campaign_id=campaign_id, vote_id=receipt)
+        if row is None:
+            return None
+        found: dict[str, Any] = {"receipt": receipt, "campaign_id": str(campaign_id),
+                                 "status": "invalidated" if row["invalidated"] else "recorded"}
+        if row["tile"] is not None:
+            tree = await self._trees.get(campaign_id)
+            proof = proof_in_tile(tree, campaign_id, receipt, row) if tree is not None else None
+            if proof is not None and tree is not None:
+                found["proof"] = proof
+                found["tree_head"] = {k: tree.head[k] for k in HEAD_FIELDS if k != "campaign_id"}
+        return found
 
-    async def status(self, receipt: str) -> dict[str, str]:
+    async def status(self, receipt: str) -> dict[str, Any]:
         parsed = parse_receipt(receipt)
         if parsed is None:
             raise ReceiptNotFound("No vote has this receipt.")
         campaign_id, shard, stream_id, nonce = parsed
-        status = await self._in_postgres(campaign_id, receipt)
-        if status is None:
+        found = await self._in_postgres(campaign_id, receipt)
+        if found is None:
             if await in_stream(self._redis, campaign_id, shard, stream_id, nonce):
-                status = "accepted"
+                found = {"receipt": receipt, "campaign_id": str(campaign_id), "status": "accepted"}
             else:
                 # The flusher may have committed and trimmed it between the two reads.
-                status = await self._in_postgres(campaign_id, receipt)
-        if status is None:
+                found = await self._in_postgres(campaign_id, receipt)
+        if found is None:
             raise ReceiptNotFound("No vote has this receipt.")
-        return {"receipt": receipt, "campaign_id": str(campaign_id), "status": status}
+        return found

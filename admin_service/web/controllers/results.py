@@ -124,7 +124,8 @@ class ResultsPages(Controller):
         fields = await form_of(request)
         try:
             await finalise_service.finalise(services.pool, services.redis, campaign_id=cid,
-                                            policy=policy_from_form(fields), actor=staff_of(request))
+                                            policy=policy_from_form(fields), actor=staff_of(request),
+                                            signer=services.tree_heads)
         except AppError as exc:  # not drained, not reconciled, still open...: the page again, with the reason
             if exc.status >= 500:
                 raise

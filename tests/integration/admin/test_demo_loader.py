@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -14,7 +16,10 @@ import redis.asyncio as aioredis
 from shared import reference
 from shared.infra import create_pool
 from shared.settings import Settings
+from shared.texts import localized_texts
 from shared.votestore import keys
+from tests.integration.voting.conftest import app_client
+from voting_service.app import create_app
 from voting_service.state import Services
 from devtools.demo import (ACTOR, DEMO_SIZE, DEMO_SLUG, FRAUD_NET, LIFECYCLE, PAST_SEATS, PAST_SIZE, PAST_SLUG,
                            VOTES_PER_VOTER, load_demo)
@@ -201,6 +206,20 @@ async def test_the_past_campaign_is_finalised_with_valid_counts_and_texts(
         assert sum(f["text_lang"] == "kk" or "kk" in f["texts"] for f in final["finalists"]) == PAST_SEATS
         assert sum(len(v) for v in final["by_region"].values()) == PAST_SEATS
         assert final["composition"]["total"] == PAST_SEATS
+        # The portal's final-100 page of the demo: every finalist with the start of their story (Kazakh when
+        # there is one), grouped by region, and the list's composition against the population.
+        async with app_client(settings, pool, r, app=create_app(settings)) as c:
+            c.headers["Accept"] = "text/html"
+            page = await c.get(f"/campaigns/{PAST_SLUG}/final?lang=kk")
+            assert page.status_code == 200, page.text[:2000]
+            names = re.findall(r'<article class="cand">.*?<h3><a href="[^"]+">([^<]+)</a></h3>', page.text, re.S)
+            assert sorted(names) == sorted(html.escape(f["full_name"], quote=False) for f in final["finalists"])
+            for f in final["finalists"]:
+                story = localized_texts(f, "kk").story
+                assert html.escape(" ".join(story.split())[:60], quote=False) in page.text
+            assert page.text.count('<table class="composition">') == 2 and "Әйелдер" in page.text
+            for code in final["by_region"]:
+                assert f'<h2 id="r-{code}">' in page.text
     finally:
         await services.close()
         await pool.close()

@@ -5,11 +5,13 @@ candidates' final statuses, and that nothing can change afterwards (invariant 7)
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 
 import asyncpg
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from admin_service.repos import finalise as finalise_repo
 from admin_service.services import finalise as service
@@ -33,16 +35,15 @@ def recompute_digest(body: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def recompute_root(vote_ids: list[str]) -> str:
-    level = [hashlib.sha256(v.encode()).digest() for v in sorted(vote_ids, key=str.encode)]
-    if not level:
-        return hashlib.sha256(b"").hexdigest()
-    while len(level) > 1:
-        nxt = [hashlib.sha256(level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            nxt.append(level[-1])  # the odd node is promoted, not duplicated
-        level = nxt
-    return level[0].hex()
+def verify_head(result: dict) -> None:
+    """The finalisation's signed tree head: Ed25519 over the canonical JSON of API.md, the key id the key's."""
+    message = json.dumps({"campaign_id": result["campaign_id"], "tree_size": result["tree_size"],
+                          "root_hash": result["merkle_root"], "digest": result["digest"]},
+                         sort_keys=True, separators=(",", ":")).encode()
+    public = base64.b64decode(result["public_key"])
+    Ed25519PublicKey.from_public_bytes(public).verify(base64.b64decode(result["signature"]), message)
+    assert result["key_id"] == hashlib.sha256(public).hexdigest()[:16]
+    assert result["tree_size"] == result["counted_votes"] and result["merkle_scheme"] == "rfc9162-v1"
 
 
 # --- set-up -------------------------------------------------------------------------------------------
@@ -117,11 +118,11 @@ async def test_finalise_ranks_freezes_and_exports_a_verifiable_result(staff, poo
     lines = txt.text.splitlines()
     assert lines == sorted(lines) and len(lines) == len(PLAN) - 1 == result["counted_votes"]
     assert bad not in lines and set(lines) == {rc for rc, _ in receipts} - {bad}
-    assert recompute_root(lines) == result["merkle_root"]
+    verify_head(result)
 
     snap = (await auditor.get(f"/api/v1/campaigns/{camp.id}/finalisation")).json()
-    assert {k: snap[k] for k in ("seats", "counts", "digest", "merkle_root", "policy")} == \
-        {k: result[k] for k in ("seats", "counts", "digest", "merkle_root", "policy")}
+    signed = ("seats", "counts", "digest", "merkle_root", "policy", "tree_size", "signature", "key_id", "public_key")
+    assert {k: snap[k] for k in signed} == {k: result[k] for k in signed}
     assert recompute_digest(snap) == snap["digest"]
 
     # Representation vs the population is always reported.
@@ -172,7 +173,11 @@ async def test_the_snapshot_and_the_counted_votes_cannot_be_changed(staff, pool,
                     "UPDATE votes SET invalidated_at = now(), invalidation_reason = 'x', invalidated_by = 'x' "
                     "WHERE campaign_id = $1",
                     "DELETE FROM votes WHERE campaign_id = $1",
-                    "UPDATE campaigns SET state = 'closed' WHERE id = $1"):
+                    "UPDATE campaigns SET state = 'closed' WHERE id = $1",
+                    "UPDATE campaign_tree_heads SET tree_size = 0 WHERE campaign_id = $1",
+                    "DELETE FROM merkle_tiles WHERE campaign_id = $1",
+                    "UPDATE merkle_levels SET hashes = '' WHERE campaign_id = $1",
+                    "DELETE FROM campaign_commitment_keys WHERE campaign_id = $1"):
             with pytest.raises(asyncpg.InsufficientPrivilegeError):
                 await conn.execute(sql, camp.id)
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
@@ -183,8 +188,8 @@ async def test_the_snapshot_and_the_counted_votes_cannot_be_changed(staff, pool,
     async with pool.acquire() as conn, conn.transaction():  # the cursor, one id per chunk
         chunks = [c async for c in finalise_repo.iter_counted_ids(conn, campaign_id=camp.id, chunk=1)]
     lines = (await wg.get(f"/api/v1/campaigns/{camp.id}/counted-votes.txt")).text.splitlines()
-    assert [c[0] for c in chunks] == lines and len(lines) == len(receipts)
-    assert recompute_root(lines) == r.json()["merkle_root"]
+    assert [c[0] for c in chunks] == lines and len(lines) == len(receipts) == r.json()["tree_size"]
+    verify_head(r.json())
 
 
 async def test_a_campaign_past_its_window_is_closed_and_finalised_in_one_step(staff, pool, redis, settings,
@@ -268,26 +273,3 @@ def test_the_last_tie_break_is_the_lower_candidate_id():
     seats, counts = service.rank(rows, 2)
     assert [s["candidate_id"] for s in seats] == ["10", "20"]
     assert [c["candidate_id"] for c in counts] == ["10", "20", "30"]
-
-
-def test_the_merkle_root_promotes_the_odd_node():
-    h = lambda b: hashlib.sha256(b).digest()  # noqa: E731
-    a, b, c = h(b"a"), h(b"b"), h(b"c")
-    assert service.merkle_root(["c", "a", "b"]) == h(h(a + b) + c).hex()
-    assert service.merkle_root(["a"]) == a.hex()
-    assert service.merkle_root([]) == hashlib.sha256(b"").hexdigest()
-    assert service.merkle_root(["b", "a", "c"]) == recompute_root(["a", "b", "c"])
-
-
-def test_the_streaming_builder_gives_the_same_root_for_every_size():
-    ids = sorted((f"1.0.{n}-{n * 7919 % 1000}.r{n}" for n in range(70)), key=str.encode)
-    for n in range(len(ids) + 1):
-        tree = service.MerkleBuilder()
-        for v in ids[:n]:
-            tree.add(v)
-        assert tree.count == n
-        assert tree.root() == service.merkle_root(ids[:n]) == recompute_root(ids[:n]), n
-    tree = service.MerkleBuilder()
-    tree.add("b")
-    with pytest.raises(ValueError):
-        tree.add("a")

@@ -3,11 +3,13 @@ reject, each once, audited."""
 
 from __future__ import annotations
 
+import math
 import uuid
 
 import msgspec
 import pytest
 
+from admin_service.web.controllers.nominations import PER_PAGE as WEB_PER_PAGE
 from shared.crypto import pseudonym
 from tests.integration.admin.helpers import create_candidate, problem
 from voting_service.models import NominationIn
@@ -158,7 +160,11 @@ async def test_queue_page_shows_reference_consent_and_confirmed_phone(staff, set
     confirmed = await submitted(settings, pool, redis, phone=phone, voter=voter, kind="self",
                                 consent={"processing": True})
     sec = await staff("secretariat")
-    page = (await sec.get("/nominations", params={"status": "received", "lang": "en"})).text
+    # The queue is oldest first and the session's database holds the nominations of earlier tests: this one,
+    # the newest, is on the last page.
+    total = (await sec.get(URL, params={"status": "received"})).json()["total"]
+    last = max(1, math.ceil(total / WEB_PER_PAGE))
+    page = (await sec.get("/nominations", params={"status": "received", "lang": "en", "page": last})).text
     article = page[page.index(f'id="n-{confirmed.nomination_id}"'):]
     article = article[:article.index("</article>")]
     assert confirmed.reference in article

@@ -68,17 +68,20 @@ async def directory_refresh() -> None:
     await asyncio.sleep(0.25)
 
 
-async def finalise(pool: asyncpg.Pool, camp: PortalCampaign, seats: list[int]) -> None:
-    """Freeze a result the way the admin service stores one (only the columns the portal reads matter)."""
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("UPDATE campaigns SET state = 'finalised', closes_at = least(closes_at, now()), "
-                           "closed_at = now(), finalised_at = now() WHERE id = $1", camp.id)
-        rows = [{"rank": n, "candidate_id": str(c), "valid": 10 - n} for n, c in enumerate(seats, 1)]
-        await conn.execute(
-            "INSERT INTO campaign_results (campaign_id, finalised_by, policy, seats, counts, digest, merkle_root, "
-            "counted_votes, report) VALUES ($1, 'wg@100faces.kz', 'top_votes', $2, $2, $3, $3, 0, '{}')",
-            camp.id, rows, "0" * 64)
+async def finalise(pool: asyncpg.Pool, r: aioredis.Redis, camp: PortalCampaign, seats: int) -> list[int]:
+    """Close the campaign and finalise it with ``seats`` seats through the admin service's own finalisation
+    (snapshot, digest, Merkle root, candidates moved); without votes the tie-break (lower candidate id) picks
+    the first ``seats`` candidates. Returns the selected candidates in rank order."""
+    from admin_service.auth.context import Staff
+    from admin_service.services import finalise as finalise_service
+
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE campaigns SET seats = $2, state = 'closed', closed_at = now(), "
+                           "closes_at = least(closes_at, now()) WHERE id = $1", camp.id, seats)
+    actor = Staff(id=None, email="wg@100faces.kz", roles=frozenset({"working_group"}))  # type: ignore[arg-type]
+    done = await finalise_service.finalise(pool, r, campaign_id=camp.id, actor=actor)
     await directory_refresh()
+    return [int(s["candidate_id"]) for s in done["seats"]]
 
 
 def html(r: httpx.Response, status: int = 200) -> str:

@@ -24,13 +24,13 @@ async def test_unknown_pages_are_a_404_page_for_browsers_and_problem_json_for_ap
     assert_problem(await browser.get("/api/v1/nothing"), 404, "not_found")
 
 
-async def test_store_outage_is_the_busy_page_for_browsers_and_503_problem_for_the_api(settings, pool, redis,
-                                                                                       redis_url, portal_app):
+async def test_store_outage_is_the_busy_page_for_browsers_and_503_problem_for_the_api(settings, pool, voting_pool,
+                                                                                       redis, redis_url, portal_app):
     camp = await portal_campaign(pool, redis, live_results=True)
-    proxy = await RedisProxy().start()
+    proxy = await RedisProxy(redis_url).start()
     via_proxy = create_redis(proxy.url(int(redis_url.rsplit("/", 1)[1])), timeout_s=0.5)
     try:
-        async with app_client(settings, pool, via_proxy, app=portal_app) as c:
+        async with app_client(settings, voting_pool, via_proxy, app=portal_app) as c:
             proxy.cut("reset")
             r = await c.get(f"/campaigns/{camp.slug}/results?lang=en", headers=BROWSER)
             body = html(r, 503)

@@ -3,20 +3,24 @@ language, what was typed kept; a nomination only from a signed-in phone, with co
 
 from __future__ import annotations
 
+import json
+import math
+
 import pytest
 from markupsafe import escape
 
 from tests.factories import make_campaign
 from tests.integration.portal.flows import citizen_browser, post_form, sign_in
+from tests.integration.admin.conftest import admin_app, shared_admin_app, staff  # noqa: F401 - fixtures
 from tests.integration.voting.conftest import postgres_dump, redis_dump
-from voting_service.services.nominations import NominationService
+from voting_service.portal.controllers.nominate import CONSENT_VERSION
 
 PHONE = "+77015550401"
 
 
 @pytest.fixture
-async def b(settings, pool, voting_redis, portal_app, redis):
-    async with citizen_browser(settings, pool, voting_redis, portal_app) as c:
+async def b(settings, pool, voting_pool, voting_redis, portal_app, redis):
+    async with citizen_browser(settings, voting_pool, voting_redis, portal_app) as c:
         yield c
 
 
@@ -115,12 +119,7 @@ async def test_status_page_checks_the_reference(b):
     assert r.status_code == 200 and '<label for="ref">' in r.text
 
 
-NEEDS_DATA = pytest.mark.skipif(not hasattr(NominationService, "status"),
-                                reason="helper data's nomination service (reference, consent, status) not merged")
-
-
-@NEEDS_DATA
-async def test_nomination_sent_with_reference_consent_and_confirmed_phone(b, pool, redis):
+async def test_nomination_sent_with_reference_consent_and_confirmed_phone(b, pool, redis, staff):
     await sign_in(b, PHONE)
     r = await post_form(b, "/nominate", nomination_form())
     assert r.status_code == 303 and r.headers["location"].startswith("/nominate/status?ref=NF-")
@@ -128,12 +127,35 @@ async def test_nomination_sent_with_reference_consent_and_confirmed_phone(b, poo
     page = await b.get(r.headers["location"])
     assert ref in page.text and "Ұсынысыңыз қабылданды" in page.text
     async with pool.acquire() as conn:
-        row = await conn.fetchrow("SELECT consent, phone_confirmed, nominator_kind FROM nominations "
+        row = await conn.fetchrow("SELECT id, consent, phone_confirmed, nominator_kind FROM nominations "
                                   "WHERE reference = $1", ref)
     assert row["phone_confirmed"] is True and row["nominator_kind"] == "third_party"
-    consent = row["consent"] if isinstance(row["consent"], dict) else __import__("json").loads(row["consent"])
+    consent = row["consent"] if isinstance(row["consent"], dict) else json.loads(row["consent"])
     assert consent["processing"] is True and consent["nominee_will_be_asked"] is True
+    assert consent["text_version"] == CONSENT_VERSION and consent["at"]
     dumps = await postgres_dump(pool) + await redis_dump(redis)
     assert "7015550401" not in dumps and "555 04 01" not in dumps
-    status = await b.get(f"/nominate/status?ref={ref.lower()}&lang=en")
-    assert status.status_code == 200 and "Received, under review" in status.text
+    # Typed loosely (lower case, spaces, no dashes): still found.
+    loose = ref.lower().replace("-", " ")
+    status = await b.get("/nominate/status", params={"ref": loose, "lang": "en"})
+    assert status.status_code == 200 and "Received, under review" in status.text and ref in status.text
+    # The secretariat's triage queue has it, with the reference, the consent and the confirmed phone.
+    sec = await staff("secretariat")
+    first = (await sec.get("/api/v1/nominations", params={"status": "received"})).json()
+    last = max(1, math.ceil(first["total"] / first["per_page"]))  # oldest first: the newest is on the last page
+    items = (await sec.get("/api/v1/nominations", params={"status": "received", "page": last})).json()["items"]
+    (item,) = [i for i in items if i["id"] == str(row["id"])]
+    assert item["reference"] == ref and item["phone_confirmed"] is True
+    assert item["nominee"]["full_name"] == "Әсел Қасымова" and item["nominated_by"]["phone"] == "+77015550401"
+    assert item["consent"]["nominee_will_be_asked"] is True
+
+
+async def test_a_self_nomination_needs_no_nominee_consent_and_third_party_does(b, pool):
+    await sign_in(b, PHONE)
+    r = await post_form(b, "/nominate?lang=ru", nomination_form(kind="third_party", consent_nominee=None))
+    assert r.status_code == 422 and 'href="#consent_nominee"' in r.text
+    r = await post_form(b, "/nominate", nomination_form(kind="self", consent_nominee=None, full_name="Ерлан Ахметов"))
+    assert r.status_code == 303, r.text[:3000]
+    ref = r.headers["location"].split("ref=")[1].split("&")[0]
+    consent = json.loads(await pool.fetchval("SELECT consent::text FROM nominations WHERE reference = $1", ref))
+    assert consent["processing"] is True and consent["nominee_will_be_asked"] is False

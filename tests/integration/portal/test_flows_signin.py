@@ -22,8 +22,8 @@ def cookie_header(r, name: str) -> str:
 
 
 @pytest.fixture
-async def b(settings, pool, voting_redis, portal_app, redis):  # ``redis``: the test database, flushed
-    async with citizen_browser(settings, pool, voting_redis, portal_app) as c:
+async def b(settings, pool, voting_pool, voting_redis, portal_app, redis):  # ``redis``: the test database, flushed
+    async with citizen_browser(settings, voting_pool, voting_redis, portal_app) as c:
         yield c
 
 
@@ -58,8 +58,8 @@ async def test_sign_in_with_the_code_from_the_outbox(b, settings, pool, redis):
     assert mine.status_code == 200 and "Сіз кірдіңіз." in mine.text
 
 
-async def test_cookies_are_secure_and_host_prefixed_off_loopback(settings, pool, voting_redis, portal_app):
-    async with citizen_browser(settings, pool, voting_redis, portal_app, base_url="https://vote.example") as b:
+async def test_cookies_are_secure_and_host_prefixed_off_loopback(settings, pool, voting_pool, voting_redis, portal_app):
+    async with citizen_browser(settings, voting_pool, voting_redis, portal_app, base_url="https://vote.example") as b:
         r = await sign_in(b, PHONE)
         voter = cookie_header(r, "__Host-faces_voter")
         attrs = {a.strip().lower() for a in voter.split(";")[1:]}
@@ -126,10 +126,10 @@ async def test_asking_again_too_soon_is_rate_limited_with_the_wait(b):
     assert 'href="/signin/code"' in r.text  # the code already sent can still be entered
 
 
-async def test_resend_after_the_wait_sends_a_new_code(env, pool, voting_redis, redis):
+async def test_resend_after_the_wait_sends_a_new_code(env, pool, voting_pool, voting_redis, redis):
     from voting_service.app import create_app
     fast = settings_with(env, OTP_RESEND_S="1")
-    async with citizen_browser(fast, pool, voting_redis, create_app(fast)) as b:
+    async with citizen_browser(fast, voting_pool, voting_redis, create_app(fast)) as b:
         await sign_in_start(b)
         first = await outbox_code(b, PHONE)
         time.sleep(1.1)
@@ -179,10 +179,10 @@ async def test_no_phone_number_is_stored_in_clear(b, settings, pool, redis):
     assert all(digits[-7:] not in v for v in b.cookies.values())
 
 
-async def test_voter_cookie_expires_with_the_token(env, pool, voting_redis, redis):
+async def test_voter_cookie_expires_with_the_token(env, pool, voting_pool, voting_redis, redis):
     from voting_service.app import create_app
     short = settings_with(env, VOTER_TOKEN_TTL_S="2")
-    async with citizen_browser(short, pool, voting_redis, create_app(short)) as b:
+    async with citizen_browser(short, voting_pool, voting_redis, create_app(short)) as b:
         await sign_in(b, PHONE)
         assert (await b.get("/my-votes")).status_code == 200
         time.sleep(2.1)

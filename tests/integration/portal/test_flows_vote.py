@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 
+from shared.infra import create_redis
 from tests.factories import make_campaign
 from tests.integration.portal.flows import citizen_browser, csrf_of, post_form, same_origin, sign_in
 from tests.integration.voting.conftest import RedisProxy, settings_with
@@ -18,8 +19,8 @@ PHONE = "+77015550301"
 
 
 @pytest.fixture
-async def b(settings, pool, voting_redis, portal_app, redis):
-    async with citizen_browser(settings, pool, voting_redis, portal_app) as c:
+async def b(settings, pool, voting_pool, voting_redis, portal_app, redis):
+    async with citizen_browser(settings, voting_pool, voting_redis, portal_app) as c:
         yield c
 
 
@@ -111,9 +112,9 @@ async def test_candidate_not_on_ballot_and_closed_campaign(b, pool, redis):
     assert r.status_code == 403 and "Голосование сейчас не идёт" in r.text and 'role="alert"' in r.text
 
 
-async def test_rate_limited_vote_says_how_long_to_wait(env, pool, voting_redis, redis):
+async def test_rate_limited_vote_says_how_long_to_wait(env, pool, voting_pool, voting_redis, redis):
     tight = settings_with(env, VOTE_LIMIT_VOTER="1", VOTE_LIMIT_VOTER_WINDOW_S="30")
-    async with citizen_browser(tight, pool, voting_redis, create_app(tight)) as b:
+    async with citizen_browser(tight, voting_pool, voting_redis, create_app(tight)) as b:
         camp = await make_campaign(pool, redis, candidates=3, k=3)
         slug = await slug_of(pool, camp.id)
         await sign_in(b, PHONE)
@@ -122,14 +123,13 @@ async def test_rate_limited_vote_says_how_long_to_wait(env, pool, voting_redis, 
         assert "Too many votes in a short time. Wait" in page.text and " s and try again" in page.text
 
 
-async def test_store_outage_is_service_busy_nothing_lost(settings, env, pool, redis, portal_app):
-    proxy = await RedisProxy().start()
+async def test_store_outage_is_service_busy_nothing_lost(settings, env, pool, voting_pool, redis, redis_url,
+                                                         portal_app):
+    proxy = await RedisProxy(redis_url).start()
     try:
-        from shared.infra import create_redis
-        from tests.conftest import REDIS_TEST_DB
-        via = create_redis(proxy.url(REDIS_TEST_DB), timeout_s=0.3)
+        via = create_redis(proxy.url(int(redis_url.rsplit("/", 1)[1])), timeout_s=0.3)
         quick = settings_with(env, REDIS_TIMEOUT_S="0.3")
-        async with citizen_browser(quick, pool, via, create_app(quick)) as b:
+        async with citizen_browser(quick, voting_pool, via, create_app(quick)) as b:
             camp = await make_campaign(pool, redis, candidates=2, k=2)
             slug = await slug_of(pool, camp.id)
             await sign_in(b, PHONE)
@@ -192,3 +192,31 @@ def test_every_portal_post_route_is_covered_by_a_csrf_test(portal_app):
              and not route.path.startswith("/api/")}
     assert posts == {"/signin", "/signin/code", "/signin/resend", "/signout", "/nominate",
                      "/campaigns/{slug:str}/vote"}, posts
+
+
+async def test_the_privacy_page_names_every_cookie_a_citizen_is_given(b, pool, redis):
+    """Sign in, vote, check a receipt, switch the language, sign out: every cookie set on the way is named on
+    /privacy in each language, with its life."""
+    seen: set[str] = set()
+
+    async def note(response):
+        for header in response.headers.get_list("set-cookie"):
+            seen.add(header.split("=", 1)[0].strip())
+
+    b.event_hooks["response"].append(note)
+    camp = await make_campaign(pool, redis, candidates=2, k=2)
+    slug = await slug_of(pool, camp.id)
+    await b.get(f"/campaigns/{slug}?lang=ru")
+    await sign_in(b, PHONE)
+    _, shown = await vote(b, slug, camp.candidate_ids[0])
+    await b.get("/my-votes")
+    await post_form(b, "/signout", {}, page="/my-votes")
+    assert {"faces_lang", "faces_voter", "faces_csrf", "faces_signin", "faces_notice", "faces_receipts"} <= seen
+    for lang, lives in (("en", ("365 days", "15 minutes", "5 minutes", "2 minutes", "30 days",
+                                "until you close the browser")),
+                        ("ru", ("365 дн.", "15 мин.", "30 дн.")), ("kk", ("365 күн", "15 минут", "30 күн"))):
+        page = await b.get(f"/privacy?lang={lang}")
+        for name in seen:
+            assert f"<code>{name}</code>" in page.text, (lang, name)
+        for life in lives:
+            assert life in page.text, (lang, life)

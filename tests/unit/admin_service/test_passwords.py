@@ -29,7 +29,8 @@ def test_the_admin_app_uses_production_unless_told_otherwise():
 
     key = base64.urlsafe_b64encode(os.urandom(32)).decode()
     private = base64.urlsafe_b64encode(new_contact_keypair()[0]).decode()
-    settings = Settings.from_env({"APP_ENV": "test", "CONTACT_PRIVATE_KEY": private, "STAFF_KEY": key},
+    settings = Settings.from_env({"APP_ENV": "test", "CONTACT_PRIVATE_KEY": private, "STAFF_KEY": key,
+                                  "TREE_HEAD_SIGNING_KEY": key},
                                  service="admin")
     # Resources that are never connected (nothing runs here): the factory only hands them to the services.
     app = create_app(settings, pool=object(), redis=aioredis.Redis())  # type: ignore[arg-type]

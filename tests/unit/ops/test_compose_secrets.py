@@ -9,7 +9,7 @@ import yaml
 
 COMPOSE = Path(__file__).resolve().parents[3] / "docker-compose.yml"
 VOTING = {"VOTER_TOKEN_KEY", "VOTER_TOKEN_KEY_PREVIOUS", "PSEUDONYM_KEY", "CONTACT_PUBLIC_KEY"}
-ADMIN = {"CONTACT_PRIVATE_KEY", "CONTACT_PRIVATE_KEY_PREVIOUS", "STAFF_KEY"}
+ADMIN = {"CONTACT_PRIVATE_KEY", "CONTACT_PRIVATE_KEY_PREVIOUS", "STAFF_KEY", "TREE_HEAD_SIGNING_KEY"}
 
 
 def _environment(service: dict) -> set[str]:

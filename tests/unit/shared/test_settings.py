@@ -14,7 +14,7 @@ def _key(n=32):
 
 _PRIVATE, _PUBLIC = (base64.urlsafe_b64encode(k).decode() for k in new_contact_keypair())
 VOTING_KEYS = {"VOTER_TOKEN_KEY": _key(), "PSEUDONYM_KEY": _key(), "CONTACT_PUBLIC_KEY": _PUBLIC}
-ADMIN_KEYS = {"CONTACT_PRIVATE_KEY": _PRIVATE, "STAFF_KEY": _key()}
+ADMIN_KEYS = {"CONTACT_PRIVATE_KEY": _PRIVATE, "STAFF_KEY": _key(), "TREE_HEAD_SIGNING_KEY": _key()}
 DEV = {"APP_ENV": "development", "SMS_BACKEND": "outbox"}
 BASE = {**DEV, **VOTING_KEYS}
 
@@ -50,7 +50,7 @@ def test_each_process_holds_only_its_own_keys():
     assert isinstance(voting.secrets, VotingSecrets) and set(VotingSecrets.__struct_fields__) == {
         "token_keys", "pseudonym_key", "contact_public_key"}
     assert isinstance(admin.secrets, AdminSecrets) and set(AdminSecrets.__struct_fields__) == {
-        "contact_private_keys", "staff_key"}
+        "contact_private_keys", "staff_key", "tree_head_signing_key"}
     assert flusher.secrets is None and Settings.from_env(everything).secrets is None
     # ...and each starts with nothing else: no voter-token key for the admin service, no private key for voting.
     assert Settings.from_env({**DEV, **ADMIN_KEYS}, service="admin").secrets == admin.secrets

@@ -20,7 +20,7 @@ from shared.store_access import (
 KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
 _PRIVATE, _PUBLIC = (base64.urlsafe_b64encode(k).decode() for k in new_contact_keypair())
 BASE = {"VOTER_TOKEN_KEY": KEY, "PSEUDONYM_KEY": KEY, "CONTACT_PUBLIC_KEY": _PUBLIC, "CONTACT_PRIVATE_KEY": _PRIVATE,
-        "STAFF_KEY": KEY, "SMS_BACKEND": "http", "SMS_GATEWAY_URL": "https://sms.example.kz/send"}
+        "STAFF_KEY": KEY, "TREE_HEAD_SIGNING_KEY": KEY, "SMS_BACKEND": "http", "SMS_GATEWAY_URL": "https://sms.example.kz/send"}
 OWN = {f"{s.upper()}_{store}_URL": f"{'postgresql' if store == 'DATABASE' else 'redis'}://{s}:pw@db/{s}"
        for s in SERVICES for store in ("DATABASE", "REDIS")}
 

@@ -25,7 +25,7 @@ HANDLER_PACKAGES = ["admin_service/api", "admin_service/web/controllers", "votin
 def _env() -> dict[str, str]:
     key = lambda: base64.urlsafe_b64encode(os.urandom(32)).decode()  # noqa: E731
     private, public = new_contact_keypair()
-    return {"APP_ENV": "test", "VOTER_TOKEN_KEY": key(), "PSEUDONYM_KEY": key(), "STAFF_KEY": key(),
+    return {"APP_ENV": "test", "VOTER_TOKEN_KEY": key(), "PSEUDONYM_KEY": key(), "STAFF_KEY": key(), "TREE_HEAD_SIGNING_KEY": key(),
             "CONTACT_PRIVATE_KEY": base64.urlsafe_b64encode(private).decode(),
             "CONTACT_PUBLIC_KEY": base64.urlsafe_b64encode(public).decode(), "SMS_BACKEND": "outbox"}
 

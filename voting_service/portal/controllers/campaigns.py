@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 
 from shared import reference
+from shared.texts import localized_texts
 from voting_service.portal.avatars import photo_src
 from voting_service.portal.controllers.serve import cached_page
 from voting_service.portal.flows_blocks import personal_ballot_block
-from voting_service.portal.reads import localized, status_now
+from voting_service.portal.reads import status_now
 from voting_service.services.directory import CampaignNotFound
-from voting_service.services.results import ResultsHidden
+from voting_service.services.results import NotFinalised, ResultsHidden
 from voting_service.state import AppServices, Services
 
 MAX_QUERY = 80
@@ -40,12 +41,13 @@ def excerpt(text: str, limit: int = EXCERPT) -> str:
     return cut.rstrip(",.;:—-") + "…"
 
 
-def _card(row: Any, texts: dict[str, Any], lang: str) -> dict[str, Any]:
-    cid = str(row["id"])
-    own = texts.get(cid)
-    loc = localized(own if own is not None else {"summary": row["summary"]}, lang)
+def _card(row: Mapping[str, Any], lang: str, *, id_key: str = "id") -> dict[str, Any]:
+    """A ballot row (``id``) or a finalist of ``services.results.final`` (``candidate_id``) as a page shows
+    it, its texts in ``lang`` or the nearest language there is (shared/texts.py)."""
+    cid = str(row[id_key])
     return {"id": cid, "full_name": row["full_name"], "region": row["region"], "sphere": row["sphere"],
-            "gender": row["gender"], "photo": photo_src(cid, row["photo_url"]), "texts": loc}
+            "gender": row["gender"], "photo": photo_src(cid, row["photo_url"]),
+            "texts": localized_texts(row, lang)}
 
 
 def _matches(card: dict[str, Any], f: dict[str, str]) -> bool:
@@ -67,6 +69,17 @@ async def _campaign(services: Services, slug: str) -> tuple[Any, dict[str, Any],
     return row, {**dict(row), "status": status, "id": str(row["id"])}, status
 
 
+async def _final(services: Services, campaign_id: int, status: str) -> dict[str, Any] | None:
+    """The final list (``services.results.final``: frozen valid counts, finalists with their texts, the
+    composition), or None before finalisation."""
+    if status != "finalised":
+        return None
+    try:
+        return await services.results.final(campaign_id)
+    except NotFinalised:  # finalised state, snapshot not readable yet: the page says "not yet"
+        return None
+
+
 class CampaignPages(Controller):
     path = "/campaigns/{slug:str}"
 
@@ -74,12 +87,11 @@ class CampaignPages(Controller):
     async def ballot(self, request: Request, slug: FromPath[str], services: AppServices) -> Response[bytes]:
         row, campaign, status = await _campaign(services, slug)
         ballot = await services.portal.ballot(row["id"])
-        texts = await services.portal.texts(row["id"])
-        version = services.portal.fingerprints.of(("ballot", row["id"]), row, ballot, texts)
+        version = services.portal.fingerprints.of(("ballot", row["id"]), row, ballot)
         f = _filters(request)
 
         def context(lang: str) -> dict[str, Any]:
-            cards = [_card(r, texts, lang) for r in ballot]
+            cards = [_card(r, lang) for r in ballot]
             shown = [c for c in cards if _matches(c, f)]
             return {"campaign": campaign, "cards": shown, "total": len(cards), "filters": f,
                     "voting_open": status == "open"}
@@ -97,13 +109,12 @@ class CampaignPages(Controller):
         found = next((r for r in ballot if str(r["id"]) == candidate_id), None)
         if found is None:
             raise CampaignNotFound("No such candidate on this ballot.")
-        texts = await services.portal.texts(row["id"])
-        final = await services.portal.final(row["id"]) if status == "finalised" else None
-        selected = {str(s["candidate_id"]) for s in final["seats"]} if final is not None else set()
-        version = services.portal.fingerprints.of(("candidate", row["id"]), row, ballot, texts, final)
+        final = await _final(services, row["id"], status)
+        selected = {f["candidate_id"] for f in final["finalists"]} if final is not None else set()
+        version = services.portal.fingerprints.of(("candidate", row["id"]), row, ballot, final)
 
         def context(lang: str) -> dict[str, Any]:
-            card = _card(found, texts, lang)
+            card = _card(found, lang)
             return {"campaign": campaign, "c": card, "selected": card["id"] in selected,
                     "voting_open": status == "open",
                     "meta": {"type": "profile", "title": card["full_name"],
@@ -141,56 +152,41 @@ class CampaignPages(Controller):
     @get("/final", operation_id="portalFinal", name="portal:final")
     async def final(self, request: Request, slug: FromPath[str], services: AppServices) -> Response[bytes]:
         row, campaign, status = await _campaign(services, slug)
-        final = await services.portal.final(row["id"]) if status == "finalised" else None
-        ballot = await services.portal.ballot(row["id"])
-        texts = await services.portal.texts(row["id"])
-        version = services.portal.fingerprints.of(("final", row["id"]), row, ballot, texts, final)
+        final = await _final(services, row["id"], status)
+        version = services.portal.fingerprints.of(("final", row["id"]), row, final)
         f = _filters(request)
         f.pop("q")
 
         def context(lang: str) -> dict[str, Any]:
             if final is None:
                 return {"campaign": campaign, "final": None, "filters": f}
-            by_id = {str(r["id"]): r for r in ballot}
-            seats = [by_id[str(s["candidate_id"])] for s in final["seats"] if str(s["candidate_id"]) in by_id]
-            cards = [_card(r, texts, lang) for r in seats]
-            for card in cards:
+            cards = {}
+            for finalist in final["finalists"]:
+                card = cards[finalist["candidate_id"]] = _card(finalist, lang, id_key="candidate_id")
                 card["excerpt"] = excerpt(card["texts"].story)
-            shown = [c for c in cards if _matches(c, {**f, "q": ""})]
+            shown = {cid: c for cid, c in cards.items() if _matches(c, {**f, "q": ""})}
             return {"campaign": campaign, "final": final, "filters": f, "cards": shown, "total": len(cards),
-                    "groups": _grouped(shown), "composition": composition(cards)}
+                    "groups": _grouped(final["by_region"], shown),
+                    "composition": {dim: _bars(final["composition"][dim]) for dim in ("gender", "region")}}
 
         return await cached_page(request, services, ("final", row["id"], version, status, *f.values()),
                                  "final.html", context, query=f)
 
 
-def _grouped(cards: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """The gallery by region, regions in the order of reference data (largest population first)."""
-    order = [r["code"] for r in reference.regions()]
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for card in cards:
-        groups.setdefault(card["region"], []).append(card)
-    return [(code, groups[code]) for code in order if code in groups]
+def _grouped(by_region: Mapping[str, list[str]],
+             cards: Mapping[str, dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The gallery by region (the final list's ``by_region``, finalists in rank order), regions in the order of
+    the reference data (largest population first); only the cards shown."""
+    groups = [(r["code"], [cards[cid] for cid in by_region.get(r["code"], ()) if cid in cards])
+              for r in reference.regions()]
+    return [(code, group) for code, group in groups if group]
 
 
-def composition(cards: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """The list's make-up by region and gender next to the population's shares (percentages, one decimal)."""
-    n = len(cards) or 1
-    regions = reference.regions()
-    total = sum(r["population"] for r in regions)
-    by_region = Counter(c["region"] for c in cards)
-    demo = reference.demographics()["gender"]
-    people = demo["female"] + demo["male"]
-    by_gender = Counter(c["gender"] for c in cards)
-
-    def table(lines: list[tuple[str, int, float]]) -> list[dict[str, Any]]:
-        # Bars (classes w0 … w100, no inline style under the CSP) scaled to the table's largest share.
-        top = max(max(100 * seats / n, pop) for _, seats, pop in lines) or 1.0
-        return [{"code": code, "seats": seats, "share": round(100 * seats / n, 1), "population": round(pop, 1),
-                 "width": 5 * round(20 * (100 * seats / n) / top), "pop_width": 5 * round(20 * pop / top)}
-                for code, seats, pop in lines]
-
-    return {
-        "region": table([(r["code"], by_region.get(r["code"], 0), 100 * r["population"] / total) for r in regions]),
-        "gender": table([(g, by_gender.get(g, 0), 100 * demo[g] / people) for g in reference.GENDERS]),
-    }
+def _bars(rows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Composition rows of shared/composition.py as the page's table: percentages with one decimal, and bars
+    (classes w0 … w100, no inline style under the CSP) scaled to the table's largest share."""
+    top = max((max(r["share"], r["population_share"]) for r in rows), default=0.0) or 1.0
+    return [{"code": r["code"], "seats": r["count"], "share": round(100 * r["share"], 1),
+             "population": round(100 * r["population_share"], 1),
+             "width": 5 * round(20 * r["share"] / top), "pop_width": 5 * round(20 * r["population_share"] / top)}
+            for r in rows]

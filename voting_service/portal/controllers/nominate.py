@@ -9,10 +9,10 @@ NominationService as ``POST /api/v1/nominations`` then checks and stores it (sea
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 
 from shared.crypto import pseudonym
@@ -22,7 +22,7 @@ from shared.reference import GENDERS, MIN_BIRTH_YEAR, max_birth_year, region_cod
 from shared.text import LINE, PROSE, URL_PATTERN, clean
 from voting_service import metrics
 from voting_service.deps import client_of
-from voting_service.models import NominationIn
+from voting_service.services.nominations import normalise_reference
 from voting_service.portal import csrf, session
 from voting_service.portal.forms import FormErrors, fields_of, flow_page, one, wait_text
 from voting_service.portal.render import see_other
@@ -31,22 +31,73 @@ from voting_service.state import AppServices, Services
 ROWS = 3                              # achievement rows on the form
 CONSENT_VERSION = "portal-2026-12"    # the consent texts (nominate.consent.*) the nominator agreed to
 _URL = re.compile(URL_PATTERN)
-REFERENCE = re.compile(r"NF-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}")
 TEXT_FIELDS = ("kind", "full_name", "region", "sphere", "gender", "birth_year", "story", "nominator_name",
                "nominator_phone")
 
 
-# --- the calls into the nomination service (helper "data", CONTEXT10.md): kept here, small ---------------------
+# --- the calls into the nomination service (voting_service/services/nominations.py) ---------------------------
 
-async def submit_nomination(services: Services, data: NominationIn, *, ip_hash: str, voter: str) -> str:
-    """Store the nomination as confirmed by the signed-in voter's phone; its reference."""
-    received = await services.nominations.submit(data, ip_hash=ip_hash, voter=voter)  # type: ignore[call-arg]
-    return received.reference  # type: ignore[attr-defined]
+async def submit_nomination(services: Services, body: Mapping[str, Any], *, ip_hash: str, voter: str) -> str:
+    """Check ``body`` (shaped like the JSON body of POST /api/v1/nominations) and store it, confirmed by the
+    signed-in voter's phone, with the consent text this form shows; its reference. ``InvalidRequest`` names
+    the refused field in ``extra["field"]`` (``service_error`` maps it to the form)."""
+    data = services.nominations.parse(body)
+    receipt = await services.nominations.submit(data, ip_hash=ip_hash, voter=voter,
+                                                consent_text_version=CONSENT_VERSION)
+    return receipt.reference
 
 
-async def nomination_status(services: Services, reference: str) -> dict[str, Any]:
-    """``{reference, status, received_at}``; NotFound for an unknown reference."""
-    return await services.nominations.status(reference)  # type: ignore[attr-defined]
+async def nomination_status(services: Services, reference: str, *, ip_hash: str) -> dict[str, Any]:
+    """``{reference, status, received_at}``; NotFound for an unknown reference, RateLimited per network."""
+    return await services.nominations.status(reference, ip_hash=ip_hash)
+
+
+# The service's field paths (dotted, as in its problem documents) -> the form's field ids and messages.
+_SERVICE_FIELDS: dict[str, tuple[str, str]] = {
+    "nominee.full_name": ("full_name", ""),
+    "nominee.region": ("region", "nominate.error.region"),
+    "nominee.sphere": ("sphere", "nominate.error.sphere"),
+    "nominee.gender": ("gender-female", "nominate.error.gender"),
+    "nominee.birth_year": ("birth_year", "nominate.error.year_range"),
+    "story": ("story", ""),
+    "achievements": ("claim_0", "nominate.error.claim_missing"),
+    "nominated_by.kind": ("kind-self", "nominate.error.kind"),
+    "nominated_by.full_name": ("nominator_name", ""),
+    "nominated_by.phone": ("nominator_phone", "signin.error.phone_invalid"),
+    "consent.processing": ("consent_processing", "nominate.error.consent_processing"),
+    "consent.nominee_will_be_asked": ("consent_nominee", "nominate.error.consent_nominee"),
+}
+_ACHIEVEMENT_FIELD = re.compile(r"achievements\[(\d+)\]\.(claim|evidence_url)")
+_NAMED = re.compile(r"`(\w+)`")
+_LENGTH = re.compile(r"length (>=|<=) (\d+)")
+
+
+def service_error(exc: InvalidRequest, errors: FormErrors, rows: list[int]) -> bool:
+    """Put the service's refusal at its field of the form (``rows``: the form row of each achievement sent);
+    False when it names no field the form has."""
+    path = str((exc.extra or {}).get("field") or "")
+    detail = str(exc.detail)
+    named = _NAMED.match(detail)
+    if path and named and path in ("nominee", "nominated_by"):  # a check of the whole object names its field
+        path = f"{path}.{named.group(1)}"
+    m = _ACHIEVEMENT_FIELD.fullmatch(path)
+    if m is not None:
+        row = rows[int(m.group(1))] if int(m.group(1)) < len(rows) else 0
+        field_id, key = (f"claim_{row}", "") if m.group(2) == "claim" else (f"url_{row}", "nominate.error.url")
+    elif path in _SERVICE_FIELDS:
+        field_id, key = _SERVICE_FIELDS[path]
+    else:
+        return False
+    if key == "nominate.error.year_range":
+        errors.add(field_id, key, lo=MIN_BIRTH_YEAR, hi=max_birth_year())
+    elif key:
+        errors.add(field_id, key)
+    elif (length := _LENGTH.search(detail)) is not None:  # a text field: too short, too long
+        errors.add(field_id, "nominate.error.too_short" if length.group(1) == ">=" else "nominate.error.too_long",
+                   n=int(length.group(2)))
+    else:
+        errors.add(field_id, "nominate.error.characters")
+    return True
 
 
 # --- the form ------------------------------------------------------------------------------------------------
@@ -139,8 +190,7 @@ def check(v: dict[str, Any], errors: FormErrors, *, voter: str, pseudonym_key: b
                     "birth_year": year},
         "story": story, "achievements": achievements,
         "nominated_by": {"kind": v["kind"], "full_name": nominator, "phone": phone},
-        "consent": {"processing": True, "nominee_will_be_asked": v["kind"] == "third_party",
-                    "text_version": CONSENT_VERSION},
+        "consent": {"processing": True, "nominee_will_be_asked": v["kind"] == "third_party"},
     }
 
 
@@ -178,11 +228,12 @@ class NominatePages(Controller):
         if body is None:
             return _form(request, services, values, status=422, errors=errors)
         try:
-            data = msgspec.convert(body, NominationIn)
-            reference = await submit_nomination(services, data, ip_hash=client_of(request, services).ip_hash,
+            reference = await submit_nomination(services, body, ip_hash=client_of(request, services).ip_hash,
                                                 voter=claims.voter)
-        except (msgspec.ValidationError, InvalidRequest):
-            # The service's own checks, stricter than the form's in some corner: shown as one message.
+        except InvalidRequest as exc:
+            # The service's own checks, stricter than the form's in some corner: at the field they name.
+            if service_error(exc, errors, rows=[i for i in range(ROWS) if values["claims"][i]]):
+                return _form(request, services, values, status=422, errors=errors)
             return _form(request, services, values, status=422, message=("nominate.error.refused", {}))
         except RateLimited as exc:
             return _form(request, services, values, status=429,
@@ -197,17 +248,20 @@ class NominatePages(Controller):
         if typed is None:
             return flow_page(request, services, "flows/nomination_status.html", ref="", found=None, errors=errors,
                              sent=False)
-        ref = "".join(typed.split()).upper()[:32]
-        found = None
-        if not ref:
+        ref = normalise_reference(typed)
+        found, code = None, 422
+        if not typed.strip():
             errors.add("ref", "nominate.status.error.missing")
-        elif not REFERENCE.fullmatch(ref):
+        elif ref is None:
             errors.add("ref", "nominate.status.error.format")
         else:
             try:
-                found = await nomination_status(services, ref)
+                found = await nomination_status(services, ref, ip_hash=client_of(request, services).ip_hash)
             except NotFound:
                 errors.add("ref", "nominate.status.error.not_found")
-        return flow_page(request, services, "flows/nomination_status.html", status=422 if errors else 200,
+            except RateLimited as exc:
+                code = 429
+                errors.add("ref", "nominate.status.error.rate_limited", wait=wait_text(exc.retry_after))
+        return flow_page(request, services, "flows/nomination_status.html", status=code if errors else 200,
                          ref=typed[:32], found=found, errors=errors,
                          sent=request.query_params.get("sent") == "1" and found is not None)

@@ -14,6 +14,7 @@ from shared.votestore.receipts import parse_receipt
 from voting_service.portal.forms import FormErrors, flow_page
 from voting_service.portal.render import see_other
 from voting_service.services.directory import CampaignNotFound
+from voting_service.services.proofs import check as check_proof
 from voting_service.services.results import ReceiptNotFound
 from voting_service.state import AppServices, Services
 
@@ -55,5 +56,7 @@ class ReceiptPages(Controller):
             return flow_page(request, services, "flows/receipt_form.html", status=404, receipt=receipt[:128],
                              errors=FormErrors(), not_found=True)
         campaign = await _campaign_of(services, found["campaign_id"])
+        # The same check as tools/verify_receipt.py, with the project's own code (services/proofs.py).
         return flow_page(request, services, "flows/receipt.html", receipt=found["receipt"],
-                         receipt_status=found["status"], campaign=campaign)
+                         receipt_status=found["status"], campaign=campaign, proof=found.get("proof"),
+                         tree_head=found.get("tree_head"), check=check_proof(found))

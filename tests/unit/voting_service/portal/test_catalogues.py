@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import typing
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from shared.i18n import Catalogues, format_date, format_datetime, name_in
 from shared.reference import GENDERS
+from voting_service.models import NominationStatus, Receipt
+from voting_service.portal.controllers.site import cookies_set
+from voting_service.portal.flows_blocks import REFUSALS
 from voting_service.portal.i18n import CATALOGUES, LANGUAGES
 from voting_service.portal.render import KZ_TIME
 
 PORTAL = Path(__file__).resolve().parents[4] / "voting_service" / "portal"
 LITERAL = re.compile(r"""\bt\(\s*["']([a-z0-9_.]+)["']\s*[,)]""")  # literal keys, not prefixes
+# A key built in a template: t("prefix." ~ value) or say("prefix." ~ value, ...).
+BUILT = re.compile(r"""\b(?:t|say)\(\s*["']([a-z0-9_.]+)["']\s*~""")
 STATUSES = ("draft", "scheduled", "open", "closed", "finalised")
 
 
@@ -27,7 +34,10 @@ def used_keys() -> set[str]:
 
 
 def dynamic_keys() -> set[str]:
-    """Keys built from values (``t("campaign.status." ~ status)`` and the like)."""
+    """Keys built from values (``t("campaign.status." ~ status)`` and the like), each family from the values
+    the code can give it, so that a missing translation of any of them fails the test."""
+    receipt_statuses = typing.get_args(typing.get_type_hints(Receipt)["status"])
+    nomination_statuses = typing.get_args(typing.get_type_hints(NominationStatus)["status"])
     keys = {f"campaign.status.{s}" for s in STATUSES}
     keys |= {f"lang.{code}" for code in LANGUAGES}
     keys |= {f"text.in_{code}" for code in LANGUAGES}
@@ -35,7 +45,22 @@ def dynamic_keys() -> set[str]:
     keys |= {f"final.by_{d}" for d in ("gender", "region")}
     keys |= {f"errors.{kind}.{n}" for kind in ("title", "text") for n in (400, 403, 404, 405, 413, 415, 422, 429,
                                                                           500, 503)}
+    keys |= {f"vote.refused.{code}" for code in REFUSALS}
+    keys |= {f"receipts.{kind}.{s}" for kind in ("status", "explain") for s in receipt_statuses}
+    keys |= {f"nominate.status.{s}" for s in nomination_statuses}
+    keys |= {f"nominate.status.explain.{s}" for s in nomination_statuses}
+    keys |= {f"nominate.gender.{g}" for g in GENDERS}
+    for _name, purpose, (life, _values) in cookies_set(SimpleNamespace(voter_token_ttl_s=900, otp_ttl_s=300)):
+        keys |= {purpose, life}  # the privacy page's list of cookies
     return keys
+
+
+def test_every_key_a_template_builds_is_a_known_family():
+    """A template that builds a key from a new prefix must have that family listed in ``dynamic_keys``."""
+    families = {key.rsplit(".", 1)[0] + "." for key in dynamic_keys()} | {"text.in_", "final.by_"}
+    for path in PORTAL.glob("templates/**/*.html"):
+        for prefix in BUILT.findall(path.read_text("utf-8")):
+            assert prefix in families, (path.name, prefix)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

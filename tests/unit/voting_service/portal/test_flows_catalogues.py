@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
+from tests.unit.voting_service.portal.test_catalogues import dynamic_keys
 from voting_service.portal.controllers.nominate import TEXT_FIELDS
 from voting_service.portal.flows_blocks import REFUSALS
 from voting_service.portal.i18n import CATALOGUES, LANGUAGES
@@ -20,13 +21,6 @@ AREAS = ("form", "signin", "vote", "myvotes", "receipts", "nominate")
 TEMPLATES = sorted((PORTAL / "templates" / "flows").glob("*.html"))
 LITERAL_KEY = re.compile(r"""\bt\(\s*["']([a-z_.0-9]+)["']""")
 PY_KEY = re.compile(r"""["']((?:form|signin|signout|vote|myvotes|receipts|nominate)\.[a-z_.0-9]+)["']""")
-DYNAMIC = (
-    [f"vote.refused.{c}" for c in REFUSALS]
-    + [f"receipts.{k}.{s}" for k in ("status", "explain") for s in ("accepted", "recorded", "invalidated")]
-    + [f"nominate.status.{s}" for s in ("received", "accepted", "merged", "rejected")]
-    + [f"nominate.status.explain.{s}" for s in ("received", "accepted", "merged", "rejected")]
-    + [f"nominate.gender.{g}" for g in ("female", "male")]
-)
 
 
 def _area(lang: str, area: str) -> dict[str, str]:
@@ -49,12 +43,12 @@ def test_kazakh_is_not_a_copy_of_russian(area: str) -> None:
 
 
 def test_every_key_used_by_the_flows_exists_in_every_language() -> None:
-    used = set(DYNAMIC)
+    used = dynamic_keys()
     for path in TEMPLATES:
         used |= set(LITERAL_KEY.findall(path.read_text("utf-8")))
     for path in [*(PORTAL / "controllers").glob("*.py"), PORTAL / "forms.py", PORTAL / "flows_blocks.py"]:
         used |= {k for k in PY_KEY.findall(path.read_text("utf-8")) if not k.endswith(".")}
-    used = {k for k in used if not k.endswith(".")}  # prefixes of the dynamic keys listed in DYNAMIC
+    used = {k for k in used if not k.endswith(".")}  # prefixes of the keys of test_catalogues.dynamic_keys
     for lang in LANGUAGES:
         missing = sorted(k for k in used if k not in CATALOGUES.catalogue(lang))
         assert not missing, (lang, missing)

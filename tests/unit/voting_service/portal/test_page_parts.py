@@ -9,7 +9,6 @@ import pytest
 
 from voting_service.portal.avatars import PALETTE, avatar_svg, colour, contrast_ratio, initials, photo_src
 from voting_service.portal.cache import Fingerprints, PageCache, compile_page
-from voting_service.portal.reads import localized
 from voting_service.portal.render import SLOT_END, SLOT_START
 
 
@@ -32,17 +31,6 @@ def test_only_photos_of_this_site_are_used():
     assert photo_src(5, "https://cdn.example/x.jpg") == "/photos/5.svg"  # the CSP would block it anyway
     assert photo_src(5, "//cdn.example/x.jpg") == "/photos/5.svg"
     assert photo_src(5, "/media/5.jpg") == "/media/5.jpg"
-
-
-def test_texts_in_the_visitors_language_else_the_next_one_with_its_language_said():
-    row = {"summary": "Кратко", "story": "История", "achievements": [], "text_lang": "ru",
-           "texts": {"kk": {"summary": "Қысқаша", "story": "Тарих", "achievements": []}}}
-    assert localized(row, "kk").story == "Тарих" and localized(row, "kk").lang == "kk"
-    assert localized(row, "ru").story == "История"
-    en = localized(row, "en")  # no English: Kazakh comes first in the fallback order
-    assert (en.story, en.lang) == ("Тарих", "kk")
-    base_only = {"summary": "S", "story": "T", "achievements": []}  # columns of migration 0006 absent
-    assert localized(base_only, "kk").lang == "ru"
 
 
 def test_a_page_with_a_slot_is_cached_whole_and_split_for_personal_parts():

@@ -1,0 +1,87 @@
+"""What the browser tests share: Debian's Chromium driven by Playwright (never `playwright install`), the
+launch flags for this closed network, axe-core from tests/browser/node_modules (scripts/ensure_test_tools.sh
+installs it), a check that a page does not scroll sideways, and screenshots kept under artifacts/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# As root without a sandbox; nothing that phones home (the machine's network is closed: those requests fail loudly).
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts"
+AXE_JS = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+
+try:
+    from playwright.sync_api import Page, sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    sync_playwright = None  # type: ignore[assignment]
+
+needs_browser = pytest.mark.skipif(
+    sync_playwright is None or not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)),
+    reason=f"needs the playwright package and Chromium at {CHROMIUM} (scripts/ensure_test_tools.sh installs it)",
+)
+needs_axe = pytest.mark.skipif(
+    not AXE_JS.exists(),
+    reason=f"needs axe-core at {AXE_JS} (npm; scripts/ensure_test_tools.sh installs it, `make test` runs that)",
+)
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+# axe.run in the page, reduced to what a report needs: rule, impact, help, the first few elements.
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + (n.failureSummary ? ' :: ' +
+      n.failureSummary.replace(/\\s+/g, ' ').slice(0, 240) : ''))
+  }));
+}"""
+
+
+def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict[str, Any]]:
+    """axe-core's violations of the page as it is now, of the given impacts. axe is put into every page of the
+    context by ``add_init_script`` (a DevTools script the page's Content-Security-Policy does not block)."""
+    return [v for v in page.evaluate(AXE_RUN) if v["impact"] in impacts]
+
+
+def sideways_overflow(page: Page) -> dict[str, Any] | None:
+    """None when the page does not scroll horizontally; else the widths and the widest elements past the edge."""
+    return page.evaluate("""() => {
+      const root = document.scrollingElement || document.documentElement;
+      const width = document.documentElement.clientWidth;
+      if (root.scrollWidth <= width) return null;
+      const wide = [];
+      for (const el of document.body.querySelectorAll('*')) {
+        const r = el.getBoundingClientRect();
+        if (r.right > width + 1 && r.width > 0) {
+          wide.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+                    (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : '') +
+                    ' right=' + Math.round(r.right));
+        }
+        if (wide.length >= 8) break;
+      }
+      return {scrollWidth: root.scrollWidth, clientWidth: width, elements: wide};
+    }""")
+
+
+def fresh_dir(path: Path, pattern: str) -> Path:
+    """``path`` created, with this run's files only (the older ones matching ``pattern`` removed)."""
+    path.mkdir(parents=True, exist_ok=True)
+    for old in path.glob(pattern):
+        old.unlink()
+    return path
