@@ -32,6 +32,7 @@ from voting_service.api.nominations import NominationController
 from voting_service.api.receipts import ReceiptController
 from voting_service.api.votes import VoteController
 from voting_service.fastpath import VOTE_PATH, VOTE_TEMPLATE, VoteFastPath
+from voting_service.receipt_fastpath import RECEIPT_PATH, RECEIPT_TEMPLATE, ReceiptFastPath
 from voting_service.metrics import HotRouteMetrics
 from voting_service.portal import portal_router
 from voting_service.portal.errors import html_or_problem
@@ -50,9 +51,11 @@ class MetricsController(PrometheusController):
 class VotingApp(Litestar):
     """The Litestar app with the vote's fast path in front (voting_service/fastpath.py): ``POST
     /api/v1/campaigns/{id}/votes`` goes to it, every other request — and every vote request the fast path
-    does not answer itself — to Litestar."""
+    does not answer itself — to Litestar. Likewise ``GET /api/v1/receipts/{receipt}`` and the receipt's fast
+    path (voting_service/receipt_fastpath.py)."""
 
     vote_fast_path: VoteFastPath
+    receipt_fast_path: ReceiptFastPath
     _bridge: ASGIOverRSGI
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -62,9 +65,18 @@ class VotingApp(Litestar):
                 m = VOTE_PATH.fullmatch(path)
                 if m is not None:
                     return await self.vote_fast_path(scope, receive, send, m.group(1), super().__call__)
-            elif path == "/metrics":
-                self.vote_fast_path.metrics.flush()
+            else:
+                if scope["method"] == "GET":
+                    m = RECEIPT_PATH.fullmatch(path)
+                    if m is not None:
+                        return await self.receipt_fast_path(scope, receive, send, m.group(1), super().__call__)
+                if path == "/metrics":
+                    self.flush_metrics()
         return await super().__call__(scope, receive, send)
+
+    def flush_metrics(self) -> None:
+        self.vote_fast_path.metrics.flush()
+        self.receipt_fast_path.metrics.flush()
 
     # Served by granian's RSGI interface (production, ``python -m voting_service serve``): the vote route is
     # answered natively, everything else through the ASGI bridge to this same app (shared/rsgi.py).
@@ -82,8 +94,13 @@ class VotingApp(Litestar):
                 m = VOTE_PATH.fullmatch(scope.path)
                 if m is not None:
                     return await self.vote_fast_path.rsgi(scope, proto, m.group(1), self._bridge)
-            elif scope.path == "/metrics":
-                self.vote_fast_path.metrics.flush()
+            else:
+                if scope.method == "GET":
+                    m = RECEIPT_PATH.fullmatch(scope.path)
+                    if m is not None:
+                        return await self.receipt_fast_path.rsgi(scope, proto, m.group(1), self._bridge)
+                if scope.path == "/metrics":
+                    self.flush_metrics()
         return await self._bridge(scope, proto)
 
 
@@ -104,7 +121,8 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         own_pool = pool is None
         own_redis = redis is None
-        the_pool = pool if pool is not None else await create_pool(settings.database_url)
+        # The voting service never changes a session's state: connections return to the pool without a reset.
+        the_pool = pool if pool is not None else await create_pool(settings.database_url, reset_session=False)
         the_redis = redis if redis is not None else create_redis(settings.redis_url,
                                                                  timeout_s=settings.redis_timeout_s)
         services = app.state[SERVICES] = Services.build(settings, the_pool, the_redis)
@@ -112,7 +130,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
             yield
         finally:
             if isinstance(app, VotingApp):
-                app.vote_fast_path.metrics.flush()
+                app.flush_metrics()
             await services.close()
             if own_redis:
                 await the_redis.aclose()
@@ -148,4 +166,5 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     )
     metrics = HotRouteMetrics(prometheus, method="POST", path=VOTE_TEMPLATE)
     app.vote_fast_path = VoteFastPath(app, settings.max_body_bytes, metrics)
+    app.receipt_fast_path = ReceiptFastPath(app, HotRouteMetrics(prometheus, method="GET", path=RECEIPT_TEMPLATE))
     return app

@@ -61,6 +61,12 @@ def _tune_gc() -> None:
     gc.freeze()
 
 
+def tune_gc_once() -> None:
+    """``_tune_gc`` unless done: the first request of a hot route (the vote, the receipt lookup) does it."""
+    if not _GC_TUNED:
+        _tune_gc()
+
+
 class _FallThrough(Exception):
     """Not a request the fast path answers: Litestar will."""
 

@@ -63,6 +63,12 @@ class HotRouteMetrics:
     def started(self) -> None:
         self._inflight += 1
 
+    def cancelled(self) -> None:
+        """A request started here and handed on to Litestar, whose middleware counts it."""
+        self._inflight -= 1
+        if self._inflight == 0:
+            self.flush()
+
     def vote(self, result: str) -> None:
         self._votes[result] = self._votes.get(result, 0) + 1
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import msgspec
 from litestar import Controller, get
 from litestar.params import FromPath
 
@@ -16,4 +15,4 @@ class ReceiptController(Controller):
 
     @get("/{receipt:str}", operation_id="getReceipt", cache=False)
     async def get_receipt(self, receipt: FromPath[str], services: AppServices) -> Receipt:
-        return msgspec.convert(await services.receipts.status(receipt), Receipt)
+        return await services.receipts.lookup(receipt)

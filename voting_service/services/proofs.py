@@ -20,6 +20,7 @@ import asyncpg
 
 from shared import merkle
 from shared import tree_head as heads
+from voting_service.models import InclusionProof, ReceiptTreeHead
 from voting_service.repos import proofs as repo
 
 HEAD_FIELDS = ("campaign_id", "tree_size", "root_hash", "digest", "signature", "key_id", "public_key")
@@ -31,6 +32,7 @@ class SignedTree:
     invalidated_votes: int
     tile_height: int
     upper: list[list[bytes]]  # levels tile_height, tile_height + 1, ... of the tree
+    receipt_head: ReceiptTreeHead  # what a receipt's answer carries (the head without the campaign id), built once
 
 
 class TreeHeads:
@@ -79,10 +81,11 @@ class TreeHeads:
         head = {k: row[k] for k in HEAD_FIELDS}
         head["campaign_id"] = str(row["campaign_id"])
         return SignedTree(head=head, invalidated_votes=row["invalidated_votes"], tile_height=row["tile_height"],
-                          upper=upper)
+                          upper=upper, receipt_head=ReceiptTreeHead(**{k: head[k] for k in HEAD_FIELDS
+                                                                       if k != "campaign_id"}))
 
 
-def proof_in_tile(tree: SignedTree, campaign_id: int, receipt: str, tile: Any) -> dict[str, Any] | None:
+def proof_in_tile(tree: SignedTree, campaign_id: int, receipt: str, tile: Any) -> InclusionProof | None:
     """``{leaf_index, tree_size, leaf_hash, audit_path, commitment}`` of ``receipt`` from its tile row, or None
     when the tile does not hold it (no leaf: the vote is not counted)."""
     receipts = tile["receipts"].split("\n")
@@ -100,8 +103,8 @@ def proof_in_tile(tree: SignedTree, campaign_id: int, receipt: str, tile: Any) -
     index = (tile["tile"] << tree.tile_height) + local
     path = merkle.proof_from_stored(index, size, height=tree.tile_height, tile_size=len(receipts),
                                     tile_leaf_hashes=(own, sibling), tile_nodes=tile["nodes"], upper=tree.upper)
-    return {"leaf_index": index, "tree_size": size, "leaf_hash": own.hex(), "audit_path": [p.hex() for p in path],
-            "commitment": commitments[32 * local:32 * local + 32].hex()}
+    return InclusionProof(leaf_index=index, tree_size=size, leaf_hash=own.hex(), audit_path=[p.hex() for p in path],
+                          commitment=commitments[32 * local:32 * local + 32].hex())
 
 
 @dataclass(frozen=True)
@@ -136,3 +139,55 @@ def check(receipt: dict[str, Any]) -> Check | None:
             key_id_matches=heads.key_id(public) == head["key_id"])
     except (KeyError, TypeError, ValueError):
         return Check(False, False, False, False)
+
+
+class ReceiptReads:
+    """The receipt rows (status and leaf tile, ``repos/proofs.py``) of the concurrent lookups of a process, read
+    together: whatever has queued since the last query goes out in one query (up to ``max_batch`` receipts,
+    at most ``max_inflight`` queries at once). Under load the batches grow, and the per-query costs (a pooled
+    connection, a round trip, Postgres' executor start) are paid once per batch, not once per lookup; a lone
+    lookup is a batch of one. An error of the query (Postgres down, a timeout) is every caller's error."""
+
+    def __init__(self, pool: asyncpg.Pool, *, max_batch: int = 64, max_inflight: int = 2) -> None:
+        self._pool = pool
+        self._max_batch = max_batch
+        self._max_inflight = max_inflight
+        self._queue: list[tuple[int, str, asyncio.Future[Any]]] = []
+        self._inflight = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def __call__(self, campaign_id: int, receipt: str) -> Any:
+        """The row of ``receipt`` (``invalidated, tile, receipts, commitments, nodes``), None when no vote has it."""
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.append((campaign_id, receipt, fut))
+        if self._inflight < self._max_inflight:
+            self._kick()
+        return await fut
+
+    def _kick(self) -> None:
+        while self._queue and self._inflight < self._max_inflight:
+            batch, self._queue = self._queue[:self._max_batch], self._queue[self._max_batch:]
+            self._inflight += 1
+            task = asyncio.get_running_loop().create_task(self._read(batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _read(self, batch: list[tuple[int, str, asyncio.Future[Any]]]) -> None:
+        try:
+            async with self._pool.acquire() as conn:
+                rows = await repo.receipts(conn, campaign_ids=[c for c, _, _ in batch],
+                                           vote_ids=[r for _, r, _ in batch])
+        except BaseException as exc:  # every caller gets the error (a 503 by the app's handlers), none hangs
+            for _, _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            found = {(r["campaign_id"], r["vote_id"]): r for r in rows}
+            for campaign_id, receipt, fut in batch:
+                if not fut.done():
+                    fut.set_result(found.get((campaign_id, receipt)))
+        finally:
+            self._inflight -= 1
+            self._kick()

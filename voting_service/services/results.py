@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import msgspec
 import redis.asyncio as aioredis
 
 from shared.composition import composition_of
@@ -21,10 +22,10 @@ from shared.repos.campaigns import public_status
 from shared.texts import all_texts
 from shared.votestore.receipts import in_stream, parse_receipt
 from shared.votestore.tally import tallies
+from voting_service.models import Receipt
 from voting_service.repos import results as results_repo
-from voting_service.repos import proofs as proofs_repo
 from voting_service.services.directory import CampaignDirectory, TTLCache
-from voting_service.services.proofs import HEAD_FIELDS, TreeHeads, proof_in_tile
+from voting_service.services.proofs import ReceiptReads, TreeHeads, proof_in_tile
 
 
 class ResultsHidden(Forbidden):
@@ -178,29 +179,32 @@ class Results:
 class Receipts:
     """A receipt's status; once its campaign is finalised (RFC 9162 scheme) a counted vote's answer adds
     ``proof`` (``leaf_index, tree_size, leaf_hash, audit_path, commitment``) and ``tree_head`` (``tree_size,
-    root_hash, digest, signature, key_id, public_key``): services/proofs.py, docs/verify.md."""
+    root_hash, digest, signature, key_id, public_key``): services/proofs.py, docs/verify.md.
+
+    ``lookup`` gives the answer as the API's ``Receipt`` (encoded as it is by the route and by the fast path,
+    voting_service/fastpath.py); ``status`` the same as plain data (the portal's receipt page)."""
 
     def __init__(self, *, redis: aioredis.Redis, pool: asyncpg.Pool, trees: TreeHeads) -> None:
         self._redis = redis
         self._pool = pool
         self._trees = trees
+        self._reads = ReceiptReads(pool)
 
-    async def _in_postgres(self, campaign_id: int, receipt: str) -> dict[str, Any] | None:
-        async with self._pool.acquire() as conn:
-            row = await proofs_repo.receipt(conn, campaign_id=campaign_id, vote_id=receipt)
+    async def _in_postgres(self, campaign_id: int, receipt: str) -> Receipt | None:
+        row = await self._reads(campaign_id, receipt)
         if row is None:
             return None
-        found: dict[str, Any] = {"receipt": receipt, "campaign_id": str(campaign_id),
-                                 "status": "invalidated" if row["invalidated"] else "recorded"}
+        found = Receipt(receipt=receipt, campaign_id=str(campaign_id),
+                        status="invalidated" if row["invalidated"] else "recorded")
         if row["tile"] is not None:
             tree = await self._trees.get(campaign_id)
             proof = proof_in_tile(tree, campaign_id, receipt, row) if tree is not None else None
             if proof is not None and tree is not None:
-                found["proof"] = proof
-                found["tree_head"] = {k: tree.head[k] for k in HEAD_FIELDS if k != "campaign_id"}
+                found.proof = proof
+                found.tree_head = tree.receipt_head
         return found
 
-    async def status(self, receipt: str) -> dict[str, Any]:
+    async def lookup(self, receipt: str) -> Receipt:
         parsed = parse_receipt(receipt)
         if parsed is None:
             raise ReceiptNotFound("No vote has this receipt.")
@@ -208,10 +212,16 @@ class Receipts:
         found = await self._in_postgres(campaign_id, receipt)
         if found is None:
             if await in_stream(self._redis, campaign_id, shard, stream_id, nonce):
-                found = {"receipt": receipt, "campaign_id": str(campaign_id), "status": "accepted"}
+                found = Receipt(receipt=receipt, campaign_id=str(campaign_id), status="accepted")
             else:
                 # The flusher may have committed and trimmed it between the two reads.
                 found = await self._in_postgres(campaign_id, receipt)
         if found is None:
             raise ReceiptNotFound("No vote has this receipt.")
         return found
+
+    async def status(self, receipt: str) -> dict[str, Any]:
+        """``lookup``'s answer as plain data: ``{receipt, campaign_id, status}`` and, with a proof, ``proof`` and
+        ``tree_head`` (dicts)."""
+        answer: dict[str, Any] = msgspec.to_builtins(await self.lookup(receipt))
+        return answer
