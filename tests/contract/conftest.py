@@ -12,7 +12,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -20,8 +19,7 @@ import pytest
 from admin_service.services.users import create_user
 from devtools.ports import free_port
 from shared.infra import create_pool
-from shared.store_access import SERVICES, database_var
-from tests.integration.admin.conftest import CHEAP, temporary_database
+from tests.integration.admin.conftest import CHEAP, env_on_own_database
 
 ALL_ROLES = ["admin", "secretariat", "expert", "working_group", "auditor"]
 PASSWORD = "Contract-Fuzz-Steppe-2026!"
@@ -68,12 +66,8 @@ def serve(module: str, env: dict[str, str]) -> Server:
 async def contract_env(env: dict[str, str], server_url: str) -> AsyncIterator[dict[str, str]]:
     """The test settings on a database of their own: what the fuzzing creates (candidates with random
     stories, users, campaigns) must not show up in other tests' searches and counts."""
-    async with temporary_database(server_url) as url:
-        # Each service keeps its own restricted role (the grants are the migrations'), on the new database.
-        name = urlsplit(url).path
-        own = {var: urlunsplit(urlsplit(env[var])._replace(path=name))
-               for var in (database_var(s) for s in SERVICES) if var in env}
-        yield {**env, **own, "DATABASE_URL": url}
+    async with env_on_own_database(env, server_url) as own:
+        yield own
 
 
 @pytest.fixture(scope="module")

@@ -78,6 +78,7 @@ def fuzz(schema: Any, base_url: str, session: requests.Session | None = None) ->
     failures: list[str] = []
     ran = 0
     sent = {"positive": 0, "negative": 0}
+    violable = 0  # operations with something a request can violate (a parameter or a body)
     succeeded = 0
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -104,13 +105,15 @@ def fuzz(schema: Any, base_url: str, session: requests.Session | None = None) ->
         for run in (positive, negative):
             try:
                 run()
+                violable += run is negative
             except Unsatisfiable:
                 pass  # nothing to violate (an operation without parameters or body)
             except Exception as exc:  # noqa: BLE001 - collected and reported below
                 failures.append(f"{operation.label} ({run.__name__}): {exc}")
         ran += 1
     assert ran >= 10, f"only {ran} operations found"
-    assert sent["positive"] >= 5 * ran and sent["negative"] >= ran, sent
+    # Most GET routes take only free-form path strings: nothing a request could violate (Unsatisfiable).
+    assert sent["positive"] >= 5 * ran and violable >= 3 and sent["negative"] >= violable, (sent, violable)
     assert succeeded >= 20, f"only {succeeded} requests succeeded: the fuzzing hardly got past the door"
     assert not failures, "\n\n".join(failures)
 

@@ -12,13 +12,17 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 
 from shared.votestore import keys
 from shared.crypto import b64u
 from shared.errors import AppError
+from shared.infra import create_pool
 from shared.settings import Settings
+from tests.integration.admin.conftest import env_on_own_database
 from tests.factories import make_campaign
 from voting_service.flusher import to_row
 from voting_service.repos import votes as votes_repo
@@ -26,6 +30,21 @@ from voting_service.services.ballot_box import BallotBox
 from voting_service.services.directory import RouteTable
 
 pytestmark = pytest.mark.e2e
+
+
+# A database of this module's own: the flusher re-projects every published campaign it finds in Postgres (the
+# tests of this session leave many, whose Redis state each test's flush removed), which is not what is tested.
+@pytest.fixture(scope="module")
+async def env(env: dict[str, str], server_url: str) -> AsyncIterator[dict[str, str]]:
+    async with env_on_own_database(env, server_url) as own:
+        yield own
+
+
+@pytest.fixture(scope="module")
+async def pool(env: dict[str, str]) -> AsyncIterator[asyncpg.Pool]:
+    p = await create_pool(env["DATABASE_URL"], min_size=1, max_size=8)
+    yield p
+    await p.close()
 
 FLUSHER_ENV = {"FLUSHER_BATCH": "400", "FLUSHER_CLAIM_IDLE_MS": "500", "FLUSHER_METRICS_PORT": "0",
                "FLUSHER_CONSUMER": "flusher-under-test"}

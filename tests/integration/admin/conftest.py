@@ -46,6 +46,18 @@ async def temporary_database(server_url: str) -> AsyncIterator[str]:
             await conn.close()
 
 
+@asynccontextmanager
+async def env_on_own_database(env: dict[str, str], server_url: str) -> AsyncIterator[dict[str, str]]:
+    """``env`` on a new migrated database: the owner's URL and every service's (each keeps its own restricted
+    role; the grants are the migrations'), for tests whose processes must not see the session's other data."""
+    from shared.store_access import SERVICES, database_var
+    async with temporary_database(server_url) as url:
+        name = urlsplit(url).path
+        own = {var: urlunsplit(urlsplit(env[var])._replace(path=name))
+               for var in (database_var(s) for s in SERVICES) if var in env}
+        yield {**env, **own, "DATABASE_URL": url}
+
+
 @pytest.fixture
 async def fresh_database_url(server_url: str) -> AsyncIterator[str]:
     async with temporary_database(server_url) as url:

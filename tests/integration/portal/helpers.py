@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+import secrets
 import uuid
 from dataclasses import dataclass
 
@@ -74,12 +75,14 @@ async def finalise(pool: asyncpg.Pool, r: aioredis.Redis, camp: PortalCampaign, 
     the first ``seats`` candidates. Returns the selected candidates in rank order."""
     from admin_service.auth.context import Staff
     from admin_service.services import finalise as finalise_service
+    from admin_service.services.tree_head import TreeHeadSigner
 
     async with pool.acquire() as conn:
         await conn.execute("UPDATE campaigns SET seats = $2, state = 'closed', closed_at = now(), "
                            "closes_at = least(closes_at, now()) WHERE id = $1", camp.id, seats)
     actor = Staff(id=None, email="wg@100faces.kz", roles=frozenset({"working_group"}))  # type: ignore[arg-type]
-    done = await finalise_service.finalise(pool, r, campaign_id=camp.id, actor=actor)
+    done = await finalise_service.finalise(pool, r, campaign_id=camp.id, actor=actor,
+                                           signer=TreeHeadSigner(secrets.token_bytes(32)))
     await directory_refresh()
     return [int(s["candidate_id"]) for s in done["seats"]]
 
