@@ -257,6 +257,21 @@ class FinalisationOut(Out):
     public_key: str | UnsetType = UNSET
 
 
+class FinalisationPreviewOut(Out):
+    """What finalise would freeze now under ``policy`` (the same ``seats``, ``counts``, ``report`` and
+    ``digest``), with nothing frozen (``frozen`` is false); the Merkle root is computed only at the freeze."""
+    campaign_id: str
+    previewed_at: datetime
+    previewed_by: str
+    frozen: bool
+    policy: str
+    seats: list[dict[str, Any]]
+    counts: list[dict[str, Any]]
+    digest: str
+    counted_votes: int
+    report: dict[str, Any]
+
+
 class FraudFlagsOut(Out):
     """Flagged clusters, highest score first (each with its signals and the reasons in words)."""
     campaign_id: str

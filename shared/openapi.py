@@ -113,6 +113,8 @@ def _arm(t: Any) -> Schema | None:
     if isinstance(t, msgspec.inspect.IntType):
         return Schema(type=OpenAPIType.INTEGER, minimum=t.ge, maximum=t.le, exclusive_minimum=t.gt,
                       exclusive_maximum=t.lt)
+    if isinstance(t, msgspec.inspect.NoneType):  # an optional constrained scalar (``Annotated[int, ...] | None``)
+        return Schema(type=OpenAPIType.NULL)
     return None
 
 

@@ -9,8 +9,9 @@ Order: the state checks, then the wait for the flusher to drain (at most ``RECON
 held, then, in one transaction holding the campaign row's lock, the state checks again, the close if due, a
 re-check (no waiting) that the streams are still empty and the tallies reconcile, and the snapshot.
 
-Policy ``top_votes`` (the only one so far): the ``seats`` ballot candidates with the most VALID votes
-(raw - invalidated). Ties are broken, in this order, by:
+Policy ``top_votes`` (the default; ``bounds`` and ``proportional``: services/selection.py, which keeps this
+order for ties, and the snapshot's ``policy`` is then the policy object as canonical JSON): the ``seats``
+ballot candidates with the most VALID votes (raw - invalidated). Ties are broken, in this order, by:
   1. more valid votes;
   2. more raw votes (recorded, invalidated included);
   3. the earlier first valid vote (min ``cast_at`` of its valid votes; a candidate without any comes last);
@@ -48,6 +49,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
+import msgspec
 import redis.asyncio as aioredis
 import redis.exceptions as redis_errors
 
@@ -56,11 +58,11 @@ from admin_service.repos import campaigns as campaigns_repo
 from admin_service.repos import candidates as candidates_repo
 from admin_service.repos import finalise as repo
 from admin_service.repos import tree as tree_repo
-from admin_service.services import audit, tree_head
+from admin_service.services import audit, selection, tree_head
 from admin_service.services.campaigns import project_after_commit
 from admin_service.services.tree_head import TreeHeadSigner
 from shared.composition import composition_of
-from shared.errors import Conflict, InvalidRequest, NotFound, Unavailable
+from shared.errors import Conflict, NotFound, Unavailable
 from shared.repos import campaigns as shared_repo
 from shared.votestore import drain
 from shared.votestore.projection import project
@@ -68,7 +70,6 @@ from shared.votestore.reconcile import reconcile
 
 log = logging.getLogger("admin_service.finalise")
 
-POLICIES = ("top_votes",)
 RECONCILE_WAIT_S = 5.0
 CLOSE_REASON = "closes_at passed; closed at finalisation"
 TIE_BREAK = ["more valid votes", "more raw votes", "earlier first valid vote (min cast_at)", "lower candidate id"]
@@ -102,14 +103,18 @@ def rank_key(row: Mapping[str, Any]) -> tuple:
     return (-valid, -row["raw"], row["first_valid_at"] or _NEVER, row["candidate_id"])
 
 
-def rank(rows: Sequence[Mapping[str, Any]], seats: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(seats, counts) as stored in the snapshot: see the module docstring."""
+def rank(rows: Sequence[Mapping[str, Any]], seats: int,
+         limits: Sequence[selection.Limit] = ()) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(seats, counts) as stored in the snapshot: see the module docstring; ``limits``: the bounds of the
+    policy (none: top_votes), met by services/selection.py."""
+    ordered = sorted(rows, key=rank_key)
+    picked = set(selection.choose(ordered, seats, limits))
     counts = []
-    for n, r in enumerate(sorted(rows, key=rank_key), start=1):
+    for n, r in enumerate(ordered, start=1):
         counts.append({
             "rank": n, "candidate_id": str(r["candidate_id"]), "raw": r["raw"], "invalidated": r["invalidated"],
             "valid": r["raw"] - r["invalidated"], "first_valid_at": _iso(r["first_valid_at"]),
-            "region": r["region"], "sphere": r["sphere"], "gender": r["gender"], "selected": n <= seats,
+            "region": r["region"], "sphere": r["sphere"], "gender": r["gender"], "selected": n - 1 in picked,
         })
     chosen = [{k: v for k, v in c.items() if k != "selected"} for c in counts if c["selected"]]
     return chosen, counts
@@ -140,6 +145,23 @@ def _report(rows: Sequence[Mapping[str, Any]], seats: list[dict[str, Any]], coun
                     "full_name": by_id[s["candidate_id"]]["full_name"]} for s in seats],
         "representation": composition_of(chosen),
         "ballot_representation": composition_of([dict(r) for r in rows]),
+    }
+
+
+def _select(rows: Sequence[Mapping[str, Any]], seats_wanted: int, policy: selection.Policy
+            ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """(seats, counts) under ``policy`` and what the report adds: the policy, its bounds with the seats each
+    group got, and who entered and who left compared with top_votes at what cost in valid votes."""
+    filled = min(seats_wanted, len(rows))
+    limits = selection.limits_of(policy, filled)
+    seats, counts = rank(rows, seats_wanted, limits)
+    names = {str(r["candidate_id"]): r["full_name"] for r in rows}
+    by_id = {str(r["candidate_id"]): r for r in rows}
+    return seats, counts, {
+        "policy": policy.__struct_config__.tag,
+        "policy_spec": msgspec.to_builtins(policy),
+        "bounds": selection.limits_report(limits, [by_id[s["candidate_id"]] for s in seats]),
+        "compared_with_top_votes": selection.comparison(counts, names, filled),
     }
 
 
@@ -222,11 +244,12 @@ async def _check_reconciled(pool: asyncpg.Pool, redis: aioredis.Redis, campaign_
                                               for k, (a, b) in list(rep.differences.items())[:50]}})
 
 
-async def finalise(pool: asyncpg.Pool, redis: aioredis.Redis, *, campaign_id: int, policy: str = "top_votes",
-                   actor: Staff, signer: TreeHeadSigner) -> dict[str, Any]:
-    if policy not in POLICIES:
-        raise InvalidRequest(f"Policy {policy[:40]!r} is not available yet; use 'top_votes'.",
-                             extra={"field": "policy", "available": list(POLICIES)})
+async def finalise(pool: asyncpg.Pool, redis: aioredis.Redis, *, campaign_id: int,
+                   policy: selection.Policy | str | None = None, actor: Staff,
+                   signer: TreeHeadSigner) -> dict[str, Any]:
+    chosen_policy = selection.policy_of(policy)
+    selection.validate(chosen_policy)
+    policy = selection.policy_text(chosen_policy)  # what the snapshot and its digest hold
     async with pool.acquire() as conn:
         _refuse(await campaigns_repo.get(conn, campaign_id=campaign_id), campaign_id)
     await _wait_for_drain(pool, redis, campaign_id)  # the slow part, before any lock
@@ -243,7 +266,7 @@ async def finalise(pool: asyncpg.Pool, redis: aioredis.Redis, *, campaign_id: in
 
             seats_wanted = (await campaigns_repo.get(conn, campaign_id=campaign_id))["seats"]
             rows = [dict(r) for r in await repo.counts(conn, campaign_id=campaign_id)]
-            seats, counts = rank(rows, seats_wanted)
+            seats, counts, extra_report = _select(rows, seats_wanted, chosen_policy)
             tree = await tree_head.build_tree(conn, campaign_id=campaign_id)  # streamed from a cursor
             if tree.size != sum(c["valid"] for c in counts):  # cannot happen: both read the same snapshot
                 raise NotReady("Not reconciled: the counted votes do not add up; try again.",
@@ -251,7 +274,7 @@ async def finalise(pool: asyncpg.Pool, redis: aioredis.Redis, *, campaign_id: in
             root, n_counted = tree.root_hash, tree.size
             digest = digest_of(campaign_id=str(campaign_id), policy=policy, seats=seats, counts=counts)
             report = _report(rows, seats, counts, policy=policy, seats_wanted=seats_wanted,
-                             counted_votes=n_counted)
+                             counted_votes=n_counted) | extra_report
             at = await repo.insert_snapshot(conn, campaign_id=campaign_id, finalised_by=actor.email,
                                             finalised_by_id=actor.id, policy=policy, seats=seats, counts=counts,
                                             digest=digest, merkle_root=root, counted_votes=n_counted,
@@ -271,6 +294,37 @@ async def finalise(pool: asyncpg.Pool, redis: aioredis.Redis, *, campaign_id: in
     out = view(snapshot, head)
     out["projected"] = projected
     return out
+
+
+async def preview(pool: asyncpg.Pool, redis: aioredis.Redis, *, campaign_id: int,
+                  policy: selection.Policy | str | None = None, actor: Staff) -> dict[str, Any]:
+    """What ``finalise`` would freeze now, under the same checks (not_ready, already finalised), with nothing
+    frozen and no state changed: no close, no snapshot, no candidate moved. The Merkle root is left out (it is
+    computed over every counted vote at the freeze). An audit entry records who previewed which policy, so
+    trying policy after policy before freezing one is on the record."""
+    chosen_policy = selection.policy_of(policy)
+    selection.validate(chosen_policy)
+    text = selection.policy_text(chosen_policy)
+    async with pool.acquire() as conn:
+        _refuse(await campaigns_repo.get(conn, campaign_id=campaign_id), campaign_id)
+    await _wait_for_drain(pool, redis, campaign_id)
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            camp = await campaigns_repo.get(conn, campaign_id=campaign_id)
+            _refuse(camp, campaign_id)
+            await _check_reconciled(pool, redis, campaign_id)
+            rows = [dict(r) for r in await repo.counts(conn, campaign_id=campaign_id)]
+            seats, counts, extra_report = _select(rows, camp["seats"], chosen_policy)
+            counted = sum(c["valid"] for c in counts)
+            digest = digest_of(campaign_id=str(campaign_id), policy=text, seats=seats, counts=counts)
+            report = _report(rows, seats, counts, policy=text, seats_wanted=camp["seats"],
+                             counted_votes=counted) | extra_report
+            await audit.record(conn, actor=actor, action="campaign.finalise_preview", entity_type="campaign",
+                               entity_id=campaign_id, new={"policy": text, "digest": digest,
+                                                           "seats": [s["candidate_id"] for s in seats]})
+    return {"campaign_id": str(campaign_id), "previewed_at": dt.datetime.now(dt.UTC), "previewed_by": actor.email,
+            "frozen": False, "policy": text, "seats": seats, "counts": counts, "digest": digest,
+            "counted_votes": counted, "report": report}
 
 
 async def _move_candidates(conn: asyncpg.Connection, counts: list[dict[str, Any]], *, campaign_id: int,

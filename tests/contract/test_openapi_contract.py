@@ -46,6 +46,9 @@ UNEXPRESSIBLE = {
     "transitionCandidate": "some transitions need a reason, which depends on the card's current state",
     "createCandidate": "`texts` must not repeat the card's own language, which `text_lang` names",
     "setCandidateTexts": "the story is required only in the card's own language (`text_lang` of the stored card)",
+    "finaliseCampaign": "a bound's value must be a code of its dimension, min <= max, one bound per group; and "
+                        "whether a policy can be met depends on the ballot (422 infeasible_policy)",
+    "previewFinalisation": "the same policy rules as finaliseCampaign",
     "submitNomination": "consent.processing must be true (answered with a clear message rather than an enum "
                         "mismatch), and a third party's consent must state that the nominee will be asked",
 }

@@ -23,10 +23,13 @@
     }
   });
 
-  // <form data-confirm="..."> asks before an irreversible step (publish, close).
+  // <form data-confirm="..."> (or the <button data-confirm> that submits it) asks before an irreversible
+  // step (publish, close, finalise; not the preview button of the same form).
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    var question = form && form.getAttribute ? form.getAttribute("data-confirm") : null;
+    var button = event.submitter;
+    var question = button && button.getAttribute && button.getAttribute("data-confirm");
+    question = question || (form && form.getAttribute ? form.getAttribute("data-confirm") : null);
     if (question && !window.confirm(question)) {
       event.preventDefault();
       event.stopImmediatePropagation();

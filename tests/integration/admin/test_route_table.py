@@ -57,6 +57,7 @@ ROLE_TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/campaigns/{campaign_id:str}/invalidations"): WG,
     ("GET", "/api/v1/campaigns/{campaign_id:str}/export.csv"): ANY,
     ("POST", "/api/v1/campaigns/{campaign_id:str}/finalise"): WG,
+    ("POST", "/api/v1/campaigns/{campaign_id:str}/finalise/preview"): frozenset({"working_group", "auditor"}),
     ("GET", "/api/v1/campaigns/{campaign_id:str}/finalisation"): ANY,
     ("GET", "/api/v1/campaigns/{campaign_id:str}/counted-votes.txt"): ANY,
 }

@@ -67,3 +67,46 @@ async def test_results_page_of_an_unknown_campaign_is_the_404_page(signed_in):
     c = await signed_in("auditor")
     html(await c.get("/campaigns/987654321/results"), 404)
     html(await c.get("/campaigns/abc/results"), 404)  # as for every malformed id in the admin
+
+
+async def test_policy_preview_and_finalise_through_the_form(signed_in, pool, redis, settings, client):
+    """Genders alternate male, female, ... (the factory): top votes would seat candidates 0 and 2 (two men);
+    "at least one woman" seats 0 and 1 instead."""
+    camp = await make_campaign(pool, redis, candidates=3, k=2)
+    await pool.execute("UPDATE campaigns SET seats = 2 WHERE id = $1", camp.id)
+    await cast_plan(settings, client, camp, [0, 0, 0, 2, 2, 1])
+    wg, auditor = await signed_in("working_group"), await signed_in("auditor")
+    ids = camp.candidate_ids
+    page_url = f"/campaigns/{camp.id}/results"
+    assert (await wg.post(f"/campaigns/{camp.id}/close", data={"csrf_token": wg.token})).status_code == 303
+    await flush(settings, pool, redis)
+
+    body = html(await auditor.get(page_url))  # auditors may preview, not finalise
+    assert 'data-testid="preview"' in body and 'data-testid="finalise"' not in body
+    one_woman = {"policy_kind": "bounds", "bound_group_0": "gender:female", "bound_min_0": "1"}
+    body = html(await auditor.post(f"/campaigns/{camp.id}/finalise/preview", data={**one_woman,
+                                                                               "csrf_token": auditor.token}))
+    seated = body.split('data-testid="preview-seated"')[1].split("</ol>")[0]
+    assert f"/candidates/{ids[0]}" in seated and f"/candidates/{ids[1]}" in seated
+    assert f"/candidates/{ids[2]}" not in seated
+    assert f"/candidates/{ids[1]}" in body.split('data-testid="entered"')[1].split("</ul>")[0]
+    assert f"/candidates/{ids[2]}" in body.split('data-testid="left"')[1].split("</ul>")[0]
+    assert 'data-testid="votes-cost">1<' in body
+    assert 'value="gender:female" selected' in body  # the form keeps the choice
+    assert await pool.fetchval("SELECT state FROM campaigns WHERE id = $1", camp.id) == "closed"
+
+    body = html(await wg.post(f"/campaigns/{camp.id}/finalise/preview", data={
+        "policy_kind": "bounds", "bound_group_0": "gender:female", "bound_min_0": "3", "csrf_token": wg.token}), 422)
+    assert 'data-code="infeasible_policy"' in body and "only 1 candidate(s)" in body
+    body = html(await wg.post(f"/campaigns/{camp.id}/finalise", data={
+        "policy_kind": "bounds", "bound_group_0": "gender:female", "bound_min_0": "x", "csrf_token": wg.token}), 422)
+    assert 'data-code="invalid_request"' in body
+    assert await pool.fetchval("SELECT state FROM campaigns WHERE id = $1", camp.id) == "closed"
+
+    r = await wg.post(f"/campaigns/{camp.id}/finalise", data={**one_woman, "csrf_token": wg.token})
+    assert r.status_code == 303, r.text
+    snap = (await auditor.get(f"/api/v1/campaigns/{camp.id}/finalisation")).json()
+    assert [s["candidate_id"] for s in snap["seats"]] == [str(ids[0]), str(ids[1])]
+    body = html(await auditor.get(f"{page_url}?lang=en"))
+    assert 'data-testid="policy-kind">Bounds per group<' in body
+    assert f"/candidates/{ids[2]}" in body.split('data-testid="left"')[1].split("</ul>")[0]
