@@ -120,3 +120,14 @@ def test_reference_names_in_the_language_asked():
     names = {"kk": "Алматы облысы", "ru": "Алматинская область", "en": "Almaty Region"}
     assert name_in(names, "en") == "Almaty Region"
     assert name_in({"ru": "Только русский"}, "kk") == "Только русский"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_date_at_the_end_of_a_sentence_leaves_one_full_stop(lang):
+    """Russian dates end in "г." ("2 декабря 2026 г."): a message that ends with ``{date}`` adds no second stop."""
+    t = CATALOGUES.translator(lang)
+    when = format_date(dt.date(2026, 12, 2), lang)
+    for key, text in CATALOGUES.catalogue(lang).items():
+        if "{date}" in text:
+            rendered = t(key, date=when, n=100)
+            assert ".." not in rendered, (key, rendered)
