@@ -102,6 +102,14 @@ def _network_of_packed(p: bytes) -> str:
     return str(ipaddress.IPv6Network((int.from_bytes(p[:8], "big") << 64, 64)))
 
 
+def _scope_of_packed(p: bytes) -> str:
+    """The widest network a client's limits are counted in: its /24 (IPv4) or its /48 (IPv6, a site: one
+    host or customer often holds a whole /48, and a /64 alone would hand it 65 536 fresh allowances)."""
+    if len(p) == 4:
+        return f"{p[0]}.{p[1]}.{p[2]}.0/24"
+    return str(ipaddress.IPv6Network((int.from_bytes(p[:6], "big") << 80, 48)))
+
+
 def network_of(ip: IPAddress) -> str:
     """The /24 (IPv4) or /64 (IPv6) a client sits in: the unit bot farms rotate inside."""
     return _network_of_packed(ip.packed)
@@ -120,6 +128,7 @@ def ip_hash(key: bytes, ip: IPAddress) -> str:
 class Client:
     ip_hash: str     # keyed hash: rate limits and fraud signals without the address in clear
     net: str         # /24 or /64, kept in clear for fraud review
+    scope: str = ""  # /24 or /48: the hash tag of the client's layered limits (shared/votestore/keys.py)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -128,7 +137,7 @@ def client_for(resolver: ClientIPResolver, key: bytes, peer: str | None,
     """The client behind (peer, X-Forwarded-For); cached: a worker sees the same few peers (proxies, NATs)
     again and again, and resolving, hashing and the /24 cost more than the lookup."""
     packed = resolver.resolve_packed(peer, forwarded_for)
-    return Client(ip_hash=_hash_packed(key, packed), net=_network_of_packed(packed))
+    return Client(ip_hash=_hash_packed(key, packed), net=_network_of_packed(packed), scope=_scope_of_packed(packed))
 
 
 def forwarded_for_lines(headers: object) -> tuple[str, ...] | None:

@@ -44,17 +44,37 @@ class Problem(msgspec.Struct, kw_only=True):
     code: str
 
 
+class Challenge(msgspec.Struct, kw_only=True):
+    """An ALTCHA-compatible proof-of-work challenge: find ``n`` in ``0..maxnumber`` with
+    ``SHA-256(salt + n) == challenge``; send ``X-Challenge-Solution: base64(JSON {algorithm, challenge, number,
+    salt, signature})`` with the repeated request."""
+
+    algorithm: str
+    challenge: str
+    salt: str
+    maxnumber: int
+    signature: str
+
+
+class ChallengeProblem(Problem, kw_only=True):
+    """428 ``challenge_required``: the problem document carries the challenge to solve."""
+
+    challenge: Challenge
+
+
 _WHY = {
     400: "Malformed request (e.g. a body that is not JSON).",
     401: "Not authenticated, or wrong credentials or code.",
-    403: "Not allowed (role, CSRF token, campaign state).",
+    403: "Not allowed (role, CSRF token, campaign state, or a wrong, stale or replayed proof of work: "
+         "`challenge_failed`).",
     404: "No such resource.",
     409: "Conflicts with the resource's current state.",
     413: "Request body too large.",
     415: "The body is not application/json.",
     422: "Invalid request: a field is missing, of the wrong type, out of range, blank or with forbidden "
          "characters (the problem names it).",
-    428: "A precondition is required.",
+    428: "`challenge_required`: solve the proof-of-work `challenge` and repeat the request with the header "
+         "`X-Challenge-Solution`.",
     429: "Too many requests; see Retry-After.",
     503: "A store (Redis or Postgres) is not answering; see Retry-After.",
 }
@@ -65,7 +85,8 @@ _RESERVED = frozenset({"self", "request", "data", "state", "scope", "headers", "
 
 
 def problem_spec(status: int) -> ResponseSpec:
-    return ResponseSpec(data_container=Problem, media_type=PROBLEM_JSON, generate_examples=False,
+    return ResponseSpec(data_container=ChallengeProblem if status == 428 else Problem, media_type=PROBLEM_JSON,
+                        generate_examples=False,
                         description=_WHY.get(status) or HTTPStatus(status).phrase)
 
 

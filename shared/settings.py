@@ -139,16 +139,31 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     my_votes_fresh_s: int = 5 * 60            # listing one's choices needs a sign-in this recent
     otp_ttl_s: int = 300
     otp_resend_s: int = 60
-    otp_max_per_phone_hour: int = 5
-    otp_max_per_ip_hour: int = 30
+    otp_max_per_phone_hour: int = 5          # hard: codes per phone per hour
+    otp_free_per_phone_hour: int = 2         # codes per phone per hour without proof of work (then PoW)
+    otp_max_per_ip_hour: int = 30            # soft limits (past them: proof of work; past soft x
+    otp_max_per_net_hour: int = 300          # LIMIT_HARD_FACTOR: refused): per address, per /24 or /64,
+    otp_max_per_wide_hour: int = 1200        # per IPv6 /48
     otp_max_attempts: int = 5
+    verify_max_per_ip_hour: int = 60
+    verify_max_per_net_hour: int = 600
+    verify_max_per_wide_hour: int = 2400
     vote_limit_voter: int = 10
     vote_limit_voter_window_s: int = 10
-    vote_limit_ip: int = 120
+    vote_limit_ip: int = 120                 # soft, like the sign-in limits above (shared/votestore/vote.py)
     vote_limit_ip_window_s: int = 60
     vote_limit_net: int = 1200
     vote_limit_net_window_s: int = 60
+    vote_limit_wide: int = 4800              # IPv6 /48, window VOTE_LIMIT_NET_WINDOW_S
     nominations_per_ip_hour: int = 10
+    nominations_per_net_hour: int = 50
+    limit_hard_factor: int = 10              # hard limit = soft limit x this (carrier-grade NAT headroom)
+    sms_budget_per_minute: int = 3000        # the whole service; past it the circuit breaker opens
+    sms_challenge_percent: int = 50          # past this share of the minute's budget every code needs PoW
+    sms_breaker_cooldown_s: int = 60
+    challenge_ttl_s: int = 300
+    challenge_base_maxnumber: int = 50_000   # difficulty just over a soft limit (~0.1-0.5 s in a browser)
+    challenge_max_maxnumber: int = 2_000_000
     redis_timeout_s: float = 1.0
     max_body_bytes: int = 16 * 1024
     campaign_cache_s: float = 1.0
@@ -246,4 +261,25 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             )
         except msgspec.ValidationError as exc:
             raise ConfigError(f"bad setting: {exc}") from exc
+        _check_abuse_limits(settings)
         return msgspec.structs.replace(settings, secrets=secrets)
+
+
+def _check_abuse_limits(s: Settings) -> None:
+    """The abuse defence fails closed: a budget of 0 or a factor below 1 would silently switch a defence off,
+    so such values stop the service with the setting's name instead (issue 12, docs/security.md)."""
+    positive = ("otp_max_per_phone_hour", "otp_max_per_ip_hour", "otp_max_per_net_hour", "otp_max_per_wide_hour",
+                "verify_max_per_ip_hour", "verify_max_per_net_hour", "verify_max_per_wide_hour",
+                "nominations_per_ip_hour", "nominations_per_net_hour", "limit_hard_factor", "sms_budget_per_minute",
+                "sms_breaker_cooldown_s", "challenge_ttl_s", "challenge_base_maxnumber", "vote_limit_ip_window_s",
+                "vote_limit_net_window_s")
+    for name in positive:
+        if getattr(s, name) < 1:
+            raise ConfigError(f"{name.upper()} must be at least 1, not {getattr(s, name)}")
+    if s.otp_free_per_phone_hour < 0:
+        raise ConfigError(f"OTP_FREE_PER_PHONE_HOUR must be 0 or more, not {s.otp_free_per_phone_hour}")
+    if not 1 <= s.sms_challenge_percent <= 100:
+        raise ConfigError(f"SMS_CHALLENGE_PERCENT must be 1..100, not {s.sms_challenge_percent}")
+    if not 1_000 <= s.challenge_base_maxnumber <= s.challenge_max_maxnumber <= 100_000_000:
+        raise ConfigError("CHALLENGE_BASE_MAXNUMBER and CHALLENGE_MAX_MAXNUMBER must satisfy "
+                          "1000 <= base <= max <= 100000000")

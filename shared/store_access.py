@@ -53,8 +53,9 @@ REDIS_COMMANDS: dict[str, tuple[str, ...]] = {
     "voting": (
         *_CONNECTION,
         "evalsha", "eval", "script|load",                       # shared/votestore/script.py, batcher.py
-        # inside shared/votestore/lua/vote.lua and voting_service/lua/otp_*.lua
-        "get", "set", "del", "incr", "expire", "ttl", "hget", "hmget", "hset", "hincrby", "sismember", "time",
+        # inside shared/votestore/lua/{vote,layers,sms_budget}.lua and voting_service/lua/otp_*.lua
+        "get", "set", "del", "incr", "decr", "expire", "ttl", "hget", "hmget", "hset", "hincrby", "sismember",
+        "time",
         "xadd",
         # outside the scripts: routing, results, receipts, rate limits (MULTI), the dev SMS outbox
         "hgetall", "xrange", "multi", "exec", "discard", "incrby", "lpush", "ltrim", "lrange",

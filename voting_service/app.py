@@ -33,7 +33,7 @@ from voting_service.api.receipts import ReceiptController
 from voting_service.api.votes import VoteController
 from voting_service.fastpath import VOTE_PATH, VOTE_TEMPLATE, VoteFastPath
 from voting_service.receipt_fastpath import RECEIPT_PATH, RECEIPT_TEMPLATE, ReceiptFastPath
-from voting_service.metrics import HotRouteMetrics
+from voting_service.metrics import HotRouteMetrics, abuse_metrics_at_zero
 from voting_service.portal import portal_router
 from voting_service.portal.errors import html_or_problem
 from voting_service.portal.shortcut import PageFastPath
@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
                redis: aioredis.Redis | None = None) -> VotingApp:
     settings = settings if settings is not None else Settings.from_env(service="voting")
     settings.require_service("voting")
+    abuse_metrics_at_zero()  # challenge, limit and SMS-budget series exist from the start (alerts, dashboards)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -3,6 +3,9 @@ the voter from the bearer token and the client's address."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from litestar.params import HeaderParameter
 from litestar import Request
 
 from shared.crypto import VoterClaims
@@ -39,3 +42,12 @@ def client_of(request: Request, services: Services) -> Client:
     peer = request.client.host if request.client else None
     return client_for(services.client_ips, services.settings.secrets.pseudonym_key, peer,
                       forwarded_for_lines(request.headers))
+
+
+
+# The optional proof-of-work header of the protected routes (voting_service/services/challenge.py), documented
+# in OpenAPI as a header parameter: ``solution: ChallengeSolution = None`` in a handler's signature.
+ChallengeSolution = Annotated[str | None, HeaderParameter(
+    name="X-Challenge-Solution", required=False,
+    description="After a 428 challenge_required: base64 of the JSON {algorithm, challenge, number, salt, "
+                "signature} solving the challenge. A wrong, stale or replayed one is 403 challenge_failed.")]

@@ -117,8 +117,8 @@ class VoteFastPath:
         except Exception:  # malformed body, bad token, odd id...: Litestar answers, exactly as it always has
             return None
 
-    async def _vote(self, admitted: tuple[Any, ...], peer: str | None,
-                    xff: str | None) -> tuple[int, list[tuple[str, str]], bytes]:
+    async def _vote(self, admitted: tuple[Any, ...], peer: str | None, xff: str | None,
+                    solution: str | None = None) -> tuple[int, list[tuple[str, str]], bytes]:
         """Cast the vote: (status, headers without content length, body), rendered as the Litestar route does."""
         svc, voter, data, campaign_id = admitted
         if not _GC_TUNED:
@@ -129,7 +129,7 @@ class VoteFastPath:
         try:
             accepted = await svc.ballot_box.cast(campaign_id=campaign_id, voter=voter,
                                                  candidate_id=data.candidate_id, ip_hash=who.ip_hash,
-                                                 ip_net=who.net)
+                                                 ip_net=who.net, scope=who.scope, solution=solution)
         except BaseException as exc:
             if isinstance(exc, AppError):
                 self.metrics.vote(exc.code)
@@ -160,7 +160,7 @@ class VoteFastPath:
     # -- ASGI ---------------------------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, raw_id: str, fallback: Any) -> None:
-        ctype = auth = xff = None
+        ctype = auth = xff = pow_ = None
         for name, value in scope["headers"]:
             if name == b"content-type":
                 if ctype is not None:
@@ -177,6 +177,10 @@ class VoteFastPath:
             elif name == b"content-length":
                 if not value.isdigit() or int(value) > self._max_body:
                     return await fallback(scope, receive, send)
+            elif name == b"x-challenge-solution":  # proof of work (issue 12): rare, one line at most
+                if pow_ is not None:
+                    return await fallback(scope, receive, send)
+                pow_ = value
         if ctype is None:
             return await fallback(scope, receive, send)
 
@@ -198,7 +202,8 @@ class VoteFastPath:
             return await fallback(scope, _replay(body, False, receive), send)
         client = scope.get("client")
         status, headers, payload = await self._vote(admitted, client[0] if client else None,
-                                                    xff.decode("latin-1") if xff is not None else None)
+                                                    xff.decode("latin-1") if xff is not None else None,
+                                                    pow_.decode("latin-1") if pow_ is not None else None)
         raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
         raw.append((b"content-length", b"%d" % len(payload)))
         await send({"type": "http.response.start", "status": status, "headers": raw})
@@ -222,7 +227,11 @@ class VoteFastPath:
         admitted = self._admit(ctype[0], auth[0] if auth else None, body, raw_id)
         if admitted is None:
             return await fallback(scope, proto, body)
-        status, out, payload = await self._vote(admitted, peer_host(scope.client), xff[0] if xff else None)
+        pow_ = headers.get_all("x-challenge-solution")  # proof of work (issue 12): rare, one line at most
+        if len(pow_) > 1:
+            return await fallback(scope, proto, body)
+        status, out, payload = await self._vote(admitted, peer_host(scope.client), xff[0] if xff else None,
+                                                pow_[0] if pow_ else None)
         proto.response_bytes(status, out, payload)
         return None
 

@@ -31,6 +31,62 @@ def nominations() -> Counter:
     return Counter("nominations_total", "Nominations received from the public site")
 
 
+# --- abuse defence (issue 12): label sets are created at zero by ``abuse_metrics_at_zero`` -----------------
+CHALLENGE_ROUTES = ("otp", "verify", "vote", "nomination")
+CHALLENGE_FAIL_REASONS = ("malformed", "route", "expired", "invalid", "replayed")
+LIMIT_LAYERS = ("ip", "net", "wide", "phone", "global")
+
+
+@functools.cache
+def challenges_issued() -> Counter:
+    return Counter("challenges_issued_total", "Proof-of-work challenges issued (428 challenge_required) by route",
+                   ["route"])
+
+
+@functools.cache
+def challenges_solved() -> Counter:
+    return Counter("challenges_solved_total", "Proof-of-work solutions accepted by route", ["route"])
+
+
+@functools.cache
+def challenges_failed() -> Counter:
+    return Counter("challenges_failed_total", "Proof-of-work solutions refused (403 challenge_failed) by route "
+                   "and reason", ["route", "reason"])
+
+
+@functools.cache
+def limit_refusals() -> Counter:
+    return Counter("limit_refusals_total", "Requests refused (429) by a layered limit, by route and layer",
+                   ["route", "layer"])
+
+
+@functools.cache
+def sms_budget_refusals() -> Counter:
+    return Counter("sms_budget_refusals_total", "Code requests refused because the global SMS budget is spent "
+                   "or its circuit breaker is open")
+
+
+@functools.cache
+def sms_breaker_trips() -> Counter:
+    return Counter("sms_breaker_trips_total", "Times this process opened the SMS circuit breaker (budget per "
+                   "minute exceeded)")
+
+
+def abuse_metrics_at_zero() -> None:
+    """Every label set of the abuse-defence counters at 0, so rates and alerts see series from the start."""
+    for route in CHALLENGE_ROUTES:
+        challenges_issued().labels(route)
+        challenges_solved().labels(route)
+        for reason in CHALLENGE_FAIL_REASONS:
+            challenges_failed().labels(route, reason)
+        for layer in LIMIT_LAYERS:
+            if layer in ("phone", "global") and route != "otp":
+                continue
+            limit_refusals().labels(route, layer)
+    sms_budget_refusals()
+    sms_breaker_trips()
+
+
 class HotRouteMetrics:
     """Request metrics of one hot route, counted in plain per-process accumulators.
 

@@ -1,6 +1,7 @@
 """Redis keys of the voting service that are NOT the vote store (that is shared/votestore/keys.py): phone
-sign-in (one-time codes and their throttles, voting_service/lua/otp_*.lua), per-network limits of code
-requests and nominations, and the development SMS outbox. Only the voting service reads or writes them; the
+sign-in (one-time codes and their throttles, voting_service/lua/otp_*.lua), the status-lookup limit of
+nominations, and the development SMS outbox. The layered per-address and per-network limits of the protected
+routes, the SMS budget and the proof-of-work replay guard are in shared/votestore/keys.py (``rl:{...}``). Only the voting service reads or writes them; the
 voting service's Redis ACL allows their prefixes (shared/store_access.py REDIS_KEYS: ``otp:*``, ``rl:*``,
 ``dev:outbox:*``)."""
 
@@ -18,14 +19,6 @@ def otp_resend(phone_pseudonym: str) -> str:
 
 def otp_hourly(phone_pseudonym: str) -> str:
     return f"otp:{{{phone_pseudonym}}}:hour"
-
-
-def rl_otp_ip(ip: str) -> str:
-    return f"rl:otp:ip:{ip}"
-
-
-def rl_nomination_ip(ip: str) -> str:
-    return f"rl:nom:ip:{ip}"
 
 
 def rl_nomination_status_ip(ip: str) -> str:

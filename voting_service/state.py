@@ -18,6 +18,7 @@ from shared.client_ip import ClientIPResolver
 from voting_service.portal.reads import PortalReads
 from voting_service.services.ballot_box import BallotBox
 from voting_service.services.directory import CampaignDirectory, RouteTable
+from voting_service.services.guard import Guard
 from voting_service.services.nominations import NominationService
 from voting_service.services.otp import OtpService
 from voting_service.services.proofs import TreeHeads
@@ -40,6 +41,7 @@ class Services:
     receipts: Receipts
     nominations: NominationService
     portal: PortalReads
+    guard: Guard  # layered limits and proof of work (voting_service/services/guard.py)
 
     @classmethod
     def build(cls, settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis) -> Services:
@@ -52,18 +54,20 @@ class Services:
         directory = CampaignDirectory(pool, settings.campaign_cache_s)
         routes = RouteTable(redis, settings.campaign_cache_s)
         trees = TreeHeads(pool)
+        guard = Guard(settings=settings, redis=redis)  # layered limits and proof of work (issue 12)
         return cls(
             settings=settings, pool=pool, redis=redis, tokens=tokens,
             client_ips=ClientIPResolver(settings.trusted_proxies),
             directory=directory,
-            ballot_box=BallotBox(settings=settings, redis=redis, routes=routes),
-            otp=OtpService(settings=settings, redis=redis, sms=sms, tokens=tokens),
+            ballot_box=BallotBox(settings=settings, redis=redis, routes=routes, guard=guard),
+            otp=OtpService(settings=settings, redis=redis, sms=sms, tokens=tokens, guard=guard),
             sms=sms,
             results=Results(redis=redis, directory=directory, ttl_s=settings.campaign_cache_s, pool=pool,
                             trees=trees),
             receipts=Receipts(redis=redis, pool=pool, trees=trees),
-            nominations=NominationService(settings=settings, pool=pool, redis=redis),
+            nominations=NominationService(settings=settings, pool=pool, redis=redis, guard=guard),
             portal=PortalReads(pool, directory, settings.campaign_cache_s),
+            guard=guard,
         )
 
     async def close(self) -> None:

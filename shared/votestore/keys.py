@@ -10,7 +10,13 @@ Per campaign there are ``shards`` hash-tag buckets ``{c<campaign>:s<shard>}``; a
                                  compact listpack, so per-voter memory stays a few dozen bytes
     {c17:s3}:tally        hash   candidate id -> accepted votes in this shard
     {c17:s3}:stream       stream accepted votes for the flusher (fields r, c, v, ip, t)
-    {c17:s3}:rl:v:<voter> / :rl:ip:<ip> / :rl:net:<prefix>   fixed-window counters with TTL
+    {c17:s3}:rl:v:<voter> fixed-window counter with TTL (a voter lives in one shard: never multiplied)
+
+    rl:{n:<scope>}:<route>:a:<ip hash> / :net[:<IPv6 /64>] / :wide   layered limits of a client network
+                                 (layers.lua): hash tag = the client's /24 or IPv6 /48, not a shard's, so
+                                 16 shards give a farm the budget of 1 (``layer_keys``)
+    rl:{sms}:m:<minute> / rl:{sms}:breaker   the national SMS budget and its circuit breaker (sms_budget.lua)
+    rl:{pow}:<challenge>  string with TTL   a spent proof-of-work challenge (replay guard)
 
     faces:campaign:<id>   hash   shards, voter_buckets, k, live_results, state, opens_ms, closes_ms (routing)
     faces:streams         set    "<campaign>:<shard>" of every stream the flusher drains
@@ -21,6 +27,7 @@ keys (OTP, their rate limits, the dev SMS outbox) are not the vote store's: voti
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from shared.crypto import unb64u
@@ -68,11 +75,23 @@ class ShardKeys:
     def rl_voter(self, voter: str) -> str:
         return f"{self.tag}:rl:v:{voter}"
 
-    def rl_ip(self, ip: str) -> str:
-        return f"{self.tag}:rl:ip:{ip}"
 
-    def rl_net(self, net: str) -> str:
-        return f"{self.tag}:rl:net:{net}"
+@functools.lru_cache(maxsize=8192)
+def layer_keys(route: str, ip_hash: str, net: str, scope: str) -> tuple[str, ...]:
+    """layers.lua's KEYS for a client on ``route`` (vote, otp, verify, nomination): address, network and, for
+    IPv6, the /48; all under the hash tag of ``scope`` (the /24 or /48). Cached: a worker sees the same few
+    clients (proxies, NATs) again and again."""
+    tag = f"rl:{{n:{scope or net}}}:{route}"
+    if not scope or scope == net:  # IPv4: the /24 is the widest layer
+        return (f"{tag}:a:{ip_hash}", f"{tag}:net")
+    return (f"{tag}:a:{ip_hash}", f"{tag}:net:{net}", f"{tag}:wide")
+
+
+def sms_minute(minute: int) -> str:
+    return f"rl:{{sms}}:m:{minute}"
+
+
+SMS_BREAKER = "rl:{sms}:breaker"
 
 
 def voter_route(voter: str, shards: int, voter_buckets: int) -> tuple[int, int]:

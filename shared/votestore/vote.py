@@ -15,6 +15,8 @@ from shared.votestore.batcher import ScriptBatcher
 from shared.votestore.script import Script
 
 VOTE_SCRIPT = "vote"
+LAYERS_SCRIPT = "layers"
+SMS_BUDGET_SCRIPT = "sms_budget"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,21 +45,36 @@ async def load_route(r: aioredis.Redis, campaign_id: int) -> Route | None:
 
 def vote_call(*, campaign_id: int, shards: int, voter_buckets: int, voter: str, candidate_id: str, nonce: str,
               ip_hash: str, ip_net: str) -> tuple[int, list[str], list[str]]:
-    """(shard, KEYS, ARGV[1..5]) of one vote.lua call; ARGV[6..11] are ``limit_args`` (appended by the batcher).
+    """(shard, KEYS, ARGV[1..5]) of one vote.lua call; ARGV[6..7] are ``limit_args`` (appended by the batcher).
     Pure: no I/O, the same inputs give the same call (a plain tuple: this runs once per vote)."""
     shard, bucket = keys.voter_route(voter, shards, voter_buckets)
     tag = keys.shard_tag(campaign_id, shard)
     return shard, [
         f"{tag}:cfg", f"{tag}:ballot", f"{tag}:v:{bucket}", f"{tag}:tally", f"{tag}:stream",
-        f"{tag}:rl:v:{voter}", f"{tag}:rl:ip:{ip_hash}", f"{tag}:rl:net:{ip_net}",
+        f"{tag}:rl:v:{voter}",
     ], [voter, candidate_id, nonce, ip_hash, ip_net]
 
 
 def limit_args(settings: Settings) -> tuple[int, ...]:
-    """vote.lua's ARGV[6..11]: (limit, window s) for the voter, the address and its network (limit <= 0: off).
-    Constant per process: the batcher packs them once and appends them to every call."""
-    return (settings.vote_limit_voter, settings.vote_limit_voter_window_s, settings.vote_limit_ip,
-            settings.vote_limit_ip_window_s, settings.vote_limit_net, settings.vote_limit_net_window_s)
+    """vote.lua's ARGV[6..7]: (limit, window s) for the voter (limit <= 0: off). Constant per process: the
+    batcher packs them once and appends them to every call. The address and network limits are
+    ``layer_args``, checked by layers.lua before the vote (voting_service/services/guard.py)."""
+    return (settings.vote_limit_voter, settings.vote_limit_voter_window_s)
+
+
+def layer_args(settings: Settings) -> tuple[int, ...]:
+    """layers.lua's ARGV for votes: (soft, hard, window s) for the address, its /24 or /64 and its IPv6 /48.
+    Past a soft limit a vote needs a proof of work; past a hard one (soft x LIMIT_HARD_FACTOR) it is refused."""
+    f = settings.limit_hard_factor
+    return (settings.vote_limit_ip, settings.vote_limit_ip * f, settings.vote_limit_ip_window_s,
+            settings.vote_limit_net, settings.vote_limit_net * f, settings.vote_limit_net_window_s,
+            settings.vote_limit_wide, settings.vote_limit_wide * f, settings.vote_limit_net_window_s)
+
+
+def layer_batcher(r: aioredis.Redis, *, layers: tuple[int, ...], timeout_s: float) -> ScriptBatcher:
+    """The batcher of the per-address and per-network vote limits (layers.lua, keys of their own): concurrent
+    votes share its pipelined round trip the way they share vote.lua's."""
+    return ScriptBatcher(r, Script(LAYERS_SCRIPT), timeout_s=timeout_s, tail_args=layers)
 
 
 def vote_batcher(r: aioredis.Redis, *, limits: tuple[int, ...], timeout_s: float) -> ScriptBatcher:

@@ -9,7 +9,7 @@ from litestar.params import FromPath, JSONBody
 
 from shared.errors import InvalidRequest
 from voting_service import metrics
-from voting_service.deps import client_of
+from voting_service.deps import client_of, ChallengeSolution
 from voting_service.models import NominationIn, NominationReceived, NominationStatus
 from voting_service.services.nominations import parse
 from voting_service.state import AppServices
@@ -29,8 +29,9 @@ class NominationController(Controller):
     path = "/api/v1/nominations"
     tags = ["nominations"]
 
-    @post("/", operation_id="submitNomination", status_code=202, opt={"problems": (429,)})
-    async def submit(self, request: Request, data: JSONBody[NominationIn], services: AppServices) -> NominationReceived:
+    @post("/", operation_id="submitNomination", status_code=202, opt={"problems": (403, 428, 429)})
+    async def submit(self, request: Request, data: JSONBody[NominationIn], services: AppServices,
+                     solution: ChallengeSolution = None) -> NominationReceived:
         """Optional ``Authorization: Bearer <voter token>``: when the token is the nominator's phone's, the
         nomination is ``phone_confirmed``. Optional ``consent``: ``processing`` must be true."""
         # Litestar converts bodies leniently ("1988" becomes 1988); the API promises strict types, so the body
@@ -41,8 +42,10 @@ class NominationController(Controller):
             raise InvalidRequest(str(exc)) from exc
         if not isinstance(raw, dict):
             raise InvalidRequest("Expected a JSON object.")
-        receipt = await services.nominations.submit(parse(raw), ip_hash=client_of(request, services).ip_hash,
-                                                    voter=_voter_if_signed_in(request, services))
+        client = client_of(request, services)
+        receipt = await services.nominations.submit(parse(raw), ip_hash=client.ip_hash,
+                                                    voter=_voter_if_signed_in(request, services), client=client,
+                                                    solution=solution)
         metrics.nominations().inc()
         return NominationReceived(nomination_id=receipt.nomination_id, reference=receipt.reference,
                                   phone_confirmed=receipt.phone_confirmed)

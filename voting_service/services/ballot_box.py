@@ -8,9 +8,10 @@ import redis.asyncio as aioredis
 
 from shared.errors import AppError, Conflict, Forbidden, NotFound, RateLimited
 from shared.settings import Settings
-from shared.votestore import vote
+from shared.votestore import keys, vote
 from shared.votestore.receipts import make_receipt, new_nonce
 from voting_service.services.directory import CampaignNotFound, RouteTable
+from voting_service.services.guard import Guard
 
 
 class CandidateNotOnBallot(NotFound):
@@ -41,22 +42,38 @@ class Accepted:
 
 
 class BallotBox:
-    def __init__(self, *, settings: Settings, redis: aioredis.Redis, routes: RouteTable) -> None:
+    def __init__(self, *, settings: Settings, redis: aioredis.Redis, routes: RouteTable,
+                 guard: Guard | None = None) -> None:
         self._s = settings
         self._redis = redis
         self._routes = routes
-        # vote.lua's ARGV[6..11]: per-process constants, packed once by the batcher rather than per call.
+        self._guard = guard if guard is not None else Guard(settings=settings, redis=redis)
+        timeout_s = max(0.5, settings.redis_timeout_s * 1.5)
+        # vote.lua's ARGV[6..7]: per-process constants, packed once by the batcher rather than per call.
         self.limit_args = vote.limit_args(settings)
-        self._batcher = vote.vote_batcher(redis, limits=self.limit_args,
-                                          timeout_s=max(0.5, settings.redis_timeout_s * 1.5))
+        self._batcher = vote.vote_batcher(redis, limits=self.limit_args, timeout_s=timeout_s)
+        # The per-address and per-network limits (layers.lua, keys of their own, issue 12): a second batched
+        # script whose pipelined round trip concurrent votes share, as they share vote.lua's.
+        self.layer_args = vote.layer_args(settings)
+        self._layers = (vote.layer_batcher(redis, layers=self.layer_args, timeout_s=timeout_s)
+                        if any(a > 0 for a in self.layer_args[0::3]) else None)
 
-    async def cast(self, *, campaign_id: int, voter: str, candidate_id: str, ip_hash: str, ip_net: str) -> Accepted:
+    async def cast(self, *, campaign_id: int, voter: str, candidate_id: str, ip_hash: str, ip_net: str,
+                   scope: str = "", solution: str | None = None) -> Accepted:
         route = await self._routes.get(campaign_id)
+        # -- layered limits (issue 12): a presented proof of work is checked, then the address and its networks
+        # count the attempt; past a soft limit a vote needs a solution (428), past a hard one it is refused.
+        solved = False if solution is None else await self._guard.challenges.check("vote", solution)
+        if self._layers is not None:
+            verdict = await self._layers(keys.layer_keys("vote", ip_hash, ip_net, scope), ())
+            if verdict[0]:
+                self._guard.decide("vote", verdict, solved)
+        # -- the vote itself
         nonce = new_nonce()
-        shard, keys, args = vote.vote_call(campaign_id=campaign_id, shards=route.shards,
-                                           voter_buckets=route.voter_buckets, voter=voter,
-                                           candidate_id=candidate_id, nonce=nonce, ip_hash=ip_hash, ip_net=ip_net)
-        result = await self._batcher(keys, args)  # ARGV[1..5]; the batcher appends ARGV[6..11] (self.limit_args)
+        shard, keys_, args = vote.vote_call(campaign_id=campaign_id, shards=route.shards,
+                                            voter_buckets=route.voter_buckets, voter=voter,
+                                            candidate_id=candidate_id, nonce=nonce, ip_hash=ip_hash, ip_net=ip_net)
+        result = await self._batcher(keys_, args)  # ARGV[1..5]; the batcher appends ARGV[6..7] (self.limit_args)
         outcome = result[0]
         if outcome == "ok":
             return Accepted(make_receipt(campaign_id, shard, result[1], nonce), candidate_id, int(result[2]))
@@ -69,6 +86,8 @@ class BallotBox:
 
     async def close(self) -> None:
         await self._batcher.close()
+        if self._layers is not None:
+            await self._layers.close()
 
 
 def _refusal(outcome: str, result: list[object]) -> AppError:

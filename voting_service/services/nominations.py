@@ -29,6 +29,7 @@ import msgspec
 import redis.asyncio as aioredis
 
 from shared import ratelimit
+from shared.client_ip import Client
 from shared.crypto import NOMINATION_CONTACT, ContactSealer, pseudonym
 from shared.errors import InvalidRequest, NotFound
 from shared.identity import normalise_kz_mobile
@@ -37,6 +38,7 @@ from shared.settings import Settings
 from voting_service import redis_keys as keys
 from voting_service.models import NominationIn
 from voting_service.repos import nominations as repo
+from voting_service.services.guard import Guard
 
 # The version of the consent text the nominator agreed to (the portal shows this text; change the version
 # whenever the wording changes, so each stored consent says which text it was).
@@ -100,8 +102,9 @@ def normalise_reference(text: str) -> str | None:
 
 class NominationService:
     def __init__(self, *, settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis,
-                 status_lookups_per_ip_hour: int = STATUS_LOOKUPS_PER_IP_HOUR) -> None:
+                 status_lookups_per_ip_hour: int = STATUS_LOOKUPS_PER_IP_HOUR, guard: Guard | None = None) -> None:
         self._s = settings
+        self._guard = guard if guard is not None else Guard(settings=settings, redis=redis)
         self._pool = pool
         self._redis = redis
         self._status_limit = status_lookups_per_ip_hour
@@ -123,11 +126,14 @@ class NominationService:
                 "text_version": text_version, "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
 
     async def submit(self, data: NominationIn, *, ip_hash: str, voter: str | None = None,
-                     consent_text_version: str = CONSENT_TEXT_VERSION) -> NominationReceipt:
+                     consent_text_version: str = CONSENT_TEXT_VERSION, client: Client | None = None,
+                     solution: str | None = None) -> NominationReceipt:
         """Store ``data`` for triage. ``voter``: the pseudonym of a valid voter token sent with it (the
         signed-in citizen), or None; the nomination is ``phone_confirmed`` when it is the nominator's phone's.
         ``data.consent``, when given, must agree to the processing (and, for a third party, state that the
-        nominee will be asked); it is stored with ``consent_text_version`` and the time."""
+        nominee will be asked); it is stored with ``consent_text_version`` and the time. ``client`` (the
+        request's; tools may leave it out: then the address alone is its network) passes the layered limits
+        with ``solution`` (voting_service/services/guard.py)."""
         nominee = data.nominee
         if nominee.region not in region_codes():
             raise InvalidRequest(f"Unknown region {nominee.region!r}.", extra={"field": "nominee.region"})
@@ -138,8 +144,9 @@ class NominationService:
             raise InvalidRequest("Enter the nominator's Kazakhstan mobile number.",
                                  extra={"field": "nominated_by.phone"})
         consent = self._consent(data, consent_text_version)
-        await ratelimit.hit(self._redis, keys.rl_nomination_ip(ip_hash), limit=self._s.nominations_per_ip_hour,
-                            window_s=3600, detail="Too many nominations from this network; try later.")
+        if client is None:
+            client = Client(ip_hash=ip_hash, net=f"a:{ip_hash}", scope=f"a:{ip_hash}")
+        await self._guard.admit("nomination", client, solution)
         key = self._s.secrets.pseudonym_key
         confirmed = voter is not None and voter == pseudonym(key, "voter", phone)
         contact = msgspec.json.encode({"full_name": data.nominated_by.full_name, "phone": phone})

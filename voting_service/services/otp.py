@@ -9,17 +9,21 @@ from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 
-from shared import ratelimit
+from shared.client_ip import Client
 from shared.crypto import VoterTokens, pseudonym
 from shared.errors import AppError, InvalidCode, InvalidRequest, RateLimited
 from shared.identity import normalise_kz_mobile
 from shared.settings import Settings
 from shared.votestore.script import Script
+from voting_service import metrics
 from voting_service import redis_keys as keys
+from voting_service.services.guard import CHALLENGE_DETAIL, Guard
 from voting_service.services.sms import SmsSender
 
 # The sign-in scripts are the voting service's own (keys in voting_service/redis_keys.py), not the vote store's.
 OTP_LUA = "voting_service.lua"
+PHONE_CHALLENGE_DETAIL = ("Several codes were already sent to this number this hour. Your browser has to solve a "
+                          "short puzzle (proof of work) before we send another.")
 SMS_TEXT = "100 New Faces: your code is {code}. Do not share it. / Код: {code}. Никому не сообщайте."
 
 
@@ -45,11 +49,13 @@ def normalise_or_raise(phone: str) -> str:
 
 
 class OtpService:
-    def __init__(self, *, settings: Settings, redis: aioredis.Redis, sms: SmsSender, tokens: VoterTokens) -> None:
+    def __init__(self, *, settings: Settings, redis: aioredis.Redis, sms: SmsSender, tokens: VoterTokens,
+                 guard: Guard | None = None) -> None:
         self._s = settings
         self._redis = redis
         self._sms = sms
         self._tokens = tokens
+        self._guard = guard if guard is not None else Guard(settings=settings, redis=redis)
         self._issue = Script("otp_issue", OTP_LUA)
         self._verify = Script("otp_verify", OTP_LUA)
 
@@ -60,27 +66,50 @@ class OtpService:
         return hmac.new(self._s.secrets.pseudonym_key, f"otp:{phone_pseudonym}:{code}".encode(),
                         hashlib.sha256).hexdigest()
 
-    async def request(self, *, phone: str, ip_hash: str) -> tuple[int, int]:
-        """Send a code; return (expires_in, resend_after) in seconds."""
+    async def request(self, *, phone: str, client: Client, solution: str | None = None) -> tuple[int, int]:
+        """Send a code; return (expires_in, resend_after) in seconds.
+
+        The layers, in order (voting_service/services/guard.py): a presented proof of work is checked (403);
+        the client's address and networks count the attempt (429 past a hard limit, 428 past a soft one
+        unless solved); the national SMS budget (503 while its breaker is open; 428 for everyone past its
+        challenge share); the phone (429 resend throttle and hourly cap, 428 past its free codes). Nothing is
+        stored or sent unless every layer lets the code through; a reservation of the budget is given back
+        when the phone's own limits refuse."""
         e164 = normalise_or_raise(phone)
         p = self._phone_pseudonym(e164)
-        await ratelimit.hit(self._redis, keys.rl_otp_ip(ip_hash), limit=self._s.otp_max_per_ip_hour, window_s=3600,
-                            detail="Too many codes requested from this network; try later.")
+        guard = self._guard
+        solved = await guard.admit("otp", client, solution)
+        global_level = await guard.sms.risk()
+        if global_level and not solved:
+            raise guard.challenges.require("otp", global_level, CHALLENGE_DETAIL)
+        reserved = await guard.sms.take()
         code = f"{secrets.randbelow(1_000_000):06d}"
         result = await self._issue(
             self._redis,
             [keys.otp(p), keys.otp_resend(p), keys.otp_hourly(p)],
-            [self._code_mac(p, code), self._s.otp_ttl_s, self._s.otp_resend_s, self._s.otp_max_per_phone_hour],
+            [self._code_mac(p, code), self._s.otp_ttl_s, self._s.otp_resend_s, self._s.otp_max_per_phone_hour,
+             self._s.otp_free_per_phone_hour, 1 if solved else 0],
         )
-        if result[0] == "rate_limited":
+        if result[0] != "ok":
+            await guard.sms.give(reserved)
+            if result[0] == "challenge":
+                # One more level for each code past the free ones: the difficulty doubles every other code.
+                level = 1 + int(result[1]) - self._s.otp_free_per_phone_hour
+                raise guard.challenges.require("otp", level, PHONE_CHALLENGE_DETAIL)
+            metrics.limit_refusals().labels("otp", "phone").inc()
             raise RateLimited("A code was sent recently; wait before asking again.", retry_after=int(result[1]))
         await self._sms.send(phone=e164, phone_pseudonym=p, text=SMS_TEXT.format(code=code), code=code)
         return self._s.otp_ttl_s, self._s.otp_resend_s
 
-    async def verify(self, *, phone: str, code: str) -> tuple[str, datetime]:
-        """Exchange a correct code for (voter token, expires_at)."""
+    async def verify(self, *, phone: str, code: str, client: Client | None = None,
+                     solution: str | None = None) -> tuple[str, datetime]:
+        """Exchange a correct code for (voter token, expires_at). With ``client`` (every request does; tools
+        may not) the check first passes the address and network layers (``Guard.admit``); the code itself dies
+        after ``OTP_MAX_ATTEMPTS`` wrong answers (otp_verify.lua)."""
         e164 = normalise_or_raise(phone)
         p = self._phone_pseudonym(e164)
+        if client is not None:
+            await self._guard.admit("verify", client, solution)
         if len(code) != 6 or not code.isascii() or not code.isdigit():
             # Still counts as a wrong answer: a malformed guess is a guess.
             code = "x"

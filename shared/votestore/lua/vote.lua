@@ -6,11 +6,12 @@
 -- KEYS[3] voters   hash   voter -> ",12,40," (candidates this voter chose)
 -- KEYS[4] tally    hash   candidate -> accepted votes
 -- KEYS[5] stream   stream accepted votes for the flusher
--- KEYS[6] rl voter counter   KEYS[7] rl ip counter   KEYS[8] rl net counter
+-- KEYS[6] rl voter counter (a voter lives in one shard, so this limit is never multiplied by the shard count;
+--         the per-address and per-network limits span shards and live in keys of their own: layers.lua)
 -- ARGV[1] voter pseudonym   ARGV[2] candidate id   ARGV[3] receipt nonce
 -- ARGV[4] ip hash   ARGV[5] ip network (/24 or /64)
--- ARGV[6..11] voter limit, window s, ip limit, window s, net limit, window s (limit <= 0: off); constant per
---             process (settings): the batcher packs them once and appends them to every call
+-- ARGV[6..7] voter limit, window s (limit <= 0: off); constant per process (settings): the batcher packs
+--            them once and appends them to every call
 --
 -- Returns {result, x}:
 --   {"ok", stream_id, votes_left}   {"already_voted", votes_left}   {"vote_limit_reached", 0}
@@ -40,8 +41,6 @@ local function over(key, limit, window)
   return 0
 end
 local wait = over(KEYS[6], ARGV[6], ARGV[7])
-if wait == 0 then wait = over(KEYS[7], ARGV[8], ARGV[9]) end
-if wait == 0 then wait = over(KEYS[8], ARGV[10], ARGV[11]) end
 if wait > 0 then
   return {'rate_limited', wait}
 end

@@ -83,7 +83,7 @@ async def test_hourly_limit_per_phone(env, pool, redis):
 
 
 async def test_hourly_limit_per_ip(env, pool, redis):
-    s = settings_with(env, OTP_MAX_PER_IP_HOUR="3")
+    s = settings_with(env, LIMIT_HARD_FACTOR="1", OTP_MAX_PER_IP_HOUR="3")
     async with app_client(s, pool, redis) as c:
         for n in range(3):
             assert (await c.post(OTP, json={"phone": f"+7701000000{n}"})).status_code == 202
@@ -98,7 +98,7 @@ async def test_hourly_limit_per_ip(env, pool, redis):
 
 async def test_forwarded_for_cannot_dodge_the_ip_limit(env, pool, redis):
     """Without trusted proxies a client's own X-Forwarded-For is ignored: rotating it changes nothing."""
-    s = settings_with(env, OTP_MAX_PER_IP_HOUR="2")
+    s = settings_with(env, LIMIT_HARD_FACTOR="1", OTP_MAX_PER_IP_HOUR="2")
     async with app_client(s, pool, redis) as c:
         codes = [(await c.post(OTP, json={"phone": f"+7701000000{n}"},
                                headers={"X-Forwarded-For": f"198.51.100.{n}"})).status_code for n in range(3)]
@@ -106,7 +106,7 @@ async def test_forwarded_for_cannot_dodge_the_ip_limit(env, pool, redis):
 
 
 async def test_forwarded_for_from_a_trusted_proxy_names_the_client(env, pool, redis):
-    s = settings_with(env, OTP_MAX_PER_IP_HOUR="1", TRUSTED_PROXIES="203.0.113.0/24")
+    s = settings_with(env, LIMIT_HARD_FACTOR="1", OTP_MAX_PER_IP_HOUR="1", TRUSTED_PROXIES="203.0.113.0/24")
     async with app_client(s, pool, redis) as c:
         for n in range(3):  # three clients behind the proxy: each has its own allowance
             r = await c.post(OTP, json={"phone": f"+7701000000{n}"}, headers={"X-Forwarded-For": f"198.51.100.{n}"})
@@ -118,7 +118,7 @@ async def test_forwarded_for_from_a_trusted_proxy_names_the_client(env, pool, re
 async def test_a_forwarded_for_line_of_the_clients_own_picks_no_address(env, pool, redis):
     """The client sends its own X-Forwarded-For line ahead of the one the proxy appends: both lines are read,
     from the right, so every request still counts against the address the proxy saw."""
-    s = settings_with(env, OTP_MAX_PER_IP_HOUR="2", TRUSTED_PROXIES="203.0.113.0/24")
+    s = settings_with(env, LIMIT_HARD_FACTOR="1", OTP_MAX_PER_IP_HOUR="2", TRUSTED_PROXIES="203.0.113.0/24")
     async with app_client(s, pool, redis) as c:
         codes = []
         for n in range(3):

@@ -168,7 +168,7 @@ async def test_birth_year_as_string_is_refused(client, pool):
 
 
 async def test_rate_limited_per_ip(env, pool, redis):
-    s = settings_with(env, NOMINATIONS_PER_IP_HOUR="2")
+    s = settings_with(env, NOMINATIONS_PER_IP_HOUR="2", LIMIT_HARD_FACTOR="1")
     async with app_client(s, pool, redis) as c:
         for _ in range(2):
             assert (await c.post(URL, json=nomination())).status_code == 202

@@ -219,7 +219,7 @@ async def test_vote_rate_limited_per_voter(env, pool, redis):
 
 
 async def test_vote_rate_limited_per_ip(env, pool, redis):
-    s = settings_with(env, VOTE_LIMIT_IP="2")
+    s = settings_with(env, VOTE_LIMIT_IP="2", LIMIT_HARD_FACTOR="1")  # no challenge band: refused at once
     camp = await make_campaign(pool, redis, candidates=2, k=2)
     async with app_client(s, pool, redis) as c:
         for n in range(2):

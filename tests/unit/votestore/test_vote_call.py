@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from shared.crypto import b64u
 from shared.settings import Settings
 from shared.votestore import keys
-from shared.votestore.vote import limit_args, vote_call
+from shared.votestore.vote import layer_args, limit_args, vote_call
 
 VOTER = b64u(bytes(range(32)))  # shard 0x00010203 % n, bucket 0x04050607 % m
 
@@ -27,7 +27,7 @@ def test_the_call_names_the_voters_shard_keys_in_the_order_vote_lua_reads_them()
     assert (shard, keys.voter_route(VOTER, 16, 1000)) == (0x00010203 % 16, (0x00010203 % 16, 0x04050607 % 1000))
     sk = keys.ShardKeys.of(17, shard)
     assert ks == [sk.cfg, sk.ballot, sk.voters(0x04050607 % 1000), sk.tally, sk.stream,
-                  sk.rl_voter(VOTER), sk.rl_ip("iph"), sk.rl_net("10.1.2.0/24")]
+                  sk.rl_voter(VOTER)]
     assert ks[0] == "{c17:s3}:cfg" and ks[2] == "{c17:s3}:v:%d" % (0x04050607 % 1000)
     assert args == [VOTER, "40", "n0nce-123", "iph", "10.1.2.0/24"]
 
@@ -45,8 +45,25 @@ def test_the_call_fills_every_key_and_argument_vote_lua_declares():
 
 def test_the_rate_limit_tail_comes_from_the_settings_in_vote_lua_order():
     s = Settings.from_env({"APP_ENV": "test"})
-    assert limit_args(s) == (s.vote_limit_voter, s.vote_limit_voter_window_s, s.vote_limit_ip,
-                             s.vote_limit_ip_window_s, s.vote_limit_net, s.vote_limit_net_window_s)
+    assert limit_args(s) == (s.vote_limit_voter, s.vote_limit_voter_window_s)
+
+
+def test_the_layer_tail_is_soft_hard_window_per_layer_in_layers_lua_order():
+    s = Settings.from_env({"APP_ENV": "test", "LIMIT_HARD_FACTOR": "7"})
+    assert layer_args(s) == (s.vote_limit_ip, 7 * s.vote_limit_ip, s.vote_limit_ip_window_s,
+                             s.vote_limit_net, 7 * s.vote_limit_net, s.vote_limit_net_window_s,
+                             s.vote_limit_wide, 7 * s.vote_limit_wide, s.vote_limit_net_window_s)
+
+
+def test_layer_keys_share_the_client_networks_hash_tag_never_a_shards():
+    v4 = keys.layer_keys("vote", "iph", "10.1.2.0/24", "10.1.2.0/24")
+    assert v4 == ("rl:{n:10.1.2.0/24}:vote:a:iph", "rl:{n:10.1.2.0/24}:vote:net")
+    v6 = keys.layer_keys("otp", "h6", "2001:db8:1:2::/64", "2001:db8:1::/48")
+    assert v6 == ("rl:{n:2001:db8:1::/48}:otp:a:h6", "rl:{n:2001:db8:1::/48}:otp:net:2001:db8:1:2::/64",
+                  "rl:{n:2001:db8:1::/48}:otp:wide")
+    # layers.lua reads three (soft, hard, window) triples: one per key, at most three keys.
+    lua = resources.files("shared.votestore.lua").joinpath("layers.lua").read_text("utf-8")
+    assert "ARGV[3 * i - 2]" in lua and len(v6) == 3
 
 
 @given(campaign=st.integers(1, 2**53), shards=st.integers(1, 64), buckets=st.integers(1, 70_000),

@@ -25,6 +25,9 @@ from voting_service.deps import client_of
 from voting_service.services.nominations import normalise_reference
 from voting_service.portal import csrf, session
 from voting_service.portal.forms import FormErrors, fields_of, flow_page, one, wait_text
+from voting_service.portal.challenge import FIELD as CHALLENGE_FIELD, challenge_page
+from voting_service.services.challenge import ChallengeFailed, ChallengeRequired
+from shared.client_ip import Client
 from voting_service.portal.render import see_other
 from voting_service.state import AppServices, Services
 
@@ -37,13 +40,15 @@ TEXT_FIELDS = ("kind", "full_name", "region", "sphere", "gender", "birth_year", 
 
 # --- the calls into the nomination service (voting_service/services/nominations.py) ---------------------------
 
-async def submit_nomination(services: Services, body: Mapping[str, Any], *, ip_hash: str, voter: str) -> str:
+async def submit_nomination(services: Services, body: Mapping[str, Any], *, ip_hash: str, voter: str,
+                            client: Client | None = None, solution: str | None = None) -> str:
     """Check ``body`` (shaped like the JSON body of POST /api/v1/nominations) and store it, confirmed by the
     signed-in voter's phone, with the consent text this form shows; its reference. ``InvalidRequest`` names
     the refused field in ``extra["field"]`` (``service_error`` maps it to the form)."""
     data = services.nominations.parse(body)
     receipt = await services.nominations.submit(data, ip_hash=ip_hash, voter=voter,
-                                                consent_text_version=CONSENT_VERSION)
+                                                consent_text_version=CONSENT_VERSION, client=client,
+                                                solution=solution)
     return receipt.reference
 
 
@@ -228,8 +233,15 @@ class NominatePages(Controller):
         if body is None:
             return _form(request, services, values, status=422, errors=errors)
         try:
-            reference = await submit_nomination(services, body, ip_hash=client_of(request, services).ip_hash,
-                                                voter=claims.voter)
+            client = client_of(request, services)
+            reference = await submit_nomination(services, body, ip_hash=client.ip_hash, voter=claims.voter,
+                                                client=client, solution=one(fields, CHALLENGE_FIELD) or None)
+        except ChallengeRequired as exc:
+            return challenge_page(request, services, route="nomination", action="/nominate", fields=fields,
+                                  challenge=exc.challenge)
+        except ChallengeFailed:
+            return challenge_page(request, services, route="nomination", action="/nominate", fields=fields,
+                                  failed=True)
         except InvalidRequest as exc:
             # The service's own checks, stricter than the form's in some corner: at the field they name.
             if service_error(exc, errors, rows=[i for i in range(ROWS) if values["claims"][i]]):

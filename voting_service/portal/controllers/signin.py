@@ -22,6 +22,8 @@ from voting_service.deps import client_of
 from voting_service.portal import csrf, session
 from voting_service.portal.forms import FormErrors, fields_of, flow_page, next_path, one, wait_text
 from voting_service.portal.render import KZ_TIME, see_other
+from voting_service.portal.challenge import FIELD as CHALLENGE_FIELD, challenge_page
+from voting_service.services.challenge import ChallengeFailed, ChallengeRequired
 from voting_service.services.otp import TooManyAttempts
 from voting_service.state import AppServices, Services
 
@@ -66,9 +68,9 @@ def _pending_cookie(request: Request, services: Services, phone: str, next_to: s
     return session.sealed_cookie(request, services, session.SIGNIN, data, max_age=s.otp_ttl_s)
 
 
-async def _send_code(request: Request, services: Services, phone: str) -> None:
+async def _send_code(request: Request, services: Services, phone: str, solution: str | None) -> None:
     try:
-        await services.otp.request(phone=phone, ip_hash=client_of(request, services).ip_hash)
+        await services.otp.request(phone=phone, client=client_of(request, services), solution=solution)
     except AppError as exc:
         metrics.otp_sends().labels(exc.code).inc()
         raise
@@ -130,7 +132,12 @@ class SignInPages(Controller):
             return _phone_form(request, services, status=422, phone=typed, errors=errors, next_to=next_to)
         pending = _pending(request, services)
         try:
-            await _send_code(request, services, phone)
+            await _send_code(request, services, phone, one(fields, CHALLENGE_FIELD) or None)
+        except ChallengeRequired as exc:
+            return challenge_page(request, services, route="otp", action="/signin", fields=fields,
+                                  challenge=exc.challenge)
+        except ChallengeFailed:
+            return challenge_page(request, services, route="otp", action="/signin", fields=fields, failed=True)
         except RateLimited as exc:
             errors.add("phone", "signin.error.rate_limited", wait=wait_text(exc.retry_after))
             return _phone_form(request, services, status=429, phone=typed, errors=errors, next_to=next_to,
@@ -162,7 +169,15 @@ class SignInPages(Controller):
         if errors:
             return _code_form(request, services, pending, status=422, errors=errors)
         try:
-            token, expires_at = await services.otp.verify(phone=pending["phone"], code=code)
+            token, expires_at = await services.otp.verify(phone=pending["phone"], code=code,
+                                                          client=client_of(request, services),
+                                                          solution=one(fields, CHALLENGE_FIELD) or None)
+        except ChallengeRequired as exc:
+            return challenge_page(request, services, route="verify", action="/signin/code", fields=fields,
+                                  challenge=exc.challenge)
+        except ChallengeFailed:
+            return challenge_page(request, services, route="verify", action="/signin/code", fields=fields,
+                                  failed=True)
         except TooManyAttempts:
             metrics.otp_verified().labels(TooManyAttempts.code).inc()
             errors.add("code", "signin.error.too_many_attempts")
@@ -187,11 +202,17 @@ class SignInPages(Controller):
 
     @post("/signin/resend", operation_id="portalResendCode", opt={"form": True}, status_code=303)
     async def resend(self, request: Request, services: AppServices) -> Response[bytes]:
-        _, pending = await _code_post(request, services)
+        fields, pending = await _code_post(request, services)
         if pending is None:
             return _start_again(request, services)
         try:
-            await _send_code(request, services, pending["phone"])
+            await _send_code(request, services, pending["phone"], one(fields, CHALLENGE_FIELD) or None)
+        except ChallengeRequired as exc:
+            return challenge_page(request, services, route="otp", action="/signin/resend", fields=fields,
+                                  challenge=exc.challenge)
+        except ChallengeFailed:
+            return challenge_page(request, services, route="otp", action="/signin/resend", fields=fields,
+                                  failed=True)
         except RateLimited as exc:
             return _code_form(request, services, pending, status=429,
                               message=("signin.error.resend_too_soon", {"wait": wait_text(exc.retry_after)}))

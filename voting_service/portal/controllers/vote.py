@@ -16,6 +16,8 @@ from voting_service import metrics
 from voting_service.deps import client_of
 from voting_service.portal import csrf, session
 from voting_service.portal.forms import fields_of, flow_page, next_path, one
+from voting_service.portal.challenge import FIELD as CHALLENGE_FIELD, challenge_page
+from voting_service.services.challenge import ChallengeFailed, ChallengeRequired
 from voting_service.portal.flows_blocks import REFUSALS
 from voting_service.portal.render import see_other
 from voting_service.state import AppServices
@@ -61,7 +63,16 @@ class VotePages(Controller):
             try:
                 accepted = await services.ballot_box.cast(
                     campaign_id=int(campaign_id), voter=claims.voter, candidate_id=candidate_id,
-                    ip_hash=client.ip_hash, ip_net=client.net)
+                    ip_hash=client.ip_hash, ip_net=client.net, scope=client.scope,
+                    solution=one(fields, CHALLENGE_FIELD) or None)
+            except ChallengeRequired as exc:
+                metrics.votes().labels(exc.code).inc()
+                return challenge_page(request, services, route="vote", action=f"/campaigns/{slug}/vote",
+                                      fields=fields, challenge=exc.challenge)
+            except ChallengeFailed as exc:
+                metrics.votes().labels(exc.code).inc()
+                return challenge_page(request, services, route="vote", action=f"/campaigns/{slug}/vote",
+                                      fields=fields, failed=True)
             except RateLimited as exc:
                 metrics.votes().labels(exc.code).inc()
                 notice.update(code=exc.code, wait=exc.retry_after)  # shown as "45 s"
