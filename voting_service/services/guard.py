@@ -124,6 +124,8 @@ class SmsBudget:
         state, n = await self._call("peek", self._keys())
         if state == "open":
             raise self._refusal(int(n))
+        if self._s.sms_challenge_percent >= 100:  # no global challenge: only the breaker
+            return 0.0
         threshold = self._s.sms_budget_per_minute * self._s.sms_challenge_percent / 100
         return int(n) / threshold if int(n) >= threshold else 0.0
 
