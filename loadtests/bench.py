@@ -11,7 +11,11 @@ the same flags); the three vote phases are driven by the same wrk script and req
    people from devtools.demo with names, regions, fields and summaries) fetched
    by anonymous phone browsers (wrk/page.lua: Accept-Encoding with gzip, no cookie), from a fresh start of the
    voting service;
-4. ``naive``: each vote written to Postgres inside the request (baselines/naive_app.py).
+4. ``naive``: each vote written to Postgres inside the request (baselines/naive_app.py);
+5. ``signin``: the sign-in path (wrk/signin.lua: a code request, then a code check, per phone; every phone new,
+   clients spread over ``--networks`` x 8 /24s) against the ceiling app's sign-in routes (``signin_ceiling_*``)
+   and the voting service (``signin_*``) with an SMS gateway stand-in (loadtests/sms_sink.py) and the national SMS
+   budget raised out of the way (the phase measures the path's cost, not the budget); ``signin_ratio_vs_ceiling``.
 
 Progress goes to stderr; the last stdout line is one JSON object with the figures (see docs/performance.md).
 Everything it starts is stopped and its database dropped, also on Ctrl-C or error.
@@ -40,7 +44,7 @@ from devtools.demo import generate_candidates
 from loadtests import loadgen, stack
 from loadtests.baselines import naive_app
 from loadtests.stack import Process, log
-from loadtests.votedata import write_vote_file
+from loadtests.votedata import client_address, write_vote_file
 from shared.infra import create_pool
 from shared.votestore import drain, keys
 from shared.votestore.tally import tallies
@@ -74,6 +78,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="requests to mint for the vote phase (default: enough for the ceiling rate)")
     p.add_argument("--no-baselines", action="store_true", help="skip the ceiling and naive phases")
     p.add_argument("--no-pages", action="store_true", help="skip the page phase (the ballot page)")
+    p.add_argument("--no-signin", action="store_true", help="skip the sign-in phase (code request + check)")
     p.add_argument("--redis-db", type=int, default=int(os.environ.get("BENCH_REDIS_DB", "12")))
     p.add_argument("--drain-timeout", type=float, default=120.0)
     p.add_argument("--profile", type=Path, default=None,
@@ -163,12 +168,17 @@ class Bench:
         # CPU the machine spent on anything not listed (another job on the box skews the figures).
         cpu["other"] = round(max(0.0, busy / stack.TICK - sum(cpu[g] for g in (*groups, "wrk"))), 2)
         # CPU per answered request, by process group: steadier than rates on a shared or noisy machine.
-        n = (res.ok if label.startswith("page") else res.answered) or 1
+        n = (res.ok if label.startswith("page") else signin_answered(res) if label.startswith("signin")
+             else res.answered) or 1
         cpu["us_per_request"] = {g: round(1e6 * cpu[g] / n) for g in (*groups, "wrk") if g != "granian_main"}
         if label.startswith("page"):
             log(f"{label}: {res.per_s(res.ok)}/s 2xx, p50 {res.latency_ms('p50')} ms, p99 {res.latency_ms('p99')} "
                 f"ms, statuses {res.statuses}, encodings {res.raw.get('encodings')}, errors {res.page_errors}, "
                 f"cpu {cpu}")
+        elif label.startswith("signin"):
+            log(f"{label}: {res.per_s(signin_answered(res))}/s answered (202 code sent, 401 code checked), "
+                f"p50 {res.latency_ms('p50')} ms, p99 {res.latency_ms('p99')} ms, statuses {res.statuses}, "
+                f"errors {signin_errors(res)}, cpu {cpu}")
         else:
             log(f"{label}: {res.per_s(res.answered)}/s answered, {res.per_s(res.accepted)}/s accepted, "
                 f"p50 {res.latency_ms('p50')} ms, p99 {res.latency_ms('p99')} ms, statuses {res.statuses}, "
@@ -235,6 +245,14 @@ class Bench:
             p = self.serve("ceiling", "loadtests.baselines.ceiling_app")
             await self.warm(p, self.votes(probe), "ceiling")
             ceiling, cpu = await self.load(p, self.votes(probe), duration=o.duration, label="ceiling")
+            if not o.no_signin:  # the sign-in routes of the same ceiling process
+                signin = self.signin_file("signin-ceiling", int(ceiling.per_s(ceiling.answered) * (o.duration + o.warmup)
+                                                                * 0.6) + 1_000, 0)
+                await self.warm(p, self.signin_script(signin), "signin-ceiling")
+                res, scpu = await self.load(p, self.signin_script(signin), duration=o.duration, label="signin-ceiling")
+                r.update(signin_ceiling_rps=res.per_s(signin_answered(res)), signin_ceiling_p50_ms=res.latency_ms("p50"),
+                         signin_ceiling_p99_ms=res.latency_ms("p99"), signin_ceiling_errors=signin_errors(res),
+                         signin_ceiling_cpu_s=scpu)
             self.stop(p)
             r.update(ceiling_rps=ceiling.per_s(ceiling.count(lambda s: 200 <= s < 300)),
                      ceiling_p50_ms=ceiling.latency_ms("p50"), ceiling_p99_ms=ceiling.latency_ms("p99"),
@@ -257,11 +275,58 @@ class Bench:
             await self._page_phase(pool)
         if not o.no_baselines:
             await self._naive_phase(pool, main)
+        if not o.no_signin:
+            await self._signin_phase()
         v = r["votes_per_s"]
         r["ratio_vs_ceiling"] = round(v / r["ceiling_rps"], 3) if r.get("ceiling_rps") else None
         r["ratio_vs_naive"] = round(v / r["naive_votes_per_s"], 2) if r.get("naive_votes_per_s") else None
         if r.get("page_rps") is not None:
             r["page_ratio_vs_ceiling"] = round(r["page_rps"] / r["ceiling_rps"], 3) if r.get("ceiling_rps") else None
+        if r.get("signin_rps") is not None:
+            r["signin_ratio_vs_ceiling"] = (round(r["signin_rps"] / r["signin_ceiling_rps"], 3)
+                                            if r.get("signin_ceiling_rps") else None)
+
+    def signin_file(self, name: str, lines: int, first: int) -> Path:
+        """``<phone> <address>`` lines, phones ``first``.. (distinct: no resend throttle), clients over
+        ``--networks`` x 8 /24s (a national sign-in comes from many more networks than one bench's votes)."""
+        path = self.workdir / f"{name}.txt"
+        nets = max(1, self.o.networks * 8)
+        with open(path, "w") as f:
+            for i in range(first, first + lines):
+                f.write(f"+7701{i % 10_000_000:07d} {client_address(i, nets)}\n")
+        return path
+
+    def signin_script(self, data: Path) -> tuple[Path, list[str]]:
+        return loadgen.SIGNIN_LUA, [str(data), "0", str(self.o.threads)]
+
+    async def _signin_phase(self) -> None:
+        """The code request and the code check (wrk/signin.lua) against the voting service as production runs
+        it, its SMS gateway a local stand-in (loadtests/sms_sink.py)."""
+        o, r = self.o, self.report
+        sink_port = stack.free_port()
+        sink = self.start("sms-sink", [sys.executable, "-m", "loadtests.sms_sink", "--port", str(sink_port)],
+                          self.env())
+        await asyncio.sleep(0.5)
+        self._env.update(SMS_GATEWAY_URL=f"http://127.0.0.1:{sink_port}/sms", SMS_BUDGET_PER_MINUTE="100000000")
+        try:
+            service = self.serve("signin", None)
+        finally:
+            self._env.update(SMS_GATEWAY_URL="http://127.0.0.1:9/unused")
+            self._env.pop("SMS_BUDGET_PER_MINUTE", None)
+        rate = r.get("signin_ceiling_rps") or 10_000
+        warm = self.signin_file("signin-warm", int(rate * o.warmup * 0.6) + 500, 5_000_000) if o.warmup > 0 else None
+        main = self.signin_file("signin", int(rate * o.duration * 0.6) + 1_000, 0)
+        if warm is not None:
+            await self.warm(service, self.signin_script(warm), "signin")
+        redis_pid = int((await self.redis.info("server"))["process_id"])
+        res, cpu = await self.load(service, self.signin_script(main), duration=o.duration, label="signin",
+                                   extra_cpu={"redis": [redis_pid], "sms_sink": [sink.pid]})
+        self.stop(service)
+        self.stop(sink)
+        r.update(signin_rps=res.per_s(signin_answered(res)), signin_p50_ms=res.latency_ms("p50"),
+                 signin_p90_ms=res.latency_ms("p90"), signin_p99_ms=res.latency_ms("p99"),
+                 signin_errors=signin_errors(res), signin_statuses={str(k): v for k, v in sorted(res.statuses.items())},
+                 signin_wrapped=res.raw["wrapped"], signin_cpu_s=cpu)
 
     async def _vote_phase(self, warm: Path | None, main: Path) -> None:
         o, r = self.o, self.report
@@ -474,6 +539,17 @@ async def page_check(url: str, path: str) -> dict[str, Any]:
             "page_candidates_shown": check["candidates_shown"]}
 
 
+def signin_answered(res: loadgen.WrkResult) -> int:
+    """Sign-in answers that mean the path did its job: 202 (code sent), 200 or 401 (code checked)."""
+    return res.count(lambda st: st in (200, 202, 401))
+
+
+def signin_errors(res: loadgen.WrkResult) -> int:
+    e = res.raw["errors"]
+    return (res.count(lambda st: st not in (200, 202, 401)) + e["connect"] + e["read"] + e["write"]
+            + e["timeout"])
+
+
 async def amain(opts: argparse.Namespace) -> dict[str, Any]:
     task = asyncio.current_task()
     assert task is not None
@@ -504,7 +580,8 @@ def main(argv: list[str] | None = None) -> int:
     report["machine"] = stack.machine()
     print(json.dumps(report, ensure_ascii=False), flush=True)
     pages_ok = opts.no_pages or report.get("page_errors") == 0
-    return 0 if report.get("errors") == 0 and report.get("reconcile_clean") and pages_ok else 1
+    signin_ok = opts.no_signin or report.get("signin_errors") == 0
+    return 0 if report.get("errors") == 0 and report.get("reconcile_clean") and pages_ok and signin_ok else 1
 
 
 if __name__ == "__main__":

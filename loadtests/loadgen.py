@@ -15,6 +15,7 @@ from typing import Any
 
 VOTE_LUA = Path(__file__).parent / "wrk" / "vote.lua"
 PAGE_LUA = Path(__file__).parent / "wrk" / "page.lua"
+SIGNIN_LUA = Path(__file__).parent / "wrk" / "signin.lua"  # code request + code check, one phone a line
 RECEIPTS_LUA = Path(__file__).parent / "wrk" / "receipts.lua"  # GET /api/v1/receipts/<r>, one receipt a line
 
 

@@ -7,17 +7,34 @@ the difference between this figure and its own.
 
 from __future__ import annotations
 
-from litestar import Litestar, get, post
+from litestar import Litestar, Response, get, post
 
 from shared.rsgi import ASGIOverRSGI
 from voting_service.models import (  # the service's own request and answer shapes
-    InclusionProof, Receipt, ReceiptTreeHead, VoteAccepted, VoteIn,
+    InclusionProof, OtpRequest, OtpSent, OtpVerify, Receipt, ReceiptTreeHead, VoteAccepted, VoteIn,
 )
 
 
 @post("/api/v1/campaigns/{campaign_id:str}/votes", status_code=201)
 async def cast(campaign_id: str, data: VoteIn) -> VoteAccepted:
     return VoteAccepted(receipt=f"{campaign_id}.0.0-0.ceiling", candidate_id=data.candidate_id, votes_left=2)
+
+
+# The sign-in path's ceiling (the bench's sign-in phase, wrk/signin.lua): the code request and the code check,
+# bodies decoded into the service's own request types, answered with the service's shapes and statuses (the
+# check as the bench's wrong code gets it: a 401 problem document), no I/O.
+@post("/api/v1/auth/otp", status_code=202)
+async def request_otp(data: OtpRequest) -> OtpSent:
+    return OtpSent(expires_in=300, resend_after=60)
+
+
+_INVALID_CODE = (b'{"type":"https://errors.100faces.kz/invalid_code","title":"Wrong or expired code","status":401,'
+                 b'"detail":"The code is wrong or has expired.","code":"invalid_code","attempts_left":4}')
+
+
+@post("/api/v1/auth/otp/verify", status_code=401)
+async def verify_otp(data: OtpVerify) -> Response[bytes]:
+    return Response(_INVALID_CODE, status_code=401, media_type="application/problem+json")
 
 
 # The receipt lookup's ceiling (loadtests/finalise_bench.py): a GET answering a fixed receipt with a proof of
@@ -40,7 +57,7 @@ async def ready() -> dict[str, str]:
 
 
 def create_app() -> Litestar:
-    return Litestar(route_handlers=[cast, receipt, ready], openapi_config=None, debug=False)
+    return Litestar(route_handlers=[cast, request_otp, verify_otp, receipt, ready], openapi_config=None, debug=False)
 
 
 def create_rsgi_app() -> ASGIOverRSGI:
