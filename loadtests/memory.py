@@ -6,7 +6,7 @@ published with the production SQL and Redis projection (on a scratch Postgres da
 
 How the calls are made: for every vote, the vote store's ``vote_call`` (shared/votestore/vote.py) — the pure
 function ``BallotBox.cast`` builds its call with — gives the KEYS and ARGV[1..5], and the service's
-``limit_args(settings)`` the constant tail the batcher appends (ARGV[6..11]); so if the service changes its
+``limit_args(settings)`` the constant tail the batcher appends (ARGV[6..7]); so if the service changes its
 call, this follows. The calls are then sent as ``EVALSHA`` in pipelines of ``--pipeline`` calls per round
 trip, the next one sent before the answers of the last are read.
 
@@ -95,11 +95,20 @@ def _key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
+def _client_of(phone: str) -> Any:
+    """A client of its own per phone (the worst case: every code request from another address and /24)."""
+    from shared.client_ip import Client
+
+    h = b64u(hashlib.blake2b(phone.encode(), digest_size=9).digest())
+    return Client(ip_hash=h, net=f"a:{h}", scope=f"a:{h}")
+
+
 # --- the service's own call -----------------------------------------------------------------------------
 
 class Calls:
     """The vote.lua calls of one chunk, built by the vote store's ``vote_call`` (what ``BallotBox.cast`` sends:
-    same function, same KEYS and ARGV[1..5]) with the service's rate-limit tail (ARGV[6..11], ``limit_args``)."""
+    same function, same KEYS and ARGV[1..5]) with the service's rate-limit tail (ARGV[6..7], ``limit_args``).
+    The per-address and per-network counters (layers.lua) are per client, not per voter: not loaded here."""
 
     def __init__(self, route: Route, tail: tuple[int, ...]) -> None:
         self.route = route
@@ -172,8 +181,7 @@ async def otp_memory(o: argparse.Namespace, redis_url: str, settings: Settings) 
         cpu0 = stack.cpu_seconds(redis_pid)
         started = time.perf_counter()
         for lo in range(0, len(phones), 500):
-            await asyncio.gather(*(svc.request(phone=ph, ip_hash=b64u(hashlib.blake2b(ph.encode(), digest_size=9)
-                                                                    .digest())) for ph in phones[lo:lo + 500]))
+            await asyncio.gather(*(svc.request(phone=ph, client=_client_of(ph)) for ph in phones[lo:lo + 500]))
         took = time.perf_counter() - started
         pending = int((await r.info("memory"))["used_memory"])
         keys1 = await r.dbsize()
@@ -416,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         env = {**{k: v for k, v in os.environ.items() if not k.startswith(("VOTE_LIMIT_", "PROMETHEUS_MULTIPROC"))},
                "APP_ENV": "production", "SMS_BACKEND": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/unused",
                "DATABASE_URL": db_url, "REDIS_URL": redis_url, "VOTER_TOKEN_KEY": _key(), "PSEUDONYM_KEY": _key(),
-               "CONTACT_PUBLIC_KEY": stack.contact_public_key(),
+               "CONTACT_PUBLIC_KEY": stack.contact_public_key(), "SMS_BUDGET_PER_MINUTE": "100000000",
                **({} if o.rate_limits else {"VOTE_LIMIT_VOTER": "0", "VOTE_LIMIT_IP": "0", "VOTE_LIMIT_NET": "0"}),
                "FLUSHER_METRICS_PORT": "0", "FLUSHER_CONSUMER": "memory-flusher", "LOG_LEVEL": "WARNING",
                **asyncio.run(credentials.create(db_url, redis_url))}

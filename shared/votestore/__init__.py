@@ -24,10 +24,14 @@ Modules, what they do, who calls them:
 - ``projection``  ``project`` writes a campaign (routing hash, per-shard cfg and ballot, stream + group,
                   registry) idempotently; ``is_current`` checks Redis still holds it.
                                                 admin service (publish, close, finalise); flusher (every 2 s)
-- ``lua/vote.lua`` the acceptance decision of one vote, atomic: window, rate limits, ballot, k, duplicate;
-                  on success records the choice, increments the tally and appends to the stream.
-- ``vote``        ``vote_call`` (PURE: shard, KEYS, ARGV of one vote.lua call), ``limit_args`` (ARGV[6..11]),
-                  ``vote_batcher``, ``Route``/``load_route`` (the routing hash), ``voter_choices``.
+- ``lua/vote.lua`` the acceptance decision of one vote, atomic: window, the voter's rate limit, ballot, k,
+                  duplicate; on success records the choice, increments the tally and appends to the stream.
+- ``lua/layers.lua`` layered per-address / per-network counters (soft: proof of work, hard: refused) in keys
+                  of their own (hash tag = the client's /24 or /48); ``lua/sms_budget.lua`` the national SMS
+                  budget and its breaker.                 voting service (voting_service/services/guard.py)
+- ``vote``        ``vote_call`` (PURE: shard, KEYS, ARGV of one vote.lua call), ``limit_args`` (ARGV[6..7]),
+                  ``layer_args`` / ``layer_batcher`` (layers.lua for votes), ``vote_batcher``,
+                  ``Route``/``load_route`` (the routing hash), ``voter_choices``.
                                                 voting service (ballot box, routes); loadtests/memory.py
 - ``script``      ``Script``: a Lua script by SHA with EVAL fallback. Also loads the voting service's
                   sign-in scripts (voting_service/lua/, keys in voting_service/redis_keys.py: not vote store).
