@@ -118,26 +118,23 @@ class SmsBudget:
     async def _call(self, mode: str, ks: list[str]) -> list[Any]:
         return await self._script(self._redis, ks, [mode, *self._args])
 
-    async def risk(self) -> float:
-        """0 when calm; >= 1 when this minute's sends passed the challenge share of the budget (the level).
-        Raises 503 while the breaker is open."""
-        state, n = await self._call("peek", self._keys())
-        if state == "open":
-            raise self._refusal(int(n))
+    def risk(self, sent: int) -> float:
+        """0 when calm; >= 1 (the level) when ``sent`` this minute passed the challenge share of the budget."""
         if self._s.sms_challenge_percent >= 100:  # no global challenge: only the breaker
             return 0.0
         threshold = self._s.sms_budget_per_minute * self._s.sms_challenge_percent / 100
-        return int(n) / threshold if int(n) >= threshold else 0.0
+        return sent / threshold if sent >= threshold else 0.0
 
-    async def take(self) -> list[str]:
-        """Reserve one SMS of this minute's budget (the keys, to ``give`` it back); 503 when spent or open."""
+    async def take(self) -> tuple[list[str], int]:
+        """Reserve one SMS of this minute's budget: (the keys, to ``give`` it back; how many were reserved
+        before this one). 503 while the breaker is open, or when this one would exceed the budget (it opens)."""
         ks = self._keys()
         state, n = await self._call("take", ks)
         if state == "tripped":
             metrics.sms_breaker_trips().inc()
         if state != "ok":
             raise self._refusal(int(n))
-        return ks
+        return ks, int(n) - 1
 
     async def give(self, ks: list[str]) -> None:
         """Return a reservation whose SMS was not sent (the phone's own limits refused it)."""

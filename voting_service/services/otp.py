@@ -79,10 +79,11 @@ class OtpService:
         p = self._phone_pseudonym(e164)
         guard = self._guard
         solved = await guard.admit("otp", client, solution)
-        global_level = await guard.sms.risk()
+        reserved, sent_before = await guard.sms.take()
+        global_level = guard.sms.risk(sent_before)
         if global_level and not solved:
+            await guard.sms.give(reserved)
             raise guard.challenges.require("otp", global_level, CHALLENGE_DETAIL)
-        reserved = await guard.sms.take()
         code = f"{secrets.randbelow(1_000_000):06d}"
         result = await self._issue(
             self._redis,

@@ -1,8 +1,9 @@
 -- sms_budget.lua: the national SMS budget per minute and its circuit breaker (own hash tag {sms}).
 -- KEYS[1] this minute's counter   KEYS[2] breaker (a key with TTL while open)
--- ARGV[1] mode: peek | take | give   ARGV[2] budget per minute   ARGV[3] breaker cooldown s
+-- ARGV[1] mode: take | give   ARGV[2] budget per minute   ARGV[3] breaker cooldown s
 -- Returns {state, n}: {"open", retry_after_s} while the breaker is open; {"tripped", cooldown_s} when this
--- call spent the last of the budget's room and opened it (the SMS is not sent); {"ok", sent this minute}.
+-- call would have exceeded the budget and opened it (the SMS is not sent); {"ok", reserved this minute, this
+-- one included}. give: returns one reservation whose SMS was not sent.
 if ARGV[1] == 'give' then
   if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
   return {'ok', 0}
@@ -11,9 +12,6 @@ local wait = redis.call('TTL', KEYS[2])
 if wait > 0 or wait == -1 then
   if wait < 1 then wait = 1 end
   return {'open', wait}
-end
-if ARGV[1] == 'peek' then
-  return {'ok', tonumber(redis.call('GET', KEYS[1]) or '0')}
 end
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], 120) end
