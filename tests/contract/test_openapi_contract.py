@@ -169,7 +169,9 @@ def test_documents_list_problems_and_refuse_unknown_fields(service, voting_serve
                 if int(status) >= 400:
                     media = response["content"]
                     assert list(media) == ["application/problem+json"], (method, path, status)
-                    assert media["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+                    # 428 challenge_required: the problem plus the challenge to solve (issue 12)
+                    expected = "ChallengeProblem" if status == "428" else "Problem"
+                    assert media["application/problem+json"]["schema"] == {"$ref": f"#/components/schemas/{expected}"}
             if "requestBody" in op:
                 assert {"413", "415", "422"} <= set(op["responses"]), (method, path)
                 ref = op["requestBody"]["content"]["application/json"]["schema"].get("$ref", "")
@@ -177,3 +179,13 @@ def test_documents_list_problems_and_refuse_unknown_fields(service, voting_serve
                     bodies += 1
                     assert schemas[ref.rsplit("/", 1)[1]]["additionalProperties"] is False, (method, path)
     assert bodies >= (3 if service == "voting" else 10)
+    if service == "voting":  # the routes the abuse defence protects document the challenge and its header
+        challenge = schemas["ChallengeProblem"]["properties"]["challenge"]
+        challenge = schemas[challenge["$ref"].rsplit("/", 1)[1]] if "$ref" in challenge else challenge
+        assert set(challenge["required"]) == {"algorithm", "challenge", "salt", "maxnumber", "signature"}
+        for path in ("/api/v1/auth/otp", "/api/v1/auth/otp/verify", "/api/v1/campaigns/{campaign_id}/votes",
+                     "/api/v1/nominations"):
+            op = doc["paths"][path]["post"]
+            assert {"403", "428", "429"} <= set(op["responses"]), path
+            assert any(p["name"] == "X-Challenge-Solution" and p["in"] == "header" and not p["required"]
+                       for p in op.get("parameters", [])), path
