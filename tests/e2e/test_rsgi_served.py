@@ -205,3 +205,34 @@ async def test_lifespan_runs_and_sigterm_stops_cleanly(env, servers):
         code, out = server.stop()
     assert code == 0, out
     assert "Traceback" not in out, out
+
+
+async def test_proof_of_work_over_rsgi(env, pool, redis, servers):
+    """Issue 12 on the native RSGI vote route: past the address's soft limit a vote answers 428 with a challenge;
+    garbage or a replayed solution is 403 challenge_failed, the right one is counted; two header lines go to
+    Litestar (the fast path answers one line at most), which reads the first."""
+    from tests.integration.voting.conftest import bearer, mint_token
+    from tests.integration.voting.test_abuse_defence import solve
+
+    extra = {"VOTE_LIMIT_IP": "1", "CHALLENGE_BASE_MAXNUMBER": "1000", "CHALLENGE_MAX_MAXNUMBER": "8000"}
+    server = servers(**extra)
+    s = settings_with(env, **extra)
+    camp = await make_campaign(pool, redis, candidates=2, k=2, shards=16)
+
+    async def vote(n: int, headers=()) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=server.base, timeout=5) as c:
+            return await c.post(f"/api/v1/campaigns/{camp.id}/votes", json={"candidate_id": str(camp.candidate_ids[0])},
+                                headers=[*bearer(mint_token(s, f"+7703{camp.id % 1000:03d}{n:04d}")).items(), *headers])
+
+    assert (await vote(0)).status_code == 201
+    r = await vote(1)
+    assert r.status_code == 428 and r.json()["code"] == "challenge_required"
+    good = solve(r.json()["challenge"])
+    for junk in ("", "garbage", "e30=", "A" * 3000):
+        r = await vote(1, [("X-Challenge-Solution", junk)])
+        assert r.status_code == 403 and r.json()["code"] == "challenge_failed", r.text
+    r = await vote(1, [("X-Challenge-Solution", "junk"), ("X-Challenge-Solution", good)])
+    assert r.status_code == 403 and r.json()["code"] == "challenge_failed"
+    assert (await vote(1, [("X-Challenge-Solution", good)])).status_code == 201
+    r = await vote(2, [("X-Challenge-Solution", good)])
+    assert r.status_code == 403 and "already used" in r.json()["detail"]

@@ -241,7 +241,7 @@ async def test_garbage_solution_headers_are_403_never_500(env, pool, redis, rout
             else:
                 r = await c.post("/api/v1/nominations", json=nomination(), headers=headers)
             assert_problem(r, 403, "challenge_failed")
-        # two lines of the header (the vote's fast path hands them to the full app): refused too
+        # two lines of the header: the first is read (the vote's fast path hands such a request to Litestar)
         r = await c.post(OTP, json={"phone": "+77020009999"},
                          headers=[("X-Challenge-Solution", "a"), ("X-Challenge-Solution", "b")])
         assert_problem(r, 403, "challenge_failed")
