@@ -63,7 +63,7 @@ class BallotBox:
         route = await self._routes.get(campaign_id)
         # -- layered limits (issue 12): a presented proof of work is checked, then the address and its networks
         # count the attempt; past a soft limit a vote needs a solution (428), past a hard one it is refused.
-        solved = False if solution is None else await self._guard.challenges.check("vote", solution)
+        solved = 0 if solution is None else await self._guard.challenges.check("vote", solution)
         if self._layers is not None:
             verdict = await self._layers(keys.layer_keys("vote", ip_hash, ip_net, scope), ())
             if verdict[0]:

@@ -14,7 +14,9 @@ Made and checked with the ``altcha`` package (ALTCHA's v1 format, what its widge
   (``r=``), both covered by the signature (the challenge hashes the salt);
 * replay guard: a solved challenge is spent with ``SET NX`` on ``rl:{pow}:<challenge>`` for as long as it
   would have lived, so one solution buys one request;
-* difficulty (``maxnumber``) grows with the risk level the limits report.
+* difficulty (``maxnumber``) grows with the risk level the limits report; the salt carries it too (``d=``), so a
+  solution of an easy challenge collected early does not pass once the risk is much higher (``Guard.decide``
+  asks for a new one when the solved difficulty is under half of what the risk now needs).
 
 A presented solution is always checked: wrong, expired, for another route, or replayed is 403
 ``challenge_failed``; a header that is not even a solution (garbage) is the same 403, never a 500.
@@ -86,21 +88,24 @@ class Challenges:
     def issue(self, route: str, level: float = 1.0) -> dict[str, Any]:
         """A fresh signed challenge for ``route`` at the difficulty of ``level`` (the 428 body's member)."""
         expires = dt.datetime.fromtimestamp(int(time.time()) + self._ttl_s, dt.UTC)
-        c = altcha.create_challenge_v1(algorithm=ALGORITHM, max_number=difficulty(level, base=self.base,
-                                                                                  ceiling=self.ceiling),
-                                       hmac_key=self._key, expires=expires, params={"r": route})
+        maxnumber = self.difficulty(level)
+        c = altcha.create_challenge_v1(algorithm=ALGORITHM, max_number=maxnumber, hmac_key=self._key,
+                                       expires=expires, params={"r": route, "d": str(maxnumber)})
         metrics.challenges_issued().labels(route).inc()
         return {"algorithm": c.algorithm, "challenge": c.challenge, "salt": c.salt, "maxnumber": c.max_number,
                 "signature": c.signature}
 
+    def difficulty(self, level: float) -> int:
+        return difficulty(level, base=self.base, ceiling=self.ceiling)
+
     def require(self, route: str, level: float, detail: str) -> ChallengeRequired:
         return ChallengeRequired(detail, self.issue(route, level))
 
-    async def check(self, route: str, header: str | None) -> bool:
-        """False without a header; True for a good, fresh, unspent solution for ``route`` (now spent);
-        raises ChallengeFailed for anything else."""
+    async def check(self, route: str, header: str | None) -> int:
+        """0 without a header; for a good, fresh, unspent solution for ``route`` (now spent) the difficulty it
+        was issued at (>= 1); raises ChallengeFailed for anything else."""
         if header is None:
-            return False
+            return 0
         payload, reason = _parse(header)
         if payload is None:
             return self._fail(route, reason)
@@ -117,13 +122,15 @@ class Challenges:
             ok = False
         if not ok:
             return self._fail(route, "invalid")
+        solved_at = params.get("d", "")
+        solved_at = int(solved_at) if solved_at.isascii() and solved_at.isdigit() and len(solved_at) < 10 else 1
         ttl = max(1, int(expires) - int(time.time()) + 1)
         if not await self._redis.set(replay_key(payload["challenge"]), "1", nx=True, ex=ttl):
             return self._fail(route, "replayed")
         metrics.challenges_solved().labels(route).inc()
-        return True
+        return max(1, solved_at)
 
-    def _fail(self, route: str, reason: str) -> bool:
+    def _fail(self, route: str, reason: str) -> int:
         metrics.challenges_failed().labels(route, reason).inc()
         raise ChallengeFailed({
             "expired": "The proof of work has expired; solve the new challenge.",

@@ -75,8 +75,9 @@ class Guard:
         self._args = {route: route_layers(settings, route) for route in ("otp", "verify", "nomination")}
         self.sms = SmsBudget(settings, redis)
 
-    async def admit(self, route: str, client: Client, solution: str | None) -> bool:
-        """Count this attempt of ``client`` on ``route``; return whether it came with a good proof of work.
+    async def admit(self, route: str, client: Client, solution: str | None) -> int:
+        """Count this attempt of ``client`` on ``route``; return the difficulty of the good proof of work it came
+        with (0: none).
         Raises 403 ``challenge_failed`` (a bad solution), 429 (a hard limit) or 428 (a soft limit, unsolved)."""
         solved = await self.challenges.check(route, solution)
         result = await self._layers(self._redis, keys.layer_keys(route, client.ip_hash, client.net, client.scope),
@@ -84,8 +85,10 @@ class Guard:
         self.decide(route, result, solved)
         return solved
 
-    def decide(self, route: str, result: Sequence[Any], solved: bool) -> None:
-        """Turn layers.lua's ``{verdict, level_pct, retry, layer}`` into a refusal, a challenge or nothing."""
+    def decide(self, route: str, result: Sequence[Any], solved: int) -> None:
+        """Turn layers.lua's ``{verdict, level_pct, retry, layer}`` into a refusal, a challenge or nothing.
+        ``solved``: the difficulty of the request's good solution (0: none); one under half of what the risk
+        now needs (collected early, while it was low) does not pass: a new, harder challenge is asked."""
         verdict = int(result[0])
         if verdict == 0:
             return
@@ -93,8 +96,9 @@ class Guard:
         if verdict == 2:
             metrics.limit_refusals().labels(route, layer).inc()
             raise RateLimited(REFUSALS[route], retry_after=int(result[2]))
-        if not solved:
-            raise self.challenges.require(route, int(result[1]) / 100, CHALLENGE_DETAIL)
+        level = int(result[1]) / 100
+        if solved * 2 < self.challenges.difficulty(level):
+            raise self.challenges.require(route, level, CHALLENGE_DETAIL)
 
 
 class SmsBudget:

@@ -350,3 +350,21 @@ def test_metrics_of_challenges_exist_at_zero_for_every_route(voting_app):
         assert REGISTRY.get_sample_value("challenges_issued_total", {"route": route}) is not None
         assert REGISTRY.get_sample_value("challenges_solved_total", {"route": route}) is not None
         assert REGISTRY.get_sample_value("challenges_failed_total", {"route": route, "reason": "replayed"}) is not None
+
+
+async def test_an_easy_solution_collected_early_does_not_pass_at_a_much_higher_risk(env, pool, redis):
+    """A farm collecting challenges while just over its soft limit, to solve them cheaply and use them later."""
+    s = settings_with(env, VOTE_LIMIT_IP="2", VOTE_LIMIT_VOTER="0", CHALLENGE_BASE_MAXNUMBER="1000",
+                      CHALLENGE_MAX_MAXNUMBER="64000")
+    camp = await make_campaign(pool, redis, candidates=2, k=2)
+    async with app_client(s, pool, redis) as c:
+        for n in range(2):
+            assert (await vote_from(c, camp, n, s)).status_code == 201
+        early = assert_problem(await vote_from(c, camp, 2, s), 428, "challenge_required")["challenge"]
+        assert early["maxnumber"] == 1000
+        for n in range(3, 8):  # the risk rises: 8 attempts over a soft limit of 2 = 400 % -> 4000
+            assert (await vote_from(c, camp, n, s)).status_code == 428
+        r = await vote_from(c, camp, 9, s, headers=pow_header(solve(early)))
+        harder = assert_problem(r, 428, "challenge_required")["challenge"]
+        assert harder["maxnumber"] >= 4000
+        assert (await vote_from(c, camp, 9, s, headers=pow_header(solve(harder)))).status_code == 201
