@@ -246,13 +246,13 @@ class Bench:
             await self.warm(p, self.votes(probe), "ceiling")
             ceiling, cpu = await self.load(p, self.votes(probe), duration=o.duration, label="ceiling")
             if not o.no_signin:  # the sign-in routes of the same ceiling process
-                signin = self.signin_file("signin-ceiling", int(ceiling.per_s(ceiling.answered) * (o.duration + o.warmup)
-                                                                * 0.6) + 1_000, 0)
+                lines = int(ceiling.per_s(ceiling.answered) * (o.duration + o.warmup) * 0.6) + 1_000
+                signin = self.signin_file("signin-ceiling", lines, 0)
                 await self.warm(p, self.signin_script(signin), "signin-ceiling")
                 res, scpu = await self.load(p, self.signin_script(signin), duration=o.duration, label="signin-ceiling")
-                r.update(signin_ceiling_rps=res.per_s(signin_answered(res)), signin_ceiling_p50_ms=res.latency_ms("p50"),
-                         signin_ceiling_p99_ms=res.latency_ms("p99"), signin_ceiling_errors=signin_errors(res),
-                         signin_ceiling_cpu_s=scpu)
+                r.update(signin_ceiling_rps=res.per_s(signin_answered(res)),
+                         signin_ceiling_p50_ms=res.latency_ms("p50"), signin_ceiling_p99_ms=res.latency_ms("p99"),
+                         signin_ceiling_errors=signin_errors(res), signin_ceiling_cpu_s=scpu)
             self.stop(p)
             r.update(ceiling_rps=ceiling.per_s(ceiling.count(lambda s: 200 <= s < 300)),
                      ceiling_p50_ms=ceiling.latency_ms("p50"), ceiling_p99_ms=ceiling.latency_ms("p99"),

@@ -17,8 +17,8 @@ def votes() -> Counter:
 
 @functools.cache
 def otp_sends() -> Counter:
-    return Counter("otp_sends", "Code requests by outcome (sent, rate_limited, invalid_phone, unavailable)",
-                   ["result"])
+    return Counter("otp_sends", "Code requests by outcome (sent, rate_limited, invalid_phone, unavailable, "
+                   "challenge_required, challenge_failed)", ["result"])
 
 
 @functools.cache

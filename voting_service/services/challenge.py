@@ -39,8 +39,6 @@ import redis.asyncio as aioredis
 from shared.errors import AppError, Forbidden
 from voting_service import metrics
 
-ROUTES = ("otp", "verify", "vote", "nomination")
-HEADER = "x-challenge-solution"
 ALGORITHM = "SHA-256"
 MAX_HEADER = 2048  # a real solution is ~400 bytes of base64
 
@@ -136,9 +134,6 @@ class Challenges:
             "expired": "The proof of work has expired; solve the new challenge.",
             "replayed": "This proof of work was already used; solve the new challenge.",
         }.get(reason, "The proof of work is not a valid solution of a challenge we issued."))
-
-
-FAIL_REASONS = ("malformed", "route", "expired", "invalid", "replayed")
 
 
 def _parse(header: str) -> tuple[dict[str, Any] | None, str]:

@@ -219,8 +219,10 @@ GARBAGE = ["", " ", "x", "!!!!", "e30=", "bnVsbA==", "WzFd", "dHJ1ZQ==", base64.
            base64.b64encode(b'{"algorithm":"SHA-256","challenge":1,"number":"1","salt":[],"signature":{}}').decode(),
            base64.b64encode(b'{"algorithm":"MD5","challenge":"a","number":1,"salt":"s","signature":"x"}').decode(),
            base64.b64encode(b'{"algorithm":"SHA-256","challenge":"a","number":-1,"salt":"s","signature":"x"}').decode(),
-           base64.b64encode(b'{"algorithm":"SHA-256","challenge":"a","number":1e400,"salt":"s","signature":"x"}').decode(),
-           base64.b64encode(b'{"algorithm":"SHA-256","challenge":"a","number":1,"salt":"?expires=9999999999&expires=1&r=vote","signature":"x"}').decode(),
+           base64.b64encode(b'{"algorithm":"SHA-256","challenge":"a","number":1e400,"salt":"s","signature":"x"}')
+           .decode(),
+           base64.b64encode(b'{"algorithm":"SHA-256","challenge":"a","number":1,'
+                            b'"salt":"?expires=9999999999&expires=1&r=vote","signature":"x"}').decode(),
            base64.b64encode(b"[" * 5000).decode()[:2000], "A" * 5000]
 
 
