@@ -26,6 +26,7 @@ from admin_service.auth.passwords import Passwords
 from admin_service.metrics import MetricsController, prometheus_config
 from admin_service.state import Services
 from admin_service.web import static_files, template_config, web_router
+from admin_service.web.errors import html_or_problem, staff_for_error_page
 from shared.apidocs import docs_assets, docs_plugins
 from shared.http import JSONRequest, allow_every_method, require_json
 from shared.infra import create_pool, create_redis
@@ -97,7 +98,9 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         request_class=JSONRequest,
         request_max_body_size=settings.max_body_bytes * 8,
         middleware=[metrics.middleware],
-        exception_handlers=exception_handlers(),
+        # A browser's unknown URL is an error page (web/errors.py); the API keeps problem documents.
+        exception_handlers=html_or_problem(exception_handlers()),
+        after_exception=[staff_for_error_page],
         openapi_config=OpenAPIConfig(title=TITLE, version=VERSION, path="/schema", render_plugins=docs_plugins()),
         plugins=openapi_plugins(problem_rules),
         debug=False,
