@@ -67,33 +67,36 @@ def _back(request: Request) -> str | None:
     return safe_next(target, default="") or None
 
 
-def error_page(request: Request, status: int, code: str, detail: str,
+def error_page(request: Request, status: int, code: str, error: AppError | None = None,
                headers: dict[str, str] | None = None) -> Response[Any]:
+    """The error page: the status, the text of the code and, for an error that has one, its own message in the
+    reader's language (web/messages.py; never the English detail of the API)."""
     return page(request, "error.html", status=status, headers=headers, status_code=status, code=code,
-                detail=detail, back=_back(request))
+                error=error, back=_back(request))
 
 
 def _app_error(request: Request, exc: AppError) -> Response[Any]:
-    return error_page(request, exc.status, exc.code, exc.detail, headers=exc.headers or None)
+    return error_page(request, exc.status, exc.code, exc, headers=exc.headers or None)
 
 
 def _http_error(request: Request, exc: HTTPException) -> Response[Any]:
     if isinstance(exc, ValidationException):
-        return error_page(request, 400, "invalid_request", str(exc.detail))
+        return error_page(request, 400, "invalid_request")
     if isinstance(exc, NotFoundException):
-        return error_page(request, 404, "not_found", str(exc.detail))
+        return error_page(request, 404, "not_found")
     status = exc.status_code if 400 <= exc.status_code < 600 else 500
-    return error_page(request, status, "invalid_request" if status < 500 else "internal_error", str(exc.detail))
+    return error_page(request, status, "invalid_request" if status < 500 else "internal_error",
+                      headers=exc.headers or None)
 
 
 def _unavailable(request: Request, exc: Exception) -> Response[Any]:
     log.warning("a page could not reach Postgres or Redis: %r", exc)
-    return error_page(request, 503, "unavailable", "", headers={"Retry-After": "1"})
+    return error_page(request, 503, "unavailable", headers={"Retry-After": "1"})
 
 
 def _unexpected(request: Request, exc: Exception) -> Response[Any]:
     log.exception("unhandled error on a page", exc_info=exc)
-    return error_page(request, 500, "internal_error", "")
+    return error_page(request, 500, "internal_error")
 
 
 def web_exception_handlers() -> dict[Any, Any]:

@@ -34,6 +34,7 @@ def dynamic_keys() -> set[str]:
     keys |= {f"nomination.{s}" for s in ("received", "accepted", "merged", "rejected")}
     keys |= {f"verification.{s}" for s in ("sent", "confirmed", "refuted")}
     keys |= {f"campaign.status.{s}" for s in ("draft", "scheduled", "open", "closed", "finalised")}
+    keys |= {f"campaign.state.{s}" for s in ("draft", "published", "closed", "finalised")}  # in messages
     keys |= {f"error.{s}" for s in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503)}
     return keys
 
