@@ -24,6 +24,17 @@ def used_keys() -> set[str]:
     return keys
 
 
+def audit_actions() -> set[str]:
+    """Every action the admin service writes to the audit log (the audit page names each in the reader's
+    language)."""
+    found: set[str] = set()
+    for path in (WEB.parent / "services").glob("*.py"):
+        found.update(re.findall(r'action="([a-z_.]+)"', path.read_text("utf-8")))
+    assert "candidate.transition" in found
+    found |= {f"nomination.{s}" for s in ("accepted", "merged", "rejected")}  # action=f"nomination.{status}"
+    return found
+
+
 def dynamic_keys() -> set[str]:
     """Keys built from domain values (``t("status." ~ c.status)`` and the like)."""
     keys = {f"status.{s}" for s in CandidateStatus.__args__}
@@ -35,6 +46,7 @@ def dynamic_keys() -> set[str]:
     keys |= {f"verification.{s}" for s in ("sent", "confirmed", "refuted")}
     keys |= {f"campaign.status.{s}" for s in ("draft", "scheduled", "open", "closed", "finalised")}
     keys |= {f"campaign.state.{s}" for s in ("draft", "published", "closed", "finalised")}  # in messages
+    keys |= {f"audit.act.{a}" for a in audit_actions()}
     keys |= {f"error.{s}" for s in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503)}
     return keys
 
