@@ -63,7 +63,8 @@ class AccountService:
         sealed = otp.seal(self._s.secrets.staff_key, staff.id, secret)
         async with self._pool.acquire() as conn, conn.transaction():
             if not await repo.start_totp(conn, user_id=staff.id, secret_enc=sealed):
-                raise AlreadyEnrolled("A second factor is already enrolled for this account.", key="mfa_already_enrolled")
+                raise AlreadyEnrolled("A second factor is already enrolled for this account.",
+                                      key="mfa_already_enrolled")
             await audit.record(conn, actor=staff, action="user.totp_enrolment_started", entity_type="user",
                                entity_id=staff.id)
         return otp.otpauth_uri(secret, staff.email), secret

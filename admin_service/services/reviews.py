@@ -36,7 +36,8 @@ async def add(pool: asyncpg.Pool, *, candidate_id: int, recommend: bool, motivat
                 raise NotFound(f"No candidate {candidate_id}.", key="no_candidate", params={"id": candidate_id})
             if row["status"] != "under_review":
                 raise Conflict(f"Reviews are written while a candidate is under review (this one is "
-                               f"{row['status']!r}).", key="review_not_now", params={"status": row["status"]}, extra={"status": row["status"]})
+                               f"{row['status']!r}).", key="review_not_now", params={"status": row["status"]},
+                               extra={"status": row["status"]})
             try:
                 async with conn.transaction():
                     review = await repo.insert(conn, candidate_id=candidate_id, expert_id=actor.id,

@@ -46,7 +46,7 @@ async def test_the_readme_walkthrough_works_against_a_served_voting_service(pool
 
     # The folder as `make run` leaves it: .data/dev.env with VOTING_URL, .venv/bin/python.
     (tmp_path / ".data").mkdir()
-    (tmp_path / ".data" / "dev.env").write_text(f"APP_ENV=development\nVOTING_URL={base}\nADMIN_URL=http://127.0.0.1:1\n")
+    (tmp_path / ".data" / "dev.env").write_text(f"APP_ENV=development\nVOTING_URL={base}\n")
     (tmp_path / ".venv" / "bin").mkdir(parents=True)
     (tmp_path / ".venv" / "bin" / "python").symlink_to(sys.executable)
     done = subprocess.run(["bash", "-euo", "pipefail", "-c", walkthrough()], cwd=tmp_path, capture_output=True,
