@@ -197,3 +197,31 @@ def test_message_falls_back_without_ever_showing_the_english_detail():
         for lang in LANGUAGES:
             assert secret not in message(exc, lang)
     assert message(InvalidRequest(secret, extra={"field": "slug"}), "ru") == "Проверьте поле «Код кампании»."
+
+
+# Latin words a Kazakh or Russian staff page may show: product names, standard abbreviations, format examples.
+LATIN_ALLOWED = {"FreeOTP", "Google", "Authenticator", "Microsoft", "QR-", "UTC", "season-2026", "English",
+                 "xxxxxxxxx", "SMS-", "SMS", "SHA-256", "https"}
+JARGON = re.compile(r"redis|postgres|argon|slug|json|\bapi\b|hash|stream|flusher|totp|csrf|http", re.I)
+
+
+def plain(text: str) -> str:
+    """The text without its placeholders and its links' scheme."""
+    return re.sub(r"{[a-z_]+}|https", "", text)
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_kazakh_and_russian_texts_have_no_english_words_or_jargon(lang):
+    found = {}
+    for key, text in catalogue(lang).items():
+        words = set(re.findall(r"[A-Za-z][A-Za-z0-9-]{2,}", plain(text))) - LATIN_ALLOWED
+        if words or JARGON.search(plain(text)):
+            found[key] = text
+    assert not found, found
+
+
+def test_english_texts_have_no_jargon():
+    allowed = {"results.digest"}  # "Digest (SHA-256)": what an observer recomputes
+    found = {k: v for k, v in catalogue("en").items()
+             if k not in allowed and JARGON.search(plain(v))}
+    assert not found, found
