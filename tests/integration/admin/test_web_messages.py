@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from admin_service.web.i18n import catalogue
-from tests.integration.admin.helpers import problem
+from tests.integration.admin.helpers import create_candidate, problem, set_status
 from tests.integration.admin.test_web_pages import html, signed_in  # noqa: F401 - the fixture
 
 LANGS = ("kk", "ru", "en")
@@ -132,3 +132,40 @@ async def test_missing_records_and_refused_moves_are_in_the_readers_language(sig
     assert_one_language(body, lang, msg(lang, "status_reason", to=status["rejected"]), "needs a reason")
     body = html(await move("verified", 409), 409)  # no confirmed verification request yet
     assert_one_language(body, lang, msg(lang, "verification_needed"), "at least one verification request")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_review_verification_triage_and_ballot_errors_are_in_the_readers_language(signed_in, pool, lang):
+    sec, expert, wg = await signed_in("secretariat"), await signed_in("expert"), await signed_in("working_group")
+    sec.headers["X-CSRF-Token"] = sec.token
+    card = await create_candidate(sec)
+    del sec.headers["X-CSRF-Token"]
+    cid = card["id"]
+
+    body = html(await sec.post(f"/candidates/{cid}/verification-requests?lang={lang}",
+                               data={"csrf_token": sec.token, "authority": "", "question": ""}), 422)
+    assert_one_language(body, lang, msg(lang, "verification_incomplete"), "Name the authority")
+    # A review while the candidate is not under review: the status named in the reader's language.
+    body = html(await expert.post(f"/candidates/{cid}/reviews?lang={lang}", data={
+        "csrf_token": expert.token, "recommend": "yes", "motivation": "Достаточно подробное обоснование."}), 409)
+    assert_one_language(body, lang, msg(lang, "review_not_now", status=catalogue(lang)["status.nominated"]),
+                        "Reviews are written")
+    await set_status(pool, cid, "under_review")
+    body = html(await expert.post(f"/candidates/{cid}/reviews?lang={lang}",
+                                  data={"csrf_token": expert.token, "recommend": "yes", "motivation": "Кратко"}), 422)
+    assert_one_language(body, lang, msg(lang, "motivation_short", n=20), "A conclusion is motivated")
+
+    nomination = uuid.uuid4()
+    body = html(await sec.post(f"/nominations/{nomination}/reject?lang={lang}",
+                               data={"csrf_token": sec.token, "reason": "Нет фактов"}), 404)
+    assert_one_language(body, lang, msg(lang, "no_nomination", id=nomination), "No nomination",
+                        allowed=(str(nomination),))
+
+    r = await wg.post("/campaigns", data=campaign_form(wg.token))
+    camp = r.headers["location"].split("/campaigns/")[1].split("?")[0]
+    body = html(await wg.post(f"/campaigns/{camp}/ballot?lang={lang}",
+                              data={"csrf_token": wg.token, "candidate_id": [cid]}), 409)
+    assert_one_language(body, lang, msg(lang, "ballot_not_shortlisted", ids=cid), "Only shortlisted",
+                        allowed=(cid,))
+    body = html(await wg.post(f"/campaigns/{camp}/publish?lang={lang}", data={"csrf_token": wg.token}), 409)
+    assert_one_language(body, lang, msg(lang, "ballot_empty"), "The ballot is empty")
