@@ -26,6 +26,8 @@ from admin_service.auth.passwords import Passwords
 from admin_service.metrics import MetricsController, prometheus_config
 from admin_service.state import Services
 from admin_service.web import static_files, template_config, web_router
+from admin_service.web.errors import html_or_problem, staff_for_error_page
+from shared.apidocs import docs_assets, docs_plugins
 from shared.http import JSONRequest, allow_every_method, require_json
 from shared.infra import create_pool, create_redis
 from shared.openapi import STATE_CHANGING, openapi_plugins
@@ -84,7 +86,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     api = Router(path="/api/v1", guards=[authenticate], route_handlers=API_CONTROLLERS)
     # Web UI (admin_service/web): pages behind the same guard (opt web -> no session means a redirect to
     # /login, errors render as HTML, see web/errors.py), public static files, Jinja templates.
-    web = [web_router(), static_files()]
+    web = [web_router(), static_files(), docs_assets()]
     return Litestar(
         route_handlers=[HealthController, MetricsController, api, *web],
         template_config=template_config(),
@@ -96,8 +98,10 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         request_class=JSONRequest,
         request_max_body_size=settings.max_body_bytes * 8,
         middleware=[metrics.middleware],
-        exception_handlers=exception_handlers(),
-        openapi_config=OpenAPIConfig(title=TITLE, version=VERSION, path="/schema"),
+        # A browser's unknown URL is an error page (web/errors.py); the API keeps problem documents.
+        exception_handlers=html_or_problem(exception_handlers()),
+        after_exception=[staff_for_error_page],
+        openapi_config=OpenAPIConfig(title=TITLE, version=VERSION, path="/schema", render_plugins=docs_plugins()),
         plugins=openapi_plugins(problem_rules),
         debug=False,
     )

@@ -383,9 +383,11 @@ CREATE_ADMIN = ("ADMIN_PASSWORD='<12+ characters>' .venv/bin/python -m admin_ser
                 "create-user --email you@example.kz --role admin")
 
 
-def write_dev_env() -> None:
-    """What a command-line tool needs to reach this stack (no keys: they need none), for ``--env-file``."""
-    write_env_file(DEV_ENV_FILE, {name: os.environ[name] for name in ("APP_ENV", "DATABASE_URL", "REDIS_URL")})
+def write_dev_env(voting_url: str, admin_url: str) -> None:
+    """What a command-line tool needs to reach this stack (no keys: they need none), for ``--env-file``, and
+    where the services listen (``VOTING_URL``, ``ADMIN_URL``: the locust scenarios target them by default)."""
+    write_env_file(DEV_ENV_FILE, {**{name: os.environ[name] for name in ("APP_ENV", "DATABASE_URL", "REDIS_URL")},
+                                  "VOTING_URL": voting_url, "ADMIN_URL": admin_url})
 
 
 def print_banner(host: str, voting_port: int, admin_port: int, demo: dict) -> None:
@@ -428,6 +430,9 @@ def handle_signals(stop: asyncio.Event, signals=(signal.SIGINT, signal.SIGTERM, 
 
 async def cmd_run() -> int:
     prepare_environment("development")
+    # Believe X-Forwarded-For from this machine only, so that load scenarios run here (loadtests/locust) can
+    # give each simulated citizen an address of their own; TRUSTED_PROXIES set by hand wins.
+    os.environ.setdefault("TRUSTED_PROXIES", "127.0.0.1/32")
     host = os.environ.get("HOST", "127.0.0.1")
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     voting_port = int(os.environ.setdefault("VOTING_PORT", "8000"))
@@ -446,7 +451,7 @@ async def cmd_run() -> int:
         await infra.ensure(use_system=False)
         demo = await prepare_database()
         await provision_store_access()
-        write_dev_env()
+        write_dev_env(f"http://{local}:{voting_port}", f"http://{local}:{admin_port}")
         if stop.is_set():
             return 0
         children = await start_apps(host, voting_port, admin_port, workers)

@@ -1,7 +1,12 @@
 """One error hierarchy for both services.
 
 Domain code raises these; each service maps them to RFC 9457 problem documents in one place
-(``shared.problem``). ``code`` strings are the contract of API.md.
+(``shared.problem``). ``code`` strings are the contract of API.md; ``detail`` is English, for API clients.
+
+What a person reads on a page comes from the message catalogues instead: an error may carry ``key`` (the
+catalogue key ``msg.<key>``) and ``params`` (the values its text names: a field, a slug, a number), which the
+web layer renders in the reader's language (admin_service/web/messages.py). Params named ``field`` are field
+names and are translated too.
 """
 
 from __future__ import annotations
@@ -17,12 +22,15 @@ class AppError(Exception):
     title: str = "Internal error"
 
     def __init__(self, detail: str | None = None, *, code: str | None = None,
-                 headers: dict[str, str] | None = None, extra: dict[str, object] | None = None) -> None:
+                 headers: dict[str, str] | None = None, extra: dict[str, object] | None = None,
+                 key: str | None = None, params: dict[str, object] | None = None) -> None:
         self.detail = detail or self.title
         if code is not None:
             self.code = code
         self.headers = headers or {}
         self.extra = extra or {}
+        self.key = key
+        self.params = params or {}
         super().__init__(self.detail)
 
 
@@ -84,9 +92,10 @@ class RateLimited(AppError):
     code = "rate_limited"
     title = "Too many requests"
 
-    def __init__(self, detail: str | None = None, *, retry_after: int = 1, code: str | None = None) -> None:
+    def __init__(self, detail: str | None = None, *, retry_after: int = 1, code: str | None = None,
+                 key: str | None = None, params: dict[str, object] | None = None) -> None:
         self.retry_after = max(1, int(retry_after))
-        super().__init__(detail, code=code, headers={"Retry-After": str(self.retry_after)})
+        super().__init__(detail, code=code, headers={"Retry-After": str(self.retry_after)}, key=key, params=params)
 
 
 class Unavailable(AppError):
@@ -94,5 +103,6 @@ class Unavailable(AppError):
     code = "unavailable"
     title = "Service temporarily unavailable"
 
-    def __init__(self, detail: str | None = None, *, code: str | None = None) -> None:
-        super().__init__(detail, code=code, headers={"Retry-After": "1"})
+    def __init__(self, detail: str | None = None, *, code: str | None = None, key: str | None = None,
+                 params: dict[str, object] | None = None) -> None:
+        super().__init__(detail, code=code, headers={"Retry-After": "1"}, key=key, params=params)

@@ -13,10 +13,10 @@ import asyncpg
 import redis.asyncio as aioredis
 from litestar import Litestar, Response, get
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import Receive, Scope, Send
 
+from shared.apidocs import docs_assets, docs_plugins
 from shared.http import JSONRequest, allow_every_method, require_json
 from shared.infra import create_pool, create_redis
 from shared.openapi import openapi_plugins
@@ -153,6 +153,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         handlers.append(DevOutboxController)
     # The public portal (voting_service/portal): HTML pages, out of the OpenAPI document, forms not JSON.
     handlers.append(portal_router())
+    handlers.append(docs_assets())  # the /schema viewer's own files
     app = VotingApp(
         route_handlers=handlers,
         lifespan=[lifespan],
@@ -168,7 +169,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
             title="100 New Faces of Kazakhstan — public vote",
             version="1.0.0",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=docs_plugins(),  # the viewer's files are served from here (shared/apidocs)
         ),
         debug=False,
     )

@@ -34,13 +34,14 @@ class CampaignVotesController(Controller):
         cid = parse_id(campaign_id, "campaign")
         if data.cluster_id is not None:
             if data.vote_ids:
-                raise InvalidRequest("Give either vote_ids or cluster_id, not both.", extra={"field": "cluster_id"})
+                raise InvalidRequest("Give either vote_ids or cluster_id, not both.", extra={"field": "cluster_id"},
+                                     key="invalid")
             done = await service.invalidate_cluster(services.pool, campaign_id=cid,
                                                     cluster_id=data.cluster_id, reason=data.reason,
                                                     actor=staff_of(request))
         else:
             if not data.vote_ids:
-                raise InvalidRequest("Give the vote_ids to invalidate.", extra={"field": "vote_ids"})
+                raise InvalidRequest("Give the vote_ids to invalidate.", extra={"field": "vote_ids"}, key="invalid")
             done = await service.invalidate(services.pool, campaign_id=cid, vote_ids=data.vote_ids,
                                             reason=data.reason, actor=staff_of(request))
         services.fraud_flags.forget(cid)  # the listing shows the new counts at once

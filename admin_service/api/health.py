@@ -30,7 +30,7 @@ class HealthController(Controller):
         checks = await readiness.check(pool=services.pool, redis=services.redis, timeout_s=READY_TIMEOUT_S)
         down = sorted(name for name, state in checks.items() if state != readiness.OK)
         if down:
-            exc = Unavailable(f"not answering: {', '.join(down)}")
+            exc = Unavailable(f"not answering: {', '.join(down)}", key="stores_down")
             exc.extra = {"checks": checks}
             raise exc
         return Health(status="ok", checks=checks)

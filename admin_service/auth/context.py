@@ -48,5 +48,5 @@ def staff_of(connection: ASGIConnection) -> Staff:
     """The signed-in staff member (set by the authentication guard); 401 if there is none."""
     staff = connection.scope.get("state", {}).get("staff")
     if staff is None:
-        raise Unauthorized("Sign in first.")
+        raise Unauthorized("Sign in first.", key="sign_in_first")
     return staff

@@ -64,7 +64,7 @@ def check_origin(connection: ASGIConnection) -> None:
     extra = services_of(connection.app).settings.admin_allowed_origins
     allowed.update(o.strip().rstrip("/") for o in extra.split(",") if o.strip())
     if origin.rstrip("/") not in allowed:
-        raise CsrfFailed("Cross-origin request refused.")
+        raise CsrfFailed("Cross-origin request refused.", key="csrf_origin")
 
 
 async def authenticate(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
@@ -77,8 +77,8 @@ async def authenticate(connection: ASGIConnection, handler: BaseRouteHandler) ->
     staff: Staff | None = await services_of(connection.app).sessions.resolve(raw) if raw else None
     if staff is None:
         if handler.opt.get("web"):
-            raise LoginRequired("Sign in first.")
-        raise Unauthorized("Sign in first.")
+            raise LoginRequired("Sign in first.", key="sign_in_first")
+        raise Unauthorized("Sign in first.", key="sign_in_first")
     staff = dataclasses.replace(staff, ip_hash=client_ip_hash(connection))  # the real address, for the audit log
     connection.scope.setdefault("state", {})["staff"] = staff
     if connection.method not in SAFE_METHODS:
@@ -87,11 +87,13 @@ async def authenticate(connection: ASGIConnection, handler: BaseRouteHandler) ->
             form = await connection.form() if hasattr(connection, "form") else {}  # type: ignore[attr-defined]
             sent = str(form.get("csrf_token", ""))
         if not sent or not same_secret(sent, staff.csrf_token):
-            raise CsrfFailed("Send the X-CSRF-Token header you received at sign-in.")
+            raise CsrfFailed("Send the X-CSRF-Token header you received at sign-in.", key="csrf_stale")
     if staff.required_action and staff.required_action not in handler.opt.get("pending_ok", ()):
         if staff.required_action == CHANGE_PASSWORD:
-            raise PasswordChangeRequired("Change your temporary password first (POST /api/v1/session/password).")
-        raise MfaEnrolmentRequired("Your role needs a second factor: enrol one first (POST /api/v1/session/totp).")
+            raise PasswordChangeRequired("Change your temporary password first (POST /api/v1/session/password).",
+                                         key="password_change_required")
+        raise MfaEnrolmentRequired("Your role needs a second factor: enrol one first (POST /api/v1/session/totp).",
+                                   key="mfa_enrolment_required")
 
 
 def roles(*allowed: str):  # noqa: ANN201 - a Litestar guard
@@ -103,9 +105,10 @@ def roles(*allowed: str):  # noqa: ANN201 - a Litestar guard
             return
         staff: Staff | None = connection.scope.get("state", {}).get("staff")
         if staff is None:
-            raise Unauthorized("Sign in first.")
+            raise Unauthorized("Sign in first.", key="sign_in_first")
         if not staff.roles & wanted:
-            raise Forbidden(f"This needs one of the roles: {', '.join(sorted(wanted))}.")
+            raise Forbidden(f"This needs one of the roles: {', '.join(sorted(wanted))}.", key="role_needed",
+                            params={"roles": sorted(wanted)})
 
     guard.__name__ = f"roles_{'_'.join(sorted(wanted))}"
     return guard

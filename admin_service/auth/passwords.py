@@ -40,18 +40,18 @@ def common_passwords() -> frozenset[str]:
 
 def check_policy(password: str, *, email: str = "") -> None:
     if len(password) < MIN_LENGTH:
-        raise WeakPassword(f"Use at least {MIN_LENGTH} characters.")
+        raise WeakPassword(f"Use at least {MIN_LENGTH} characters.", key="password_short", params={"n": MIN_LENGTH})
     if len(password) > MAX_LENGTH:
-        raise WeakPassword(f"Use at most {MAX_LENGTH} characters.")
+        raise WeakPassword(f"Use at most {MAX_LENGTH} characters.", key="password_long", params={"n": MAX_LENGTH})
     low = password.lower()
     if low in common_passwords() or any(low.startswith(c) and len(set(low[len(c):])) <= 1
                                         for c in common_passwords() if len(c) >= 6):
-        raise WeakPassword("This password is on a list of common passwords.")
+        raise WeakPassword("This password is on a list of common passwords.", key="password_common")
     if len(set(password)) < 5:
-        raise WeakPassword("Use more different characters.")
+        raise WeakPassword("Use more different characters.", key="password_monotonous")
     local = email.split("@")[0].lower()
     if len(local) >= 4 and local in low:
-        raise WeakPassword("Do not use your e-mail name in the password.")
+        raise WeakPassword("Do not use your e-mail name in the password.", key="password_email")
 
 
 class Passwords:

@@ -62,7 +62,7 @@ class LoginThrottle:
             s.admin_login_max_per_pair, s.admin_login_max_per_account, s.admin_login_max_per_ip,
             s.admin_login_window_s]))
         if retry:
-            raise RateLimited("Too many failed sign-ins; try again later.", retry_after=retry)
+            raise RateLimited("Too many failed sign-ins; try again later.", retry_after=retry, key="sign_in_throttled")
 
     async def succeeded(self, email_hash: str, ip_hash: str) -> None:
         await self._refund(keys=_keys(email_hash, ip_hash), args=[1])

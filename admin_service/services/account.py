@@ -41,13 +41,13 @@ class AccountService:
         """Returns how many other sessions ended."""
         check_policy(new, email=staff.email)
         if new == current:
-            raise WeakPassword("Choose a password different from the current one.")
+            raise WeakPassword("Choose a password different from the current one.", key="password_same")
         ekey = email_key(self._s, staff.email)
         await self._throttle.reserve(ekey, ip_hash)
         async with self._pool.acquire() as conn:
             row = await repo.password_of(conn, user_id=staff.id)
         if row is None or not await self._passwords.verify(row["password_hash"], current):
-            raise InvalidCredentials("The current password is wrong.")
+            raise InvalidCredentials("The current password is wrong.", key="password_current_wrong")
         await self._throttle.succeeded(ekey, ip_hash)
         new_hash = await self._passwords.hash(new)
         async with self._pool.acquire() as conn, conn.transaction():
@@ -63,7 +63,8 @@ class AccountService:
         sealed = otp.seal(self._s.secrets.staff_key, staff.id, secret)
         async with self._pool.acquire() as conn, conn.transaction():
             if not await repo.start_totp(conn, user_id=staff.id, secret_enc=sealed):
-                raise AlreadyEnrolled("A second factor is already enrolled for this account.")
+                raise AlreadyEnrolled("A second factor is already enrolled for this account.",
+                                      key="mfa_already_enrolled")
             await audit.record(conn, actor=staff, action="user.totp_enrolment_started", entity_type="user",
                                entity_id=staff.id)
         return otp.otpauth_uri(secret, staff.email), secret
@@ -85,18 +86,18 @@ class AccountService:
         async with self._pool.acquire() as conn:
             row = await repo.totp_of(conn, user_id=staff.id)
         if row is None:
-            raise NoEnrolment("Start the enrolment first (POST /api/v1/session/totp).")
+            raise NoEnrolment("Start the enrolment first (POST /api/v1/session/totp).", key="mfa_not_started")
         if row["confirmed_at"] is not None:
-            raise AlreadyEnrolled("A second factor is already enrolled for this account.")
+            raise AlreadyEnrolled("A second factor is already enrolled for this account.", key="mfa_already_enrolled")
         secret = otp.unseal(self._s.secrets.staff_key, staff.id, row["secret_enc"])
         step = otp.matching_step(secret, otp.compact(code)) if secret else None
         if step is None:
-            raise InvalidCode("That is not the current code of this enrolment.")
+            raise InvalidCode("That is not the current code of this enrolment.", key="mfa_code_wrong")
         codes = otp.new_recovery_codes()
         hashes = [otp.recovery_hash(self._s.secrets.staff_key, staff.id, c) for c in codes]
         async with self._pool.acquire() as conn, conn.transaction():
             if not await repo.confirm_totp(conn, user_id=staff.id, step=step):
-                raise InvalidCode("That code was used already; wait for the next one.")
+                raise InvalidCode("That code was used already; wait for the next one.", key="mfa_code_used")
             await repo.replace_recovery_codes(conn, user_id=staff.id, hashes=hashes)
             ended = await repo.revoke_other_sessions(conn, user_id=staff.id, keep_id_hash=staff.session_hash)
             await audit.record(conn, actor=staff, action="user.totp_enrolled", entity_type="user",

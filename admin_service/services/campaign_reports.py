@@ -19,7 +19,7 @@ from shared.votestore.tally import tallies
 async def _campaign(conn: asyncpg.Connection, campaign_id: int) -> asyncpg.Record:
     row = await repo.get(conn, campaign_id=campaign_id)
     if row is None:
-        raise NotFound(f"No campaign {campaign_id}.")
+        raise NotFound(f"No campaign {campaign_id}.", key="no_campaign", params={"id": campaign_id})
     return row
 
 

@@ -63,19 +63,21 @@ def view(row: Any, now: dt.datetime | None = None) -> dict[str, Any]:
 async def _get(conn: asyncpg.Connection, campaign_id: int) -> dict[str, Any]:
     row = await repo.get(conn, campaign_id=campaign_id)
     if row is None:
-        raise NotFound(f"No campaign {campaign_id}.")
+        raise NotFound(f"No campaign {campaign_id}.", key="no_campaign", params={"id": campaign_id})
     return view(row)
 
 
 def _check_window(data: CampaignIn) -> None:
     if data.closes_at <= data.opens_at:
-        raise InvalidRequest("closes_at must be after opens_at.", extra={"field": "closes_at"})
+        raise InvalidRequest("closes_at must be after opens_at.", extra={"field": "closes_at"},
+                             key="closes_before_opens")
     if data.closes_at <= dt.datetime.now(dt.UTC):
-        raise InvalidRequest("closes_at is in the past.", extra={"field": "closes_at"})
+        raise InvalidRequest("closes_at is in the past.", extra={"field": "closes_at"}, key="closes_in_past")
     if data.closes_at - data.opens_at > MAX_WINDOW:
-        raise InvalidRequest("A campaign lasts at most a year.", extra={"field": "closes_at"})
+        raise InvalidRequest("A campaign lasts at most a year.", extra={"field": "closes_at"}, key="campaign_too_long")
     if any(not v.strip() for v in (data.title.kk, data.title.ru, data.title.en)):
-        raise InvalidRequest("The title is needed in kk, ru and en.", extra={"field": "title"})
+        raise InvalidRequest("The title is needed in kk, ru and en.", extra={"field": "title"},
+                             key="title_three_languages")
 
 
 async def create(pool: asyncpg.Pool, *, data: CampaignIn | dict[str, Any], actor: Staff) -> dict[str, Any]:
@@ -92,7 +94,8 @@ async def create(pool: asyncpg.Pool, *, data: CampaignIn | dict[str, Any], actor
                         votes_per_voter=data.votes_per_voter, seats=data.seats, live_results=data.live_results,
                         shards=data.shards, created_by=actor.id)
             except asyncpg.UniqueViolationError:
-                raise Conflict(f"A campaign with slug {data.slug!r} exists.", extra={"field": "slug"}) from None
+                raise Conflict(f"A campaign with slug {data.slug!r} exists.", extra={"field": "slug"},
+                               key="slug_taken", params={"slug": data.slug}) from None
             campaign = await _get(conn, campaign_id)
             await audit.record(conn, actor=actor, action="campaign.create", entity_type="campaign",
                                entity_id=campaign_id, new=campaign)
@@ -123,7 +126,7 @@ async def get(pool: asyncpg.Pool, *, campaign_id: int) -> dict[str, Any]:
 async def _lock(conn: asyncpg.Connection, campaign_id: int) -> asyncpg.Record:
     row = await repo.lock(conn, campaign_id=campaign_id)
     if row is None:
-        raise NotFound(f"No campaign {campaign_id}.")
+        raise NotFound(f"No campaign {campaign_id}.", key="no_campaign", params={"id": campaign_id})
     return row
 
 
@@ -139,17 +142,19 @@ async def set_ballot(pool: asyncpg.Pool, *, campaign_id: int, candidate_ids: lis
     ``invalid_transition`` naming the offenders in ``candidates``; a published campaign is 409 ``conflict``."""
     ids = [parse_body_id(i, "candidate_ids") for i in candidate_ids]
     if len(set(ids)) != len(ids):
-        raise InvalidRequest("A candidate is on a ballot once.", extra={"field": "candidate_ids"})
+        raise InvalidRequest("A candidate is on a ballot once.", extra={"field": "candidate_ids"},
+                             key="ballot_duplicate")
     async with pool.acquire() as conn:
         async with conn.transaction():
             camp = await _lock(conn, campaign_id)
             if camp["state"] != "draft":
                 raise Conflict(f"The ballot of a {camp['state']} campaign cannot change.",
-                               extra={"state": camp["state"]})
+                               extra={"state": camp["state"]}, key="ballot_frozen", params={"state": camp["state"]})
             offenders = await _offenders(conn, ids)
             if offenders:
                 raise InvalidTransition("Only shortlisted candidates go on a ballot: "
-                                        f"{', '.join(offenders[:50])}.", extra={"candidates": offenders})
+                                        f"{', '.join(offenders[:50])}.", extra={"candidates": offenders},
+                                        key="ballot_not_shortlisted", params={"ids": offenders[:50]})
             before = await repo.ballot_ids(conn, campaign_id=campaign_id)
             await repo.replace_ballot(conn, campaign_id=campaign_id, candidate_ids=ids)
             await audit.record(conn, actor=actor, action="campaign.ballot", entity_type="campaign",
@@ -176,16 +181,18 @@ async def publish(pool: asyncpg.Pool, redis: aioredis.Redis, *, campaign_id: int
         async with conn.transaction():
             camp = await _lock(conn, campaign_id)
             if camp["state"] != "draft":
-                raise Conflict(f"Campaign {campaign_id} is already {camp['state']}.", extra={"state": camp["state"]})
+                raise Conflict(f"Campaign {campaign_id} is already {camp['state']}.", extra={"state": camp["state"]},
+                               key="campaign_already", params={"state": camp["state"]})
             ids = await repo.ballot_ids(conn, campaign_id=campaign_id)
             if not ids:
-                raise Conflict("The ballot is empty: set it before publishing.")
+                raise Conflict("The ballot is empty: set it before publishing.", key="ballot_empty")
             if camp["closes_at"] <= dt.datetime.now(dt.UTC):
-                raise Conflict("The campaign's window has passed; it cannot be published.")
+                raise Conflict("The campaign's window has passed; it cannot be published.", key="window_passed")
             offenders = await _offenders(conn, ids)
             if offenders:  # e.g. put on another campaign's ballot, published meanwhile
                 raise InvalidTransition(f"No longer shortlisted: {', '.join(offenders[:50])}.",
-                                        extra={"candidates": offenders})
+                                        extra={"candidates": offenders}, key="ballot_not_shortlisted",
+                                        params={"ids": offenders[:50]})
             await shared_repo.mark_published(conn, campaign_id=campaign_id)
             await candidates_repo.insert_transitions(
                 conn, [(i, "shortlisted", "on_ballot", PUBLISH_REASON, actor.email, actor.id) for i in ids])
@@ -209,7 +216,8 @@ async def close(pool: asyncpg.Pool, redis: aioredis.Redis, *, campaign_id: int, 
             camp = await _lock(conn, campaign_id)
             if not await repo.close(conn, campaign_id=campaign_id):
                 raise Conflict(f"Only a published campaign can be closed (this one is {camp['state']}).",
-                               extra={"state": camp["state"]})
+                               extra={"state": camp["state"]}, key="close_not_published",
+                               params={"state": camp["state"]})
             await audit.record(conn, actor=actor, action="campaign.close", entity_type="campaign",
                                entity_id=campaign_id, old={"state": "published"}, new={"state": "closed"})
         projected = await project_after_commit(redis, conn, campaign_id)

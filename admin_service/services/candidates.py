@@ -32,17 +32,20 @@ MAX_PER_PAGE = 200
 
 def check_region(region: str | None, field: str = "region") -> None:
     if region is not None and region not in region_codes():
-        raise InvalidRequest(f"Unknown region {region[:20]!r}.", extra={"field": field})
+        raise InvalidRequest(f"Unknown region {region[:20]!r}.", extra={"field": field}, key="choose_from_list",
+                             params={"field": field})
 
 
 def check_sphere(sphere: str | None) -> None:
     if sphere is not None and sphere not in sphere_codes():
-        raise InvalidRequest(f"Unknown sphere {sphere[:40]!r}.", extra={"field": "sphere"})
+        raise InvalidRequest(f"Unknown sphere {sphere[:40]!r}.", extra={"field": "sphere"}, key="choose_from_list",
+                             params={"field": "sphere"})
 
 
 def check_birth_year(year: int) -> None:
     if not 1900 <= year <= dt.date.today().year - MIN_AGE:
-        raise InvalidRequest(f"A candidate must be at least {MIN_AGE} years old.", extra={"field": "birth_year"})
+        raise InvalidRequest(f"A candidate must be at least {MIN_AGE} years old.", extra={"field": "birth_year"},
+                             key="too_young", params={"n": MIN_AGE})
 
 
 def summary_view(row: Any) -> dict[str, Any]:
@@ -69,7 +72,8 @@ def _contact(data: CandidateIn) -> dict[str, str] | None:
     if data.contact.phone:
         phone = normalise_kz_mobile(data.contact.phone)
         if phone is None:
-            raise InvalidRequest("Enter a Kazakhstan mobile number (+77xxxxxxxxx).", extra={"field": "contact.phone"})
+            raise InvalidRequest("Enter a Kazakhstan mobile number (+77xxxxxxxxx).", extra={"field": "contact.phone"},
+                                 key="phone_kz")
         out["phone"] = phone
     if data.contact.email:
         out["email"] = data.contact.email.strip().lower()
@@ -82,10 +86,11 @@ def validate(data: CandidateIn | dict[str, Any]) -> CandidateIn:
     check_region(data.region)
     check_birth_year(data.birth_year)
     if len(clean(data.full_name)) < 2 or len(clean(data.story)) < 20:
-        raise InvalidRequest("full_name and story must not be blank.")
+        raise InvalidRequest("full_name and story must not be blank.", key="name_story_blank")
     if data.text_lang in data.texts:
         raise InvalidRequest(f"`texts` must not repeat the card's own language {data.text_lang!r}: summary, story "
-                             "and achievements are in it.", extra={"field": f"texts.{data.text_lang}"})
+                             "and achievements are in it.", extra={"field": f"texts.{data.text_lang}"},
+                             key="texts_repeat_language", params={"lang": data.text_lang})
     return data
 
 
@@ -132,7 +137,8 @@ async def create(pool: asyncpg.Pool, *, data: CandidateIn | dict[str, Any], acto
     data = validate(data)
     contact = _contact(data)
     if contact is not None and sealer is None:
-        raise InvalidRequest("Contact details cannot be stored without the data key.", extra={"field": "contact"})
+        raise InvalidRequest("Contact details cannot be stored without the data key.", extra={"field": "contact"},
+                             key="contact_key_missing")
     sealed = seal(sealer, contact, context=CANDIDATE_CONTACT) if contact and sealer else None
     async with pool.acquire() as conn:
         async with conn.transaction():
@@ -145,13 +151,15 @@ async def search(pool: asyncpg.Pool, *, status: str | None = None, region: str |
                  per_page: int = 50) -> tuple[list[dict[str, Any]], int]:
     status, region, sphere, q = (v or None for v in (status, region, sphere, clean(q)))
     if status is not None and status not in STATUSES:
-        raise InvalidRequest(f"Unknown status {status[:40]!r}.", extra={"field": "status"})
+        raise InvalidRequest(f"Unknown status {status[:40]!r}.", extra={"field": "status"}, key="choose_from_list",
+                             params={"field": "status"})
     check_region(region)
     check_sphere(sphere)
     if q is not None and len(q) > 200:
-        raise InvalidRequest("Search text is limited to 200 characters.", extra={"field": "q"})
+        raise InvalidRequest("Search text is limited to 200 characters.", extra={"field": "q"}, key="search_long",
+                             params={"n": 200})
     if not 1 <= page <= 100_000 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidRequest(f"page >= 1 and 1 <= per_page <= {MAX_PER_PAGE}.", extra={"field": "page"})
+        raise InvalidRequest(f"page >= 1 and 1 <= per_page <= {MAX_PER_PAGE}.", extra={"field": "page"}, key="invalid")
     async with pool.acquire() as conn:
         rows, total = await repo.search(conn, status=status, region=region, sphere=sphere, q=q, limit=per_page,
                                         offset=(page - 1) * per_page)
@@ -182,7 +190,7 @@ async def load_card(conn: asyncpg.Connection, *, candidate_id: int, viewer: Staf
 
     row = await repo.get(conn, candidate_id=candidate_id)
     if row is None:
-        raise NotFound(f"No candidate {candidate_id}.")
+        raise NotFound(f"No candidate {candidate_id}.", key="no_candidate", params={"id": candidate_id})
     reviews = [review_view(r) for r in await reviews_repo.for_candidate(conn, candidate_id=candidate_id)]
     card = summary_view(row)
     card.update({
@@ -220,18 +228,19 @@ async def set_texts(pool: asyncpg.Pool, *, candidate_id: int, lang: str, data: L
     (``text_lang``) they replace summary, story and achievements, and the story stays required (20
     characters); in another language they set that language's entry, and all fields blank remove it."""
     if lang not in LANGUAGES:
-        raise NotFound(f"No language {lang[:10]!r}; use one of {', '.join(LANGUAGES)}.")
+        raise NotFound(f"No language {lang[:10]!r}; use one of {', '.join(LANGUAGES)}.", key="no_language")
     entry = lang_texts(coerce(data, LangTexts))
     async with pool.acquire() as conn:
         async with conn.transaction():
             row = await repo.get(conn, candidate_id=candidate_id, lock="update")
             if row is None:
-                raise NotFound(f"No candidate {candidate_id}.")
+                raise NotFound(f"No candidate {candidate_id}.", key="no_candidate", params={"id": candidate_id})
             base = lang == row["text_lang"]
             before = all_texts(row).get(lang)
             if base and len(entry["story"]) < 20:
                 raise InvalidRequest(f"The story in the card's own language ({lang}) is required: at least 20 "
-                                     "characters.", extra={"field": "story"})
+                                     "characters.", extra={"field": "story"}, key="story_required",
+                                     params={"lang": lang, "n": 20})
             blank = not (entry["summary"] or entry["story"] or entry["achievements"])
             await repo.set_texts(conn, candidate_id=candidate_id, lang=lang, base=base,
                                  texts=None if blank and not base else entry)

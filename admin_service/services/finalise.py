@@ -189,17 +189,18 @@ def view(row: Mapping[str, Any], head: Mapping[str, Any] | None = None) -> dict[
 def _refuse(camp: Mapping[str, Any] | None, campaign_id: int) -> None:
     """The state checks, the same before the wait and again under the lock."""
     if camp is None:
-        raise NotFound(f"No campaign {campaign_id}.")
+        raise NotFound(f"No campaign {campaign_id}.", key="no_campaign", params={"id": campaign_id})
     state = camp["state"]
     if state == "finalised":
         raise Conflict(f"Campaign {campaign_id} is already finalised; its result is frozen.",
-                       extra={"state": state})
+                       extra={"state": state}, key="campaign_frozen")
     if state == "draft":
         raise NotReady("Not ready: the campaign is a draft (never published).",
-                       extra={"reason": "draft", "state": state})
+                       extra={"reason": "draft", "state": state}, key="finalise_draft")
     if state == "published" and camp["closes_at"] > dt.datetime.now(dt.UTC):
         raise NotReady(f"Not ready: the campaign is open until {camp['closes_at'].isoformat()}; "
-                       "close it first.", extra={"reason": "open", "state": state})
+                       "close it first.", extra={"reason": "open", "state": state}, key="finalise_open",
+                       params={"until": camp["closes_at"]})
 
 
 async def _wait_for_drain(pool: asyncpg.Pool, redis: aioredis.Redis, campaign_id: int) -> None:
@@ -216,7 +217,8 @@ async def _wait_for_drain(pool: asyncpg.Pool, redis: aioredis.Redis, campaign_id
                                         RECONCILE_WAIT_S)
     except (redis_errors.RedisError, OSError, TimeoutError) as exc:
         log.warning("finalisation of campaign %s: Redis failed: %r", campaign_id, exc)
-        raise Unavailable("Redis does not answer: the streams cannot be checked; try again.") from None
+        raise Unavailable("Redis does not answer: the streams cannot be checked; try again.",
+                          key="vote_store_down") from None
     if left:
         raise _not_drained(left)
 
@@ -224,7 +226,8 @@ async def _wait_for_drain(pool: asyncpg.Pool, redis: aioredis.Redis, campaign_id
 def _not_drained(undrained: int) -> NotReady:
     return NotReady(f"Not drained: {undrained} accepted vote(s) are still in the Redis streams waiting "
                     "for the flusher; try again when it has written them.",
-                    extra={"reason": "not_drained", "undrained": undrained})
+                    extra={"reason": "not_drained", "undrained": undrained}, key="not_drained",
+                    params={"n": undrained})
 
 
 async def _check_reconciled(pool: asyncpg.Pool, redis: aioredis.Redis, campaign_id: int) -> None:
@@ -233,7 +236,8 @@ async def _check_reconciled(pool: asyncpg.Pool, redis: aioredis.Redis, campaign_
         (rep,) = await reconcile(pool, redis, campaign_id=campaign_id, wait_s=0)
     except (redis_errors.RedisError, OSError, TimeoutError) as exc:
         log.warning("finalisation of campaign %s: Redis failed: %r", campaign_id, exc)
-        raise Unavailable("Redis does not answer: the streams cannot be checked; try again.") from None
+        raise Unavailable("Redis does not answer: the streams cannot be checked; try again.",
+                          key="vote_store_down") from None
     if rep.undrained:
         raise _not_drained(rep.undrained)
     if rep.differences:
@@ -241,7 +245,8 @@ async def _check_reconciled(pool: asyncpg.Pool, redis: aioredis.Redis, campaign_
                        f"{len(rep.differences)} candidate(s); run `python -m voting_service reconcile`.",
                        extra={"reason": "not_reconciled",
                               "differences": {k: {"redis": a, "postgres": b}
-                                              for k, (a, b) in list(rep.differences.items())[:50]}})
+                                              for k, (a, b) in list(rep.differences.items())[:50]}},
+                       key="not_reconciled", params={"n": len(rep.differences)})
 
 
 async def finalise(pool: asyncpg.Pool, redis: aioredis.Redis, *, campaign_id: int,
@@ -270,7 +275,7 @@ async def finalise(pool: asyncpg.Pool, redis: aioredis.Redis, *, campaign_id: in
             tree = await tree_head.build_tree(conn, campaign_id=campaign_id)  # streamed from a cursor
             if tree.size != sum(c["valid"] for c in counts):  # cannot happen: both read the same snapshot
                 raise NotReady("Not reconciled: the counted votes do not add up; try again.",
-                               extra={"reason": "not_reconciled"})
+                               extra={"reason": "not_reconciled"}, key="counts_do_not_add_up")
             root, n_counted = tree.root_hash, tree.size
             digest = digest_of(campaign_id=str(campaign_id), policy=policy, seats=seats, counts=counts)
             report = _report(rows, seats, counts, policy=policy, seats_wanted=seats_wanted,
@@ -282,7 +287,7 @@ async def finalise(pool: asyncpg.Pool, redis: aioredis.Redis, *, campaign_id: in
             head = await tree_head.sign_and_store(conn, signer, campaign_id=campaign_id, tree=tree, digest=digest,
                                                   invalidated_votes=sum(c["invalidated"] for c in counts))
             if not await repo.mark_finalised(conn, campaign_id=campaign_id, at=at):
-                raise Conflict("The campaign changed state meanwhile; try again.")
+                raise Conflict("The campaign changed state meanwhile; try again.", key="changed_meanwhile")
             await _move_candidates(conn, counts, campaign_id=campaign_id, actor=actor)
             await audit.record(conn, actor=actor, action="campaign.finalise", entity_type="campaign",
                                entity_id=campaign_id, old={"state": "closed"},
@@ -356,8 +361,8 @@ async def get(pool: asyncpg.Pool, *, campaign_id: int) -> dict[str, Any]:
         row = await repo.snapshot(conn, campaign_id=campaign_id)
         if row is None:
             if await campaigns_repo.get(conn, campaign_id=campaign_id) is None:
-                raise NotFound(f"No campaign {campaign_id}.")
-            raise NotFound(f"Campaign {campaign_id} is not finalised.")
+                raise NotFound(f"No campaign {campaign_id}.", key="no_campaign", params={"id": campaign_id})
+            raise NotFound(f"Campaign {campaign_id} is not finalised.", key="not_finalised")
         head = await tree_repo.head(conn, campaign_id=campaign_id)
     return view(row, head)
 
@@ -367,8 +372,9 @@ async def counted_votes_lines(pool: asyncpg.Pool, *, campaign_id: int):
     async with pool.acquire() as conn:
         if await repo.snapshot(conn, campaign_id=campaign_id) is None:
             if await campaigns_repo.get(conn, campaign_id=campaign_id) is None:
-                raise NotFound(f"No campaign {campaign_id}.")
-            raise NotFound(f"Campaign {campaign_id} is not finalised: its counted votes are not fixed yet.")
+                raise NotFound(f"No campaign {campaign_id}.", key="no_campaign", params={"id": campaign_id})
+            raise NotFound(f"Campaign {campaign_id} is not finalised: its counted votes are not fixed yet.",
+                           key="not_finalised")
 
     async def lines():
         async for chunk in repo.stream_counted_ids(pool, campaign_id=campaign_id):

@@ -91,7 +91,7 @@ def parse_cluster_id(raw: str) -> tuple[str, str]:
     elif sep and kind == "ip" and _IP_HASH.match(key):
         return "ip", key
     raise InvalidRequest("A cluster id is 'net:<network>/<prefix>' or 'ip:<address hash>', as listed by "
-                         "GET .../fraud/flags.", extra={"field": "cluster_id"})
+                         "GET .../fraud/flags.", extra={"field": "cluster_id"}, key="cluster_unknown")
 
 
 def _num(x: float) -> float:
@@ -201,7 +201,7 @@ async def _flagged(pool: asyncpg.Pool, *, campaign_id: int, limit: int, offset: 
     computed_at = dt.datetime.now(dt.UTC)
     async with pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
         if await conn.fetchval("SELECT 1 FROM campaigns WHERE id = $1", campaign_id) is None:
-            raise NotFound(f"No campaign {campaign_id}.")
+            raise NotFound(f"No campaign {campaign_id}.", key="no_campaign", params={"id": campaign_id})
         # One sort and a few hash aggregates over every vote of the campaign: keep them in memory, not on disk.
         await conn.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         await conn.execute(f"SET LOCAL statement_timeout = '{int(QUERY_TIMEOUT_S)}s'")
@@ -214,11 +214,11 @@ async def _flagged(pool: asyncpg.Pool, *, campaign_id: int, limit: int, offset: 
 async def flags(pool: asyncpg.Pool, *, campaign_id: int, limit: int = DEFAULT_LIMIT, offset: int = 0,
                 kind: str | None = None, cache: FlagsCache | None = None) -> dict[str, Any]:
     if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidRequest(f"limit is between 1 and {MAX_LIMIT}.", extra={"field": "limit"})
+        raise InvalidRequest(f"limit is between 1 and {MAX_LIMIT}.", extra={"field": "limit"}, key="invalid")
     if offset < 0:
-        raise InvalidRequest("offset is 0 or more.", extra={"field": "offset"})
+        raise InvalidRequest("offset is 0 or more.", extra={"field": "offset"}, key="invalid")
     if kind not in (None, "net", "ip"):
-        raise InvalidRequest("kind is 'net' or 'ip'.", extra={"field": "kind"})
+        raise InvalidRequest("kind is 'net' or 'ip'.", extra={"field": "kind"}, key="invalid")
     if cache is not None and offset + limit <= CACHE_ITEMS:
         found = await cache.get((campaign_id, kind), lambda: _flagged(
             pool, campaign_id=campaign_id, limit=CACHE_ITEMS, offset=0, kind=kind))
@@ -240,6 +240,6 @@ async def flags(pool: asyncpg.Pool, *, campaign_id: int, limit: int = DEFAULT_LI
 async def cluster_exists(conn: asyncpg.Connection, *, campaign_id: int, kind: str, key: str) -> asyncpg.Record:
     row = await repo.count_cluster(conn, campaign_id=campaign_id, kind=kind, key=key)
     if not row["votes"]:
-        raise NotFound(f"No votes of cluster {kind}:{key} in campaign {campaign_id}.")
+        raise NotFound(f"No votes of cluster {kind}:{key} in campaign {campaign_id}.", key="no_cluster_votes")
     return row
 

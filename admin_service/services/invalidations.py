@@ -25,26 +25,27 @@ async def _lock_unfinalised(conn: asyncpg.Connection, campaign_id: int) -> None:
     """Lock the campaign row (finalisation waits for us, or we for it) and refuse once it is finalised."""
     camp = await campaigns_repo.lock(conn, campaign_id=campaign_id)
     if camp is None:
-        raise NotFound(f"No campaign {campaign_id}.")
+        raise NotFound(f"No campaign {campaign_id}.", key="no_campaign", params={"id": campaign_id})
     if camp["state"] == "finalised":
-        raise Conflict("The campaign is finalised; its result is frozen.")
+        raise Conflict("The campaign is finalised; its result is frozen.", key="campaign_frozen")
 
 
 async def invalidate(pool: asyncpg.Pool, *, campaign_id: int, vote_ids: list[str], reason: str,
                      actor: Staff) -> dict[str, Any]:
     reason = reason.strip()
     if not reason:
-        raise InvalidRequest("Say why these votes are invalid.", extra={"field": "reason"})
+        raise InvalidRequest("Say why these votes are invalid.", extra={"field": "reason"}, key="reason_needed")
     ids = sorted(set(vote_ids))
     if not ids or len(ids) > MAX_VOTES:
-        raise InvalidRequest(f"Give between 1 and {MAX_VOTES} vote ids.", extra={"field": "vote_ids"})
+        raise InvalidRequest(f"Give between 1 and {MAX_VOTES} vote ids.", extra={"field": "vote_ids"},
+                             key="vote_ids_count", params={"n": MAX_VOTES})
     async with pool.acquire() as conn, conn.transaction():
         await _lock_unfinalised(conn, campaign_id)
         known = await repo.known(conn, campaign_id=campaign_id, vote_ids=ids)
         unknown = [i for i in ids if i not in known]
         if unknown:
             raise NotFound(f"{len(unknown)} vote id(s) are not recorded in this campaign.",
-                           extra={"unknown": unknown[:50]})
+                           extra={"unknown": unknown[:50]}, key="vote_ids_unknown", params={"n": len(unknown)})
         marked = await repo.invalidate(conn, campaign_id=campaign_id, vote_ids=ids, reason=reason,
                                        actor_email=actor.email)
         per_candidate = Counter(str(r["candidate_id"]) for r in marked)
@@ -62,7 +63,7 @@ async def invalidate_cluster(pool: asyncpg.Pool, *, campaign_id: int, cluster_id
     flusher records later from the same network are not touched."""
     reason = reason.strip()
     if not reason:
-        raise InvalidRequest("Say why these votes are invalid.", extra={"field": "reason"})
+        raise InvalidRequest("Say why these votes are invalid.", extra={"field": "reason"}, key="reason_needed")
     kind, key = fraud.parse_cluster_id(cluster_id)
     async with pool.acquire() as conn, conn.transaction():
         await _lock_unfinalised(conn, campaign_id)

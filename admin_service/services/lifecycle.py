@@ -88,22 +88,24 @@ async def _check_precondition(conn: asyncpg.Connection, rule: Rule, candidate_id
         counts = await verification_repo.outcomes(conn, candidate_id=candidate_id)
         if counts["refuted"]:
             raise InvalidTransition("A verification request was answered 'refuted'; the candidate cannot be "
-                                    "verified.", extra={"requires": "verification"})
+                                    "verified.", extra={"requires": "verification"}, key="verification_refuted")
         if not counts["confirmed"]:
             raise InvalidTransition("Verified needs at least one verification request answered 'confirmed'.",
-                                    extra={"requires": "verification"})
+                                    extra={"requires": "verification"}, key="verification_needed")
     elif rule.requires == "review":
         if not await reviews_repo.count(conn, candidate_id=candidate_id):
             raise InvalidTransition("An expert conclusion needs at least one expert review on the card.",
-                                    extra={"requires": "review"})
+                                    extra={"requires": "review"}, key="review_needed")
 
 
 def check_role(to: str, actor: Staff) -> None:
     wanted = roles_for_target(to)
     if not wanted:
-        raise InvalidTransition(f"No one moves a candidate to {to[:40]!r} by hand.")
+        raise InvalidTransition(f"No one moves a candidate to {to[:40]!r} by hand.", key="status_not_by_hand",
+                                params={"to": to[:40]})
     if not actor.has(*wanted):
-        raise Forbidden(f"Moving a candidate to {to!r} needs one of the roles: {', '.join(sorted(wanted))}.")
+        raise Forbidden(f"Moving a candidate to {to!r} needs one of the roles: {', '.join(sorted(wanted))}.",
+                        key="status_role", params={"to": to, "roles": sorted(wanted)})
 
 
 async def transition(pool: asyncpg.Pool, *, candidate_id: int, to: str, reason: str | None, actor: Staff,
@@ -115,15 +117,17 @@ async def transition(pool: asyncpg.Pool, *, candidate_id: int, to: str, reason: 
         async with conn.transaction():
             row = await repo.get(conn, candidate_id=candidate_id, lock="update")
             if row is None:
-                raise NotFound(f"No candidate {candidate_id}.")
+                raise NotFound(f"No candidate {candidate_id}.", key="no_candidate", params={"id": candidate_id})
             frm = row["status"]
             rule = TRANSITIONS.get((frm, to))
             if rule is None:
                 raise InvalidTransition(f"A candidate cannot go from {frm!r} to {to!r}.",
                                         extra={"from": frm, "to": to,
-                                               "allowed": allowed_targets(frm, actor.roles)})
+                                               "allowed": allowed_targets(frm, actor.roles)},
+                                        key="status_move", params={"from": frm, "to": to})
             if rule.reason_required and not reason:
-                raise InvalidRequest(f"Moving a candidate to {to!r} needs a reason.", extra={"field": "reason"})
+                raise InvalidRequest(f"Moving a candidate to {to!r} needs a reason.", extra={"field": "reason"},
+                                     key="status_reason", params={"to": to})
             await _check_precondition(conn, rule, candidate_id)
             await repo.set_status(conn, candidate_id=candidate_id, status=to)
             await repo.insert_transition(conn, candidate_id=candidate_id, from_status=frm, to_status=to,

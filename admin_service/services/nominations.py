@@ -54,9 +54,10 @@ async def queue(pool: asyncpg.Pool, *, page: int = 1, status: str | None = "rece
                 viewer: Staff | None = None, sealer: ContactOpener | None = None) -> tuple[list[dict[str, Any]], int]:
     """Oldest first. Each item lists ``possible_duplicates``: cards with the nominee's exact name."""
     if status is not None and status not in STATUSES:
-        raise InvalidRequest(f"Unknown status {status[:40]!r}.", extra={"field": "status"})
+        raise InvalidRequest(f"Unknown status {status[:40]!r}.", extra={"field": "status"}, key="choose_from_list",
+                             params={"field": "status"})
     if not 1 <= page <= 100_000 or not 1 <= per_page <= 200:
-        raise InvalidRequest("page >= 1 and 1 <= per_page <= 200.", extra={"field": "page"})
+        raise InvalidRequest("page >= 1 and 1 <= per_page <= 200.", extra={"field": "page"}, key="invalid")
     async with pool.acquire() as conn:
         rows, total = await repo.queue(conn, status=status, limit=per_page, offset=(page - 1) * per_page)
         names = [str((r["nominee"] or {}).get("full_name", "")) for r in rows]
@@ -76,17 +77,18 @@ async def get(pool: asyncpg.Pool, *, nomination_id: uuid.UUID, viewer: Staff | N
     async with pool.acquire() as conn:
         row = await repo.get(conn, nomination_id=nomination_id)
     if row is None:
-        raise NotFound(f"No nomination {nomination_id}.")
+        raise NotFound(f"No nomination {nomination_id}.", key="no_nomination", params={"id": nomination_id})
     return view(row, viewer=viewer, sealer=sealer)
 
 
 async def _lock_received(conn: asyncpg.Connection, nomination_id: uuid.UUID) -> asyncpg.Record:
     found = await repo.lock(conn, nomination_id=nomination_id)
     if found is None:
-        raise NotFound(f"No nomination {nomination_id}.")
+        raise NotFound(f"No nomination {nomination_id}.", key="no_nomination", params={"id": nomination_id})
     if found["status"] != "received":
         raise Conflict(f"Nomination {nomination_id} was already triaged ({found['status']}).",
-                       extra={"status": found["status"]})
+                       extra={"status": found["status"]}, key="nomination_triaged",
+                       params={"nomination_status": found["status"]})
     return await repo.get(conn, nomination_id=nomination_id)
 
 
@@ -132,7 +134,8 @@ async def merge(pool: asyncpg.Pool, *, nomination_id: uuid.UUID, duplicate_of: i
         async with conn.transaction():
             await _lock_received(conn, nomination_id)
             if await candidates_repo.get(conn, candidate_id=duplicate_of, lock="share") is None:
-                raise InvalidRequest(f"No candidate {duplicate_of} to merge into.", extra={"field": "candidate_id"})
+                raise InvalidRequest(f"No candidate {duplicate_of} to merge into.", extra={"field": "candidate_id"},
+                                     key="merge_no_candidate", params={"id": duplicate_of})
             return await _finish(conn, nomination_id=nomination_id, status="merged", candidate_id=duplicate_of,
                                  reason=clean(reason) or None, actor=actor)
 
@@ -140,7 +143,7 @@ async def merge(pool: asyncpg.Pool, *, nomination_id: uuid.UUID, duplicate_of: i
 async def reject(pool: asyncpg.Pool, *, nomination_id: uuid.UUID, reason: str | None, actor: Staff) -> dict[str, Any]:
     reason = clean(reason)
     if len(reason) < 3:
-        raise InvalidRequest("Rejecting a nomination needs a reason.", extra={"field": "reason"})
+        raise InvalidRequest("Rejecting a nomination needs a reason.", extra={"field": "reason"}, key="reject_reason")
     async with pool.acquire() as conn:
         async with conn.transaction():
             await _lock_received(conn, nomination_id)

@@ -24,24 +24,26 @@ async def add(pool: asyncpg.Pool, *, candidate_id: int, recommend: bool, motivat
     motivation = clean(motivation)
     if len(motivation) < MIN_MOTIVATION:
         raise InvalidRequest(f"A conclusion is motivated: write at least {MIN_MOTIVATION} characters.",
+                             key="motivation_short", params={"n": MIN_MOTIVATION},
                              extra={"field": "motivation"})
     if not isinstance(recommend, bool):
-        raise InvalidRequest("recommend is true or false.", extra={"field": "recommend"})
+        raise InvalidRequest("recommend is true or false.", extra={"field": "recommend"}, key="recommend_choose")
     async with pool.acquire() as conn:
         async with conn.transaction():
             # FOR SHARE: the status cannot move on while the review is written.
             row = await candidates_repo.get(conn, candidate_id=candidate_id, lock="share")
             if row is None:
-                raise NotFound(f"No candidate {candidate_id}.")
+                raise NotFound(f"No candidate {candidate_id}.", key="no_candidate", params={"id": candidate_id})
             if row["status"] != "under_review":
                 raise Conflict(f"Reviews are written while a candidate is under review (this one is "
-                               f"{row['status']!r}).", extra={"status": row["status"]})
+                               f"{row['status']!r}).", key="review_not_now", params={"status": row["status"]},
+                               extra={"status": row["status"]})
             try:
                 async with conn.transaction():
                     review = await repo.insert(conn, candidate_id=candidate_id, expert_id=actor.id,
                                                recommend=recommend, motivation=motivation)
             except asyncpg.UniqueViolationError:
-                raise Conflict("You have already reviewed this candidate.") from None
+                raise Conflict("You have already reviewed this candidate.", key="review_twice") from None
             await audit.record(conn, actor=actor, action="review.add", entity_type="candidate",
                                entity_id=candidate_id,
                                new={"review_id": review["id"], "recommend": recommend, "motivation": motivation})

@@ -95,7 +95,7 @@ def policy_of(value: Policy | str | None) -> Policy:
         return TOP_VOTES
     if isinstance(value, str):
         raise InvalidRequest(f"Unknown policy {value[:40]!r}: send an object with kind top_votes, bounds or "
-                             "proportional.", extra={"field": "policy"})
+                             "proportional.", extra={"field": "policy"}, key="policy_unknown")
     return value
 
 
@@ -125,22 +125,28 @@ def validate(policy: Policy) -> None:
             field = f"policy.bounds[{n}]"
             if b.value not in _values(b.dimension):
                 raise InvalidRequest(f"Unknown {b.dimension} {b.value[:40]!r} in bound {n}.",
+                                     key="bound_unknown_group", params={"row": n + 1},
                                      extra={"field": f"{field}.value",
                                             "allowed": sorted(_values(b.dimension))})
             if b.max is not None and b.min > b.max:
                 raise InvalidRequest(f"Bound {n} ({b.dimension} {b.value}): min {b.min} is above max {b.max}.",
+                                     key="bound_min_above_max", params={"dimension": b.dimension, "value": b.value,
+                                                                        "min": b.min, "max": b.max},
                                      extra={"field": f"{field}.min"})
             if b.min == 0 and b.max is None:
                 raise InvalidRequest(f"Bound {n} ({b.dimension} {b.value}) sets neither min nor max.",
+                                     key="bound_empty", params={"dimension": b.dimension, "value": b.value},
                                      extra={"field": field})
             if (b.dimension, b.value) in seen:
                 raise InvalidRequest(f"Bounds {seen[(b.dimension, b.value)]} and {n} are both for "
                                      f"{b.dimension} {b.value}: give one bound per group.",
+                                     key="bound_twice", params={"dimension": b.dimension, "value": b.value},
                                      extra={"field": field})
             seen[(b.dimension, b.value)] = n
     elif isinstance(policy, ProportionalPolicy):
         if len(set(policy.dimensions)) != len(policy.dimensions):
-            raise InvalidRequest("A dimension is listed twice.", extra={"field": "policy.dimensions"})
+            raise InvalidRequest("A dimension is listed twice.", extra={"field": "policy.dimensions"},
+                                 key="dimension_twice")
 
 
 # --- the bounds a policy means --------------------------------------------------------------------------
@@ -275,16 +281,19 @@ def _check_each(limits: Sequence[Limit], members: Sequence[Sequence[int]], *, n:
         have = len(group)
         if lim.min > have:
             raise _one(lim, f"{lim.dimension} {lim.value}: min {lim.min} but only {have} candidate(s) on the "
-                            "ballot")
+                            "ballot", "infeasible_min_ballot", {"min": lim.min, "have": have})
         if lim.min > k:
-            raise _one(lim, f"{lim.dimension} {lim.value}: min {lim.min} but only {k} seat(s) to fill")
+            raise _one(lim, f"{lim.dimension} {lim.value}: min {lim.min} but only {k} seat(s) to fill",
+                       "infeasible_min_seats", {"min": lim.min, "k": k})
         if lim.max is not None and lim.max + (n - have) < k:
             raise _one(lim, f"{lim.dimension} {lim.value}: max {lim.max}, but the ballot has only {n - have} "
-                            f"other candidate(s) for the other {k - lim.max} of {k} seats")
+                            f"other candidate(s) for the other {k - lim.max} of {k} seats", "infeasible_max",
+                       {"max": lim.max, "others": n - have, "rest": k - lim.max, "k": k})
 
 
-def _one(lim: Limit, message: str) -> InfeasiblePolicy:
-    return InfeasiblePolicy(f"The policy cannot be met: {message}.",
+def _one(lim: Limit, message: str, key: str, params: dict[str, object]) -> InfeasiblePolicy:
+    return InfeasiblePolicy(f"The policy cannot be met: {message}.", key=key,
+                            params={"dimension": lim.dimension, "value": lim.value, **params},
                             extra={"field": "policy", "bound": lim.as_dict(), "bounds": [lim.as_dict()]})
 
 
@@ -300,6 +309,8 @@ def _infeasible(program: Program, limits: Sequence[Limit], members: Sequence[Seq
             needed.append(j)
     words = "; ".join(f"{limits[j].describe()} ({len(members[j])} on the ballot)" for j in needed)
     return InfeasiblePolicy(f"The policy cannot be met: these bounds cannot all hold with {k} seat(s): {words}.",
+                            key="infeasible_together",
+                            params={"k": k, "groups": [(limits[j].dimension, limits[j].value) for j in needed]},
                             extra={"field": "policy", "bound": limits[needed[0]].as_dict(),
                                    "bounds": [limits[j].as_dict() for j in needed]})
 

@@ -96,7 +96,7 @@ class SessionService:
                 ok = False
             else:
                 ok = await self._passwords.verify(user["password_hash"], password)
-            wrong = InvalidCredentials("Wrong e-mail or password.")
+            wrong = InvalidCredentials("Wrong e-mail or password.", key="credentials")
             if not ok or user is None:
                 await refuse("bad_credentials", user["id"] if user else None, wrong)
             assert user is not None
@@ -112,7 +112,8 @@ class SessionService:
                 if not totp:
                     await self.throttle.release(ekey, ip_hash)
                     await refuse("mfa_required", user["id"], MfaRequired("Send the code from your authenticator "
-                                                                         "app (or a recovery code) as totp."))
+                                                                         "app (or a recovery code) as totp.",
+                                                                         key="mfa_code_needed"))
                 factor = await check_second_factor(conn, self._s, user_id=user["id"],
                                                    secret_enc=user["totp_secret_enc"], code=totp or "") or ""
                 if not factor:

@@ -38,7 +38,8 @@ async def create_user(pool: asyncpg.Pool, *, email: str, password: str, roles: l
             row = await repo.insert_user(conn, email=email, password_hash=password_hash,
                                          roles=sorted(set(roles)))
         except asyncpg.UniqueViolationError as exc:
-            raise Conflict(f"A user with e-mail {email} exists.") from exc
+            raise Conflict(f"A user with e-mail {email} exists.", key="user_exists", params={"email": email},
+                           extra={"field": "email"}) from exc
         await audit.record(conn, actor=actor, action="user.create", entity_type="user", entity_id=row["id"],
                            new={"email": email, "roles": sorted(set(roles))})
     return row
@@ -52,7 +53,7 @@ async def list_users(pool: asyncpg.Pool) -> list[asyncpg.Record]:
 async def end_sessions(pool: asyncpg.Pool, *, user_id: int, actor: Staff) -> int:
     async with pool.acquire() as conn, conn.transaction():
         if await repo.user_by_id(conn, user_id=user_id) is None:
-            raise NotFound(f"No user {user_id}.")
+            raise NotFound(f"No user {user_id}.", key="no_user", params={"id": user_id})
         n = await repo.revoke_user_sessions(conn, user_id=user_id)
         await audit.record(conn, actor=actor, action="user.end_sessions", entity_type="user", entity_id=user_id,
                            new={"revoked": n})
@@ -62,19 +63,19 @@ async def end_sessions(pool: asyncpg.Pool, *, user_id: int, actor: Staff) -> int
 async def update_account(pool: asyncpg.Pool, *, user_id: int, active: bool | None, roles: list[str] | None,
                          actor: Staff) -> asyncpg.Record:
     if active is None and roles is None:
-        raise InvalidRequest("Send active, roles or both.")
+        raise InvalidRequest("Send active, roles or both.", key="user_change_empty")
     async with pool.acquire() as conn, conn.transaction():
         admins = await repo.lock_active_admins(conn)
         row = await repo.user_for_update(conn, user_id=user_id)
         if row is None:
-            raise NotFound(f"No user {user_id}.")
+            raise NotFound(f"No user {user_id}.", key="no_user", params={"id": user_id})
         new_active = row["active"] if active is None else active
         new_roles = sorted(set(row["roles"] if roles is None else roles))
         if sorted(row["roles"]) == new_roles and row["active"] == new_active:
             return await repo.user_by_id(conn, user_id=user_id)  # nothing to change, nothing ended
         stays_admin = new_active and "admin" in new_roles
         if user_id in admins and not stays_admin and len(admins) == 1:
-            raise LastAdmin("This is the last active admin: make another admin first.")
+            raise LastAdmin("This is the last active admin: make another admin first.", key="last_admin")
         updated = await repo.update_account(conn, user_id=user_id, active=new_active, roles=new_roles)
         ended = await repo.revoke_user_sessions(conn, user_id=user_id)
         await audit.record(conn, actor=actor, action="user.update", entity_type="user", entity_id=user_id,
@@ -93,7 +94,7 @@ async def reset_password(pool: asyncpg.Pool, *, user_id: int, actor: Staff,
     password_hash = await (passwords or production()).hash(temporary)
     async with pool.acquire() as conn, conn.transaction():
         if await repo.user_for_update(conn, user_id=user_id) is None:
-            raise NotFound(f"No user {user_id}.")
+            raise NotFound(f"No user {user_id}.", key="no_user", params={"id": user_id})
         await repo.set_temporary_password(conn, user_id=user_id, password_hash=password_hash,
                                           expires_at=datetime.now(UTC) + TEMPORARY_PASSWORD_TTL)
         ended = await repo.revoke_user_sessions(conn, user_id=user_id)
@@ -107,7 +108,7 @@ async def reset_factor(pool: asyncpg.Pool, *, user_id: int, actor: Staff) -> boo
     """Removes the user's TOTP factor and recovery codes (a lost phone). Whether there was a confirmed one."""
     async with pool.acquire() as conn, conn.transaction():
         if await repo.user_for_update(conn, user_id=user_id) is None:
-            raise NotFound(f"No user {user_id}.")
+            raise NotFound(f"No user {user_id}.", key="no_user", params={"id": user_id})
         was = await repo.delete_factor(conn, user_id=user_id)
         ended = await repo.revoke_user_sessions(conn, user_id=user_id)
         await audit.record(conn, actor=actor, action="user.totp_reset", entity_type="user", entity_id=user_id,

@@ -26,11 +26,12 @@ async def request(pool: asyncpg.Pool, *, candidate_id: int, authority: str, ques
                   actor: Staff) -> dict[str, Any]:
     authority, question = clean(authority), clean(question)
     if len(authority) < 2 or len(question) < 5:
-        raise InvalidRequest("Name the authority and ask a question.", extra={"field": "question"})
+        raise InvalidRequest("Name the authority and ask a question.", extra={"field": "question"},
+                             key="verification_incomplete")
     async with pool.acquire() as conn:
         async with conn.transaction():
             if await candidates_repo.get(conn, candidate_id=candidate_id, lock="share") is None:
-                raise NotFound(f"No candidate {candidate_id}.")
+                raise NotFound(f"No candidate {candidate_id}.", key="no_candidate", params={"id": candidate_id})
             request_id = await repo.insert(conn, candidate_id=candidate_id, authority=authority, question=question,
                                            requested_by=actor.id)
             await audit.record(conn, actor=actor, action="verification.request", entity_type="candidate",
@@ -43,17 +44,20 @@ async def record_outcome(pool: asyncpg.Pool, *, request_id: int, outcome: str, n
                          actor: Staff) -> dict[str, Any]:
     """The department's answer, once: a second answer is 409 ``conflict``."""
     if outcome not in OUTCOMES:
-        raise InvalidRequest("outcome is 'confirmed' or 'refuted'.", extra={"field": "outcome"})
+        raise InvalidRequest("outcome is 'confirmed' or 'refuted'.", extra={"field": "outcome"},
+                             key="outcome_choose")
     notes = clean(notes)
     async with pool.acquire() as conn:
         async with conn.transaction():
             found = await repo.lock(conn, request_id=request_id)
             if found is None:
-                raise NotFound(f"No verification request {request_id}.")
+                raise NotFound(f"No verification request {request_id}.", key="no_verification_request",
+                               params={"id": request_id})
             # Serialises with a concurrent move to 'verified', which reads the answers.
             await candidates_repo.get(conn, candidate_id=found["candidate_id"], lock="share")
             if not await repo.answer(conn, request_id=request_id, outcome=outcome, notes=notes, actor_id=actor.id):
-                raise Conflict(f"Verification request {request_id} was already answered ({found['status']}).")
+                raise Conflict(f"Verification request {request_id} was already answered ({found['status']}).",
+                               key="verification_answered", params={"outcome": found["status"]})
             await audit.record(conn, actor=actor, action="verification.outcome", entity_type="candidate",
                                entity_id=found["candidate_id"], old={"request_id": request_id, "status": "sent"},
                                new={"request_id": request_id, "status": outcome, "notes": notes})

@@ -20,6 +20,7 @@ from admin_service.auth.cookies import cookie_secure
 from admin_service.auth.context import Staff
 from admin_service.web.i18n import COOKIE as LANG_COOKIE
 from admin_service.web.i18n import DEFAULT, LANGUAGES, catalogue, name_in, pick, translator
+from admin_service.web.messages import explainer, signal_text
 from shared import reference
 from shared.web import SECURITY_HEADERS
 from shared.web import safe_next as _safe_next
@@ -85,6 +86,8 @@ def base_context(connection: ASGIConnection) -> dict[str, Any]:
     held = staff.roles if staff else frozenset()
     return {
         "t": translator(lang),
+        "say": explainer(lang),  # an error's message in this language (web/messages.py)
+        "say_signal": lambda signal, cluster: signal_text(signal, cluster, lang),  # a fraud signal, explained
         "lang": lang,
         "languages": LANGUAGES,
         "staff": staff,

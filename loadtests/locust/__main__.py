@@ -1,6 +1,10 @@
 """Run one locust scenario headless, with one command: ``python -m loadtests.locust <scenario> [options]``.
 
-Without ``--host`` it first stands up a local stack the way the benchmark does (loadtests/stack.py): a
+Target: by default the voting service ``make run`` started in this folder, read from ``.data/dev.env``
+(``VOTING_URL``, written by ``make run``; its development keys, for minted tokens, from ``.data/secrets.env``),
+when it answers; ``--host URL`` names another service (``--host make-run`` insists on ``make run``'s).
+Without either, or with ``--own-stack``, it first stands up a local stack the way the benchmark does
+(loadtests/stack.py): a
 scratch Postgres database (``bench_<random>``, migrated, dropped at the end), Redis database ``--redis-db``
 (default 6; flushed at start and end), a campaign published with the production SQL and Redis projection
 (open now, k = 3, ``--candidates`` on the ballot), the voting service (``python -m voting_service serve``,
@@ -21,12 +25,13 @@ and checks passed, 1 otherwise (and 1 when a reconcile is dirty). The last stdou
 
 Examples::
 
-    python -m loadtests.locust steady                      # 100 users, 60 s, OTP sign-in, own stack
+    python -m loadtests.locust steady                      # 100 users, 60 s, OTP sign-in, make run's stack
     python -m loadtests.locust surge --peak-users 400 --hold-s 30
     python -m loadtests.locust otp_storm -u 50 -t 30s
     python -m loadtests.locust results -u 200 -t 30s
     python -m loadtests.locust bots -u 20 -t 30s
-    python -m loadtests.locust steady --host http://127.0.0.1:8000 -u 200 -t 60s   # an existing service
+    python -m loadtests.locust steady --own-stack          # a scratch stack of its own
+    python -m loadtests.locust steady --host http://127.0.0.1:8000 -u 200 -t 60s   # another service
 """
 
 from __future__ import annotations
@@ -44,12 +49,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loadtests.locust import SCENARIOS
 
+if TYPE_CHECKING:
+    from shared.crypto import KeyRing
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
+DEV_ENV = ROOT / ".data" / "dev.env"          # written by `make run`: VOTING_URL, ADMIN_URL, store URLs
+DEV_SECRETS = ROOT / ".data" / "secrets.env"  # `make run`'s development keys
 
 # users, spawn rate, run time when not given
 DEFAULTS: dict[str, tuple[int, float, str]] = {
@@ -71,7 +81,9 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     p = argparse.ArgumentParser(prog="python -m loadtests.locust", description=__doc__.split("\n\n")[0],
                                 epilog="Other options go to locust (see the scenario files).")
     p.add_argument("scenario", choices=sorted((*SCENARIOS, *ALIASES)))
-    p.add_argument("--host", default="", help="target service (default: start a local stack)")
+    p.add_argument("--host", default="", help="target service URL, or make-run (default: the voting service "
+                   "`make run` started, from .data/dev.env, if it answers; else a local stack)")
+    p.add_argument("--own-stack", action="store_true", help="always start a scratch stack of its own")
     p.add_argument("-u", "--users", type=int, default=0)
     p.add_argument("-r", "--spawn-rate", type=float, default=0)
     p.add_argument("-t", "--run-time", default="")
@@ -87,6 +99,47 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     o, extra = p.parse_known_args(argv)
     o.scenario = ALIASES.get(o.scenario, o.scenario)
     return o, extra
+
+
+def make_run_url(dev_env: Path | None = None) -> str:
+    """The voting service ``make run`` started in this folder, if it answers as one ('' otherwise): the URL
+    from .data/dev.env, never a guess at the default port (whatever listens there)."""
+    from shared.envfile import read_env_file
+
+    url = read_env_file(dev_env or DEV_ENV).get("VOTING_URL", "").rstrip("/")
+    if not url:
+        return ""
+    import httpx
+
+    try:
+        live = httpx.get(f"{url}/health/live", timeout=2)
+        campaigns = httpx.get(f"{url}/api/v1/campaigns", timeout=5)
+        if live.status_code == 200 and campaigns.status_code == 200 and isinstance(campaigns.json(), list):
+            return url
+    except (httpx.HTTPError, ValueError):
+        pass
+    return ""
+
+
+def target(o: argparse.Namespace) -> str:
+    """The service to load ('' = start a local stack)."""
+    if o.own_stack:
+        return ""
+    if o.host == "make-run":
+        url = make_run_url()
+        if not url:
+            raise SystemExit(f"--host make-run: no voting service answers at the VOTING_URL of {DEV_ENV} "
+                             "(is `make run` running in this folder?)")
+        return url
+    if o.host:
+        return o.host.rstrip("/")
+    url = make_run_url()
+    if url:
+        log(f"target: the voting service `make run` started, {url} (from {DEV_ENV}; --own-stack for a scratch "
+            "stack)")
+    else:
+        log("target: a scratch stack of its own (no `make run` answering at the VOTING_URL of .data/dev.env)")
+    return url
 
 
 def _key() -> str:
@@ -133,7 +186,7 @@ def tokens_needed(o: argparse.Namespace, extra: list[str]) -> int:
     return int(o.users * _seconds(o.run_time) * 1.0) + 1000
 
 
-def mint_tokens(path: Path, n: int, token_key: bytes, pseudonym_key: bytes) -> None:
+def mint_tokens(path: Path, n: int, token_key: bytes | KeyRing, pseudonym_key: bytes) -> None:
     """Tokens exactly as sign-in issues them, for phones +77<random base + i>."""
     from shared.crypto import VoterTokens, pseudonym
 
@@ -269,6 +322,7 @@ def locust_command(o: argparse.Namespace, extra: list[str], host: str, campaign_
 def run(o: argparse.Namespace, extra: list[str]) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="locust-"))
     summary_path = workdir / "summary.json"
+    o.host = target(o)
     local = None if o.host else LocalStack(o, workdir)
     failed = True
     rc = 1
@@ -283,11 +337,14 @@ def run(o: argparse.Namespace, extra: list[str]) -> int:
             host, campaign_id = o.host.rstrip("/"), o.campaign_id
             keys = None
             if mode == "tokens":
-                from shared.settings import _b64key
+                from shared.crypto import KeyRing
+                from shared.envfile import read_env_file
+                from shared.settings import _b64, _keyed
 
-                try:
-                    keys = (_b64key(os.environ["VOTER_TOKEN_KEY"], "VOTER_TOKEN_KEY"),
-                            _b64key(os.environ["PSEUDONYM_KEY"], "PSEUDONYM_KEY"))
+                env = {**read_env_file(DEV_SECRETS), **os.environ} if host == make_run_url() else dict(os.environ)
+                try:  # the token key as the service reads it (``<id>:<base64>`` or ``<base64>``)
+                    keys = (KeyRing((_keyed(env["VOTER_TOKEN_KEY"], "VOTER_TOKEN_KEY"),)),
+                            _b64(env["PSEUDONYM_KEY"], "PSEUDONYM_KEY"))
                 except KeyError:
                     log("--prepare/--sign-in tokens with --host needs the target's VOTER_TOKEN_KEY and PSEUDONYM_KEY")
                     return 2

@@ -26,7 +26,7 @@ REDIS_DB = str(redis_db("LOCUST"))
 
 
 def run_scenario(*args: str, timeout: float = 50) -> tuple[int, dict[str, Any], str]:
-    proc = subprocess.run([sys.executable, "-m", "loadtests.locust", *args, "--redis-db", REDIS_DB],
+    proc = subprocess.run([sys.executable, "-m", "loadtests.locust", *args, "--own-stack", "--redis-db", REDIS_DB],
                           cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     lines = proc.stdout.strip().splitlines()
     assert lines, f"no output (exit {proc.returncode}):\n{proc.stderr[-3000:]}"

@@ -88,3 +88,16 @@ def test_the_image_leaves_the_tooling_out() -> None:
     """The Dockerfile copies the source tree into /app: .dockerignore keeps the tooling out of it."""
     ignored = set((ROOT / ".dockerignore").read_text("utf-8").split())
     assert {"devtools", "loadtests", "tests"} <= ignored
+
+
+def test_every_data_file_of_the_runtime_packages_is_in_the_wheel() -> None:
+    """A file the code reads at run time (a catalogue, a template, the common-password list, the API viewer)
+    must match a package-data pattern, or ``pip install .`` and the image ship without it."""
+    from fnmatch import fnmatch
+
+    patterns = pyproject()["tool"]["setuptools"]["package-data"]["*"]
+    files = [p for package in RUNTIME for p in (ROOT / package).rglob("*")
+             if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts]
+    assert files
+    left_out = [str(p.relative_to(ROOT)) for p in files if not any(fnmatch(p.name, pat) for pat in patterns)]
+    assert not left_out, f"not shipped by pip install .: {left_out}"

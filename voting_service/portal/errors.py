@@ -27,7 +27,7 @@ from voting_service.portal.render import page
 
 log = logging.getLogger("voting_service.portal")
 
-NOT_PAGES = ("/api/", "/health", "/metrics", "/schema", "/static/", "/photos/")
+NOT_PAGES = ("/api/", "/health", "/metrics", "/schema", "/static/", "/photos/", "/api-docs/")
 # Statuses that have their own page text (errors.title.N / errors.text.N); others use 400 or 500.
 KNOWN = (400, 403, 404, 405, 413, 415, 422, 429, 500, 503)
 OUTAGES = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, TimeoutError, ConnectionError,

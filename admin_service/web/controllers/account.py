@@ -35,7 +35,7 @@ def qr_data_uri(uri: str) -> str:
 
 
 async def _account_page(request: Request, services: Services, *, status: int = 200, error: str | None = None,
-                        detail: str | None = None, recovery_codes: list[str] | None = None) -> Response:
+                        detail: WeakPassword | None = None, recovery_codes: list[str] | None = None) -> Response:
     staff = staff_of(request)
     state, pending, left = await services.account.factor_state(staff)
     return page(request, "account.html", status=status, error=error, detail=detail, factor=state,
@@ -61,7 +61,7 @@ class AccountPages(Controller):
             await services.account.change_password(staff_of(request), current=current, new=new,
                                                             ip_hash=client_ip_hash(request))
         except WeakPassword as exc:
-            return await _account_page(request, services, status=422, error="account.error.weak", detail=exc.detail)
+            return await _account_page(request, services, status=422, error="account.error.weak", detail=exc)
         except InvalidCredentials:
             return await _account_page(request, services, status=401, error="account.error.current")
         except RateLimited:

@@ -30,7 +30,8 @@ def _utc(value: str, field: str) -> str:
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidRequest(f"{field}: enter a date and time.") from None
+        raise InvalidRequest(f"{field}: enter a date and time.", extra={"field": field}, key="date_time",
+                             params={"field": field}) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.isoformat()
@@ -87,7 +88,7 @@ class CampaignPages(Controller):
                                             actor=staff_of(request))
         except (InvalidRequest, Conflict) as exc:  # the form again, with what was typed
             return page(request, "campaigns/new.html", status=exc.status, v={**_defaults(), **fields},
-                        error=exc.detail)
+                        error=exc)
         return see_other(f"/campaigns/{campaign['id']}?ok=campaign_created")
 
     @get("/{campaign_id:str}", operation_id="webCampaign", include_in_schema=False)

@@ -45,7 +45,8 @@ def candidate_data(fields: dict[str, str], claims: list[str], evidence: list[str
             achievements.append({"claim": claim.strip(), "evidence_url": url or None})
     birth_year = int_or_none(fields.get("birth_year"))
     if birth_year is None:
-        raise InvalidRequest("Enter the year of birth.")
+        raise InvalidRequest("Enter the year of birth.", extra={"field": "birth_year"}, key="required",
+                             params={"field": "birth_year"})
     data: dict[str, Any] = {
         "full_name": fields.get("full_name", ""), "region": fields.get("region", ""),
         "sphere": fields.get("sphere", ""), "gender": fields.get("gender", ""), "birth_year": birth_year,
@@ -111,7 +112,7 @@ class CandidatePages(Controller):
     async def new_form(self, request: Request) -> Response:
         return self._form(request, _blank_values())
 
-    def _form(self, request: Request, values: dict[str, Any], *, error: str | None = None,
+    def _form(self, request: Request, values: dict[str, Any], *, error: InvalidRequest | None = None,
               status: int = 200) -> Response:
         return page(request, "candidates/new.html", status=status, v=values, error=error, genders=GENDERS,
                     ethnicities=ETHNICITIES, source_kinds=SOURCE_KINDS)
@@ -128,7 +129,7 @@ class CandidatePages(Controller):
                                         actor=staff_of(request), sealer=services.contacts)
         except InvalidRequest as exc:
             values = {**_blank_values(), **fields, "claims": claims, "evidence": evidence}
-            return self._form(request, values, error=exc.detail, status=422)
+            return self._form(request, values, error=exc, status=422)
         return see_other(f"/candidates/{card['id']}?ok=created")
 
     @get("/{candidate_id:str}", operation_id="webCandidateCard", include_in_schema=False)
@@ -177,7 +178,7 @@ class CandidatePages(Controller):
         cid = parse_id(candidate_id)
         recommend = {"yes": True, "no": False}.get(fields.get("recommend", ""))
         if recommend is None:
-            raise InvalidRequest("Choose whether you recommend the candidate.")
+            raise InvalidRequest("Choose whether you recommend the candidate.", key="recommend_choose")
         await reviews.add(services.pool, candidate_id=cid, recommend=recommend,
                           motivation=fields.get("motivation"), actor=staff_of(request))
         return see_other(f"/candidates/{cid}?ok=review#reviews")

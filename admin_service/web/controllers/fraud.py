@@ -52,7 +52,8 @@ class FraudPages(Controller):
         try:
             reason = fields.get("reason", "")
             if not reason or len(reason) > REASON_MAX:
-                raise InvalidRequest(f"Give the reason (1 to {REASON_MAX} characters).", extra={"field": "reason"})
+                raise InvalidRequest(f"Give the reason (1 to {REASON_MAX} characters).", extra={"field": "reason"},
+                                     key="reason_length", params={"n": REASON_MAX})
             await invalidations.invalidate_cluster(services.pool, campaign_id=cid,
                                                    cluster_id=fields.get("cluster_id", "")[:64], reason=reason,
                                                    actor=staff_of(request))

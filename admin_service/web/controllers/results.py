@@ -55,27 +55,32 @@ def policy_from_form(fields: dict[str, str]) -> selection.Policy:
                 if raw:
                     if not raw.isdigit():
                         raise InvalidRequest(f"Row {n + 1}: {end} must be a whole number.",
-                                             extra={"field": f"bound_{end}_{n}"})
+                                             extra={"field": f"bound_{end}_{n}"}, key=f"bound_{end}_number",
+                                             params={"row": n + 1})
                     bound[end] = int(raw)
             bounds.append(bound)
         if not bounds:
-            raise InvalidRequest("Choose at least one group and its min or max.", extra={"field": "bound_group_0"})
+            raise InvalidRequest("Choose at least one group and its min or max.", extra={"field": "bound_group_0"},
+                                 key="bounds_none")
         raw_policy: dict[str, Any] = {"kind": "bounds", "bounds": bounds}
     elif kind == "proportional":
         dims = [d for d in ("region", "gender", "ethnicity") if fields.get(f"dimension_{d}")]
         if not dims:
-            raise InvalidRequest("Tick at least one dimension.", extra={"field": "dimension_region"})
+            raise InvalidRequest("Tick at least one dimension.", extra={"field": "dimension_region"},
+                                 key="dimensions_none")
         try:
             tolerance = float(fields.get("tolerance") or "25") / 100
         except ValueError:
-            raise InvalidRequest("The tolerance is a percentage.", extra={"field": "tolerance"}) from None
+            raise InvalidRequest("The tolerance is a percentage.", extra={"field": "tolerance"},
+                                 key="tolerance_percent") from None
         raw_policy = {"kind": "proportional", "dimensions": dims, "tolerance": tolerance}
     else:
         raw_policy = {"kind": "top_votes"}
     try:
         return msgspec.convert(raw_policy, selection.Policy)
     except msgspec.ValidationError as exc:
-        raise InvalidRequest(f"The policy is not valid: {exc}.", extra={"field": "policy"}) from None
+        raise InvalidRequest(f"The policy is not valid: {exc}.", extra={"field": "policy"},
+                             key="policy_invalid") from None
 
 
 def group_options() -> list[tuple[str, list[str]]]:

@@ -16,11 +16,12 @@ from admin_service.services import users as service
 from admin_service.web.controllers.forms import form_list, form_of
 from admin_service.web.render import page, see_other
 from admin_service.state import AppServices, Services
-from shared.errors import AppError
+from admin_service.services.common import invalid_input
+from shared.errors import AppError, InvalidRequest
 
 
-async def _users_page(request: Request, services: Services, *, status: int = 200, error: str | None = None,
-                      typed: dict[str, object] | None = None, action_error: str | None = None,
+async def _users_page(request: Request, services: Services, *, status: int = 200, error: AppError | None = None,
+                      typed: dict[str, object] | None = None, action_error: AppError | None = None,
                       temporary: dict[str, str] | None = None) -> Response:
     return page(request, "users.html", status=status, users=await service.list_users(services.pool),
                 all_roles=ROLES, error=error, v=typed or {"email": "", "roles": []}, action_error=action_error,
@@ -45,11 +46,11 @@ class UserPages(Controller):
                                       roles=list(data.roles), actor=staff_of(request),
                                       passwords=services.passwords)
         except msgspec.ValidationError as exc:  # the form again, with what was typed (never the password)
-            return await _users_page(request, services, status=422, error=str(exc), typed=typed)
+            return await _users_page(request, services, status=422, error=invalid_input(exc), typed=typed)
         except AppError as exc:
             if exc.status >= 500:
                 raise
-            return await _users_page(request, services, status=exc.status, error=exc.detail, typed=typed)
+            return await _users_page(request, services, status=exc.status, error=exc, typed=typed)
         return see_other("/users?ok=user_created")
 
     @post("/{user_id:int}/end-sessions", operation_id="webUserEndSessions", include_in_schema=False,
@@ -66,11 +67,11 @@ class UserPages(Controller):
                                          roles=None if data.roles is None else list(data.roles),
                                          actor=staff_of(request))
         except msgspec.ValidationError as exc:
-            return await _users_page(request, services, status=422, action_error=str(exc))
+            return await _users_page(request, services, status=422, action_error=invalid_input(exc))
         except AppError as exc:
             if exc.status >= 500:
                 raise
-            return await _users_page(request, services, status=exc.status, action_error=exc.detail)
+            return await _users_page(request, services, status=exc.status, action_error=exc)
         return see_other(f"/users?ok={ok}")
 
     @post("/{user_id:int}/active", operation_id="webUserActive", include_in_schema=False, opt={"form": True})
@@ -79,7 +80,8 @@ class UserPages(Controller):
         value = (await form_of(request)).get("active", "")
         active = {"true": True, "false": False}.get(value)
         if active is None:
-            return await _users_page(request, services, status=422, action_error="active: true or false")
+            return await _users_page(request, services, status=422, action_error=InvalidRequest(
+                "active: true or false", extra={"field": "active"}, key="invalid", params={"field": "active"}))
         return await self._update(request, services, user_id, {"active": active},
                                   "user_activated" if active else "user_deactivated")
 

@@ -17,6 +17,10 @@ async def test_fraud_page_lists_clusters_and_the_working_group_invalidates_one(s
     assert f'data-cluster="net:{FARM_NET}"' in body and f'data-cluster="net:{CAP_NET}"' in body
     assert 'data-testid="invalidate"' not in body  # the auditor reads only
     assert body.index(f"net:{FARM_NET}") < body.index(f"net:{CAP_NET}")  # highest score first
+    # The signals explained in the page's language (the API's reason sentences are English).
+    assert "разных голосующих" in body and "distinct voters" not in body and "flagged from" not in body
+    for lang, words in (("kk", "түрлі дауыс беруші"), ("en", "distinct voters")):
+        assert words in html(await auditor.get(url, params={"lang": lang}))
     only_ip = html(await auditor.get(url, params={"kind": "ip"}))
     assert f"net:{FARM_NET}" not in only_ip and 'data-cluster="ip:' in only_ip
     assert f'href="{url}"' in html(await auditor.get(f"/campaigns/{camp.id}"))

@@ -440,3 +440,5 @@ async def test_audit_page_filters_by_entity_and_actor(signed_in, pool):
     assert "candidate.create" in body and sec.user["email"] in body and "session.login" not in body
     body = html(await auditor.get(f"/audit?actor={sec.user['email']}"))
     assert "candidate.create" in body and "session.login" in body
+    assert "карточка создана" in body and "вход" in body  # each action named in the reader's language
+    assert "карточка құрылды" in html(await auditor.get(f"/audit?actor={sec.user['email']}&lang=kk"))

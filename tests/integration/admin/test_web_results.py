@@ -37,7 +37,7 @@ async def test_results_finalise_through_the_form_and_the_frozen_result(signed_in
     assert r.status_code == 303, r.text
     assert 'data-testid="finalise"' in html(await wg.get(page_url))
     body = html(await wg.post(post_url, data={"csrf_token": wg.token}), 409)
-    assert 'data-code="not_ready"' in body and "drained" in body.lower()
+    assert 'data-code="not_ready"' in body and "ещё не записанных в базу голосов" in body and "drained" not in body
     assert await pool.fetchval("SELECT state FROM campaigns WHERE id = $1", camp.id) == "closed"
 
     # Other roles cannot finalise; without the CSRF token nobody can.
@@ -97,7 +97,7 @@ async def test_policy_preview_and_finalise_through_the_form(signed_in, pool, red
 
     body = html(await wg.post(f"/campaigns/{camp.id}/finalise/preview", data={
         "policy_kind": "bounds", "bound_group_0": "gender:female", "bound_min_0": "3", "csrf_token": wg.token}), 422)
-    assert 'data-code="infeasible_policy"' in body and "only 1 candidate(s)" in body
+    assert 'data-code="infeasible_policy"' in body and "в бюллетене таких кандидатов только 1" in body
     body = html(await wg.post(f"/campaigns/{camp.id}/finalise", data={
         "policy_kind": "bounds", "bound_group_0": "gender:female", "bound_min_0": "x", "csrf_token": wg.token}), 422)
     assert 'data-code="invalid_request"' in body

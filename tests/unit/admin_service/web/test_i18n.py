@@ -9,6 +9,7 @@ import pytest
 
 from admin_service.models_domain import CandidateStatus, Ethnicity, SourceKind
 from admin_service.web.i18n import LANGUAGES, catalogue, translator
+from admin_service.web.messages import CODES
 from admin_service.web.render import safe_next
 from shared.reference import GENDERS
 
@@ -24,6 +25,17 @@ def used_keys() -> set[str]:
     return keys
 
 
+def audit_actions() -> set[str]:
+    """Every action the admin service writes to the audit log (the audit page names each in the reader's
+    language)."""
+    found: set[str] = set()
+    for path in (WEB.parent / "services").glob("*.py"):
+        found.update(re.findall(r'action="([a-z_.]+)"', path.read_text("utf-8")))
+    assert "candidate.transition" in found
+    found |= {f"nomination.{s}" for s in ("accepted", "merged", "rejected")}  # action=f"nomination.{status}"
+    return found
+
+
 def dynamic_keys() -> set[str]:
     """Keys built from domain values (``t("status." ~ c.status)`` and the like)."""
     keys = {f"status.{s}" for s in CandidateStatus.__args__}
@@ -34,6 +46,14 @@ def dynamic_keys() -> set[str]:
     keys |= {f"nomination.{s}" for s in ("received", "accepted", "merged", "rejected")}
     keys |= {f"verification.{s}" for s in ("sent", "confirmed", "refuted")}
     keys |= {f"campaign.status.{s}" for s in ("draft", "scheduled", "open", "closed", "finalised")}
+    keys |= {f"campaign.state.{s}" for s in ("draft", "published", "closed", "finalised")}  # in messages
+    keys |= {f"audit.act.{a}" for a in audit_actions()}
+    keys |= {f"error.code.{c}" for c in CODES}  # error.html and web/messages.py
+    signals = set(re.findall(r'"signal": f?"([a-z_{}]+)"', (WEB.parent / "services" / "fraud.py").read_text("utf-8")))
+    signals = {s.replace("{where}", w) for s in signals for w in ("network", "address")}
+    assert "burst" in signals and "many_voters_one_network" in signals
+    keys |= {f"fraud.signal.{s}" for s in signals}
+    keys |= {"fraud.reason." + ("many_voters" if s.startswith("many_voters") else s) for s in signals}
     keys |= {f"error.{s}" for s in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503)}
     return keys
 
