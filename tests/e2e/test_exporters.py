@@ -10,10 +10,12 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import httpx
 import pytest
 import redis
@@ -21,6 +23,7 @@ import yaml
 
 from devtools.ports import free_port
 from devtools.servers import _wait_port
+from shared.store_access import drop_postgres_login, new_password, provision_monitor_login, with_credentials
 
 pytestmark = pytest.mark.e2e
 
@@ -99,12 +102,36 @@ def test_redis_exporter_exports_what_the_rules_use(procs):
         shutil.rmtree(work, ignore_errors=True)
 
 
+@pytest.fixture
+async def monitor_url(database_url: str) -> AsyncIterator[str]:
+    """A login in pg_monitor only, as ``provision-postgres`` creates for MONITOR_DATABASE_URL."""
+    user, password = f"faces_mon_{uuid.uuid4().hex[:8]}", new_password()
+    conn = await asyncpg.connect(database_url)
+    try:
+        await provision_monitor_login(conn, user, password)
+        yield with_credentials(database_url, user, password)
+    finally:
+        await drop_postgres_login(conn, user)
+        await conn.close()
+
+
+async def test_the_monitor_role_reads_statistics_and_no_table(monitor_url):
+    conn = await asyncpg.connect(monitor_url)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE query <> ''") >= 1
+        for table in ("votes", "candidates", "users", "nominations"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.fetch(f"SELECT * FROM {table} LIMIT 1")
+    finally:
+        await conn.close()
+
+
 @pytest.mark.skipif(POSTGRES_EXPORTER is None, reason="prometheus-postgres-exporter not installed")
-def test_postgres_exporter_exports_what_the_rules_use(procs, database_url):
+def test_postgres_exporter_exports_what_the_rules_use(procs, monitor_url):
     wanted = rule_metrics(("pg_", "faces_"))
     assert {"pg_up", "pg_stat_activity_count", "pg_settings_max_connections", "faces_replication_lag_seconds",
             "faces_replication_senders"} <= wanted
-    parts = urlsplit(database_url)
+    parts = urlsplit(monitor_url)  # as the exporter runs in docker-compose: pg_monitor only
     dsn = urlunsplit(parts._replace(query="sslmode=disable"))
     port = free_port()
     procs.append(subprocess.Popen(
