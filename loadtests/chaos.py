@@ -24,7 +24,12 @@ is one JSON object:
   store was down or frozen; the service must answer 503 quickly, not hang;
 - ``recorded_unacknowledged``: votes in Postgres whose client got no 201 (a 503 or a timeout after Redis had
   already taken the vote: the voter sees it in "my votes"; neither lost nor duplicated);
-- per fault: when, how long, the slowest answer during it and the statuses seen.
+- ``baseline_max_response_s`` / ``baseline_p99_response_s``: the same measure over the answers given while every
+  store was up, and ``machine_busy_pct``: on a busy shared machine the scheduler alone delays answers, and these
+  say by how much;
+- ``internal_errors``: answers 5xx other than 503 (a bug whatever the fault; the service log's traceback is
+  printed to stderr);
+- per fault: when, how long, the slowest answer during it (votes, readiness probes) and the statuses seen.
 
 Targets (exit 1 otherwise; a run that acknowledged no vote proves nothing and fails too): lost 0, duplicated 0, reconcile_ok true, max_unavailable_response_s <= 2.
 """
@@ -56,7 +61,7 @@ import httpx
 from devtools.campaigns import publish_campaign
 from devtools.ports import free_port
 from devtools.servers import PostgresServer, RedisServer
-from loadtests.stack import Process, contact_public_key, wait_ready
+from loadtests.stack import Process, contact_public_key, cpu_busy, wait_ready
 from shared import store_access
 from shared.crypto import VoterTokens, pseudonym
 from shared.infra import create_pool, create_redis
@@ -223,7 +228,7 @@ class Chaos:
         self.procs: list[Process] = []
         self.flusher: Process | None = None
         self.flusher_starts = 0
-        self.t_start = time.monotonic()
+        self._busy0: tuple[int, int, int] | None = None
 
     # -- plumbing
 
@@ -347,6 +352,7 @@ class Chaos:
         load = Load(base, campaign.id, voters, self.ledger, rate=o.rate, concurrency=o.concurrency)
         loop = asyncio.get_running_loop()
         t_load = loop.time()
+        self._busy0 = cpu_busy()
         load.start()
         log(f"campaign {campaign.id} ({campaign.shards} shards): {o.rate:g} votes/s offered by {o.concurrency} voters")
         try:
@@ -370,7 +376,15 @@ class Chaos:
                              "--wait", "30"], env=self.env(), capture_output=True, text=True, timeout=120)
         log(f"reconcile (exit {rec.returncode}): {rec.stdout.strip()[-400:]} {rec.stderr.strip()[-400:]}")
         rows = await pool.fetch("SELECT vote_id, voter, candidate_id FROM votes WHERE campaign_id = $1", campaign.id)
+        self.show_unhandled(service)
         return self.report(rows, rec.returncode == 0, left, t_end - t_load)
+
+    def show_unhandled(self, service: Process) -> None:
+        """A 500 is a bug whatever the fault: its traceback from the service's log, to stderr."""
+        text = service.logfile.read_text(errors="replace") if service.logfile.exists() else ""
+        at = text.find("unhandled error")
+        if at >= 0:
+            log("the voting service answered 500; its log says:\n" + text[max(0, at - 200):at + 4000])
 
     def report(self, rows: list[Any], reconcile_ok: bool, undrained: int, load_s: float) -> dict[str, Any]:
         led = self.ledger
@@ -382,6 +396,9 @@ class Chaos:
         store_faults = [f for f in led.faults if f.name != "flusher_kill9" and f.note != NOT_BUILT]
         during = [a for a in led.answers if any(f.overlaps(a) for f in store_faults)]
         max_unavailable = max((a.t1 - a.t0 for a in during), default=0.0)
+        # The same measure with every store up: what the machine itself (a shared or busy box) adds to any answer.
+        calm = [a.t1 - a.t0 for a in led.answers if not any(f.overlaps(a) for f in store_faults)]
+        calm.sort()
         faults = []
         for f in led.faults:
             seen = [a for a in led.answers if f.overlaps(a)]
@@ -389,18 +406,32 @@ class Chaos:
                 "name": f.name, "at_s": round(f.t0 - led.answers[0].t0, 1) if led.answers else 0.0,
                 "duration_s": round(f.t1 - f.t0, 1), "note": f.note or None,
                 "max_response_s": round(max((a.t1 - a.t0 for a in seen), default=0.0), 3),
+                "max_vote_s": round(max((a.t1 - a.t0 for a in seen if a.kind == "vote"), default=0.0), 3),
+                "max_ready_s": round(max((a.t1 - a.t0 for a in seen if a.kind == "ready"), default=0.0), 3),
                 "statuses": {str(k): v for k, v in sorted(Counter(a.status for a in seen).items())},
             })
         votes = [a for a in led.answers if a.kind == "vote"]
         return {
             "acknowledged": len(acknowledged), "lost": lost, "duplicated": duplicated, "reconcile_ok": reconcile_ok,
             "max_unavailable_response_s": round(max_unavailable, 3),
+            "baseline_max_response_s": round(calm[-1], 3) if calm else None,
+            "baseline_p99_response_s": round(calm[int(0.99 * (len(calm) - 1))], 3) if calm else None,
+            "machine_busy_pct": self.busy_pct(),
             "stored": len(rows), "recorded_unacknowledged": len(set(stored) - acknowledged), "undrained": undrained,
             "vote_requests": len(votes),
+            "internal_errors": sum(1 for a in led.answers if a.status >= 500 and a.status != 503),
             "vote_statuses": {str(k): v for k, v in sorted(Counter(a.status for a in votes).items())},
             "load_s": round(load_s, 1), "flusher_starts": self.flusher_starts, "faults": faults,
             "skipped": [*self.o.skip, *(f.name for f in led.faults if f.note == NOT_BUILT)],
         }
+
+    def busy_pct(self) -> float | None:
+        """How busy the whole machine was during the run (all processes, /proc/stat): above ~80 % the latency
+        figures say more about the machine than about the service."""
+        if self._busy0 is None:
+            return None
+        busy, total, _ = (b - a for a, b in zip(self._busy0, cpu_busy()))
+        return round(100 * busy / total, 1) if total else None
 
     def close(self, failed: bool) -> None:
         for p in reversed(self.procs):

@@ -1,5 +1,5 @@
 """``make chaos`` end to end, short: every fault once or a few times (3 flusher kills, Postgres down 1 s, a Redis
-kill -9 and restart on its AOF, Redis frozen 3 s) under a light vote load, then the drain and the comparison.
+kill -9 and restart on its AOF, Redis frozen 5 s) under a light vote load, then the drain and the comparison.
 The last stdout line is the JSON report and the targets hold: nothing acknowledged is lost or counted twice,
 Redis and Postgres reconcile, and no request waited more than 2 s while a store was down.
 
@@ -19,6 +19,7 @@ import pytest
 from devtools.servers import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[2]
+FREEZE_S = 5  # Redis frozen (SIGSTOP) this long
 
 
 @pytest.mark.e2e
@@ -28,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server not installed")
 def test_chaos_short_run_meets_the_targets() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "loadtests.chaos", "--flusher-kills", "3", "--redis-stop", "3", "--postgres-down", "1",
-         "--settle", "1.5", "--rate", "100", "--concurrency", "8"],
+        [sys.executable, "-m", "loadtests.chaos", "--flusher-kills", "3", "--redis-stop", str(FREEZE_S),
+         "--postgres-down", "1", "--settle", "1.5", "--rate", "60", "--concurrency", "8"],
         cwd=ROOT, capture_output=True, text=True, timeout=190,
     )
     lines = proc.stdout.strip().splitlines()
@@ -39,7 +40,12 @@ def test_chaos_short_run_meets_the_targets() -> None:
     assert report["acknowledged"] > 100, report
     assert report["lost"] == 0 and report["duplicated"] == 0, report
     assert report["reconcile_ok"] is True, proc.stderr[-3000:]
-    assert report["max_unavailable_response_s"] <= 2.0, report["faults"]
+    assert report["internal_errors"] == 0, proc.stderr[-3000:]
+    # No request waits for a store: at most 2 s. A service that hung on the frozen Redis would take the whole
+    # FREEZE_S. On a machine so busy that answers are slow with every store up (baseline), the scheduler's delay
+    # is allowed on top, never enough to hide a hang.
+    slack = max(0.0, report["baseline_max_response_s"] - 1.0)
+    assert report["max_unavailable_response_s"] <= min(2.0 + slack, FREEZE_S - 1.0), report
     assert report["undrained"] == 0 and report["stored"] >= report["acknowledged"], report
     faults = {f["name"]: f for f in report["faults"]}
     assert {"flusher_kill9", "postgres_restart", "redis_restart", "redis_unresponsive"} <= set(faults)
