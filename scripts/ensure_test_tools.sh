@@ -10,6 +10,8 @@
 #              package prometheus-alertmanager
 #   prometheus-redis-exporter, prometheus-postgres-exporter
 #              the exporters' test (tests/e2e/test_exporters.py: every metric the alert rules use is exported)
+#   docker-compose  `docker-compose config` on docker-compose.yml (tests/unit/ops/test_compose_structure.py; only
+#              the client: no engine is needed or started), unless the `docker compose` plugin is there
 #   node, npm  the npm tools of tests/browser/package.json (axe-core for the portal's browser test, Lighthouse
 #              for `make lighthouse`), installed from its lockfile with `npm ci` into tests/browser/node_modules
 set -u
@@ -22,6 +24,9 @@ command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v prometheus-redis-exporter >/dev/null 2>&1 || missing+=(prometheus-redis-exporter)
 command -v prometheus-postgres-exporter >/dev/null 2>&1 || missing+=(prometheus-postgres-exporter)
+if ! command -v docker-compose >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1; then
+    missing+=(docker-compose)
+fi
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 
