@@ -21,8 +21,11 @@ SKIPPED_METHODS = frozenset({"HEAD", "OPTIONS"})
 
 
 def route_statuses(app: Litestar, exclude: list[str] | str | None = None) -> list[tuple[str, str, int]]:
-    """(method, route template, status) of every route the middleware counts."""
+    """(method, route template, status) of every route the middleware counts, but the OpenAPI document's own
+    (``/schema/...``: a dozen renderers nobody graphs; counted when asked for, like any route)."""
     patterns = [exclude] if isinstance(exclude, str) else list(exclude or [])
+    if app.openapi_config is not None:
+        patterns.append("^" + re.escape(app.openapi_config.path.rstrip("/")) + "(/|$)")
     skip = re.compile("|".join(patterns)) if patterns else None
     out: set[tuple[str, str, int]] = set()
     for route in app.routes:
