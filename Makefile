@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.install.stamp
 PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 2
 
-.PHONY: venv run services test bench lighthouse
+.PHONY: venv run services test bench chaos lighthouse
 
 venv: $(STAMP)
 
@@ -41,6 +41,15 @@ test: venv
 BENCH_ARGS ?=
 bench: venv
 	$(PY) -m loadtests.bench $(BENCH_ARGS)
+
+# Faults under a steady vote load (loadtests/chaos.py, ~1 min, loopback only): its own Postgres (initdb) and
+# redis-server (AOF, appendfsync always) on free ports; kill -9 the flusher 10 times, restart Postgres, kill -9 and
+# restart Redis, freeze Redis 10 s (SIGSTOP); then drain, reconcile and print as last line one JSON object
+# (acknowledged, lost, duplicated, reconcile_ok, max_unavailable_response_s). Exit 1 if a target is missed
+# (lost 0, duplicated 0, reconcile_ok, <= 2 s). Needs the PostgreSQL server binaries. CHAOS_ARGS="--help" lists options.
+CHAOS_ARGS ?=
+chaos: venv
+	$(PY) -m loadtests.chaos $(CHAOS_ARGS)
 
 # Lighthouse (mobile emulation, Debian's headless Chromium) on the portal's home, ballot and candidate pages:
 # prints the accessibility, performance and best-practices scores and what cost points; exit 1 under the

@@ -31,6 +31,7 @@ from shared.apidocs import docs_assets, docs_plugins
 from shared.http import JSONRequest, allow_every_method, require_json
 from shared.infra import create_pool, create_redis
 from shared.openapi import STATE_CHANGING, openapi_plugins
+from shared.route_metrics import prime_route_metrics
 from shared.problem import exception_handlers
 from shared.settings import Settings
 from shared.wiring import SERVICES, service_dependencies
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
 
     @asynccontextmanager
     async def resources(app: Litestar) -> AsyncIterator[None]:
+        prime_route_metrics(app, metrics)  # every request series from the start, at zero
         # Only what is created here is closed here: resources handed in belong to the caller.
         if app.state.services is not None:
             yield

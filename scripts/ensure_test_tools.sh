@@ -6,6 +6,12 @@
 #              path, so `playwright install` (a download of its own browser build) is never needed
 #   wrk        the benchmark's smoke test (tests/e2e/test_bench_smoke.py) and `make bench`
 #   promtool   the alert rule tests (tests/unit/ops/test_prometheus_rules.py), from the package prometheus
+#   amtool     Alertmanager's configuration and routing tests (tests/unit/ops/test_alertmanager.py), from the
+#              package prometheus-alertmanager
+#   prometheus-redis-exporter, prometheus-postgres-exporter
+#              the exporters' test (tests/e2e/test_exporters.py: every metric the alert rules use is exported)
+#   docker-compose  `docker-compose config` on docker-compose.yml (tests/unit/ops/test_compose_structure.py; only
+#              the client: no engine is needed or started), unless the `docker compose` plugin is there
 #   node, npm  the npm tools of tests/browser/package.json (axe-core for the portal's browser test, Lighthouse
 #              for `make lighthouse`), installed from its lockfile with `npm ci` into tests/browser/node_modules
 set -u
@@ -15,6 +21,12 @@ missing=()
 [ -x "$CHROMIUM" ] || missing+=(chromium)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+command -v prometheus-redis-exporter >/dev/null 2>&1 || missing+=(prometheus-redis-exporter)
+command -v prometheus-postgres-exporter >/dev/null 2>&1 || missing+=(prometheus-postgres-exporter)
+if ! command -v docker-compose >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1; then
+    missing+=(docker-compose)
+fi
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 
@@ -49,9 +61,11 @@ if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -
         >/tmp/ensure_test_tools.log 2>&1; then
     echo "note: could not install ${missing[*]} (see /tmp/ensure_test_tools.log); the tests that need them will be skipped" >&2
 fi
-# The prometheus package starts a Prometheus server as a service where it can; the tests only need promtool.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
-    systemctl stop prometheus >/dev/null 2>&1 || true
-fi
+# The packages start their servers as services where they can; the tests only need the binaries.
+for unit in prometheus prometheus-alertmanager prometheus-redis-exporter prometheus-postgres-exporter; do
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$unit" 2>/dev/null; then
+        systemctl stop "$unit" >/dev/null 2>&1 || true
+    fi
+done
 npm_tools
 exit 0

@@ -7,6 +7,11 @@ Every process has its own credentials (least privilege, issue 8):
     flusher   FLUSHER_DATABASE_URL     FLUSHER_REDIS_URL     (also ``voting_service reconcile``)
     admin     ADMIN_DATABASE_URL       ADMIN_REDIS_URL       (also the admin CLI)
 
+The metrics exporters (docker-compose: postgres-exporter, redis-exporter) read with ``MONITOR_DATABASE_URL`` /
+``MONITOR_REDIS_URL`` when set: a Postgres login in the built-in ``pg_monitor`` role (statistics, no table data)
+and a Redis user with no key at all and only the introspection commands redis_exporter sends (INFO, CONFIG GET,
+SLOWLOG, LATENCY...).
+
 ``DATABASE_URL`` / ``REDIS_URL`` are the owner's: migrations, the demo loader, provisioning. In development
 and test a service whose own variable is unset falls back to them (``make run`` provisions restricted ones
 first, see devtools/devstack.py); anywhere else a missing variable stops the service, naming it.
@@ -70,6 +75,12 @@ REDIS_COMMANDS: dict[str, tuple[str, ...]] = {
         "evalsha", "eval", "script|load", "get", "incr", "decr", "del", "incrby", "expire", "ttl",
     ),
 }
+# The exporters' Redis user: introspection only, no key (``resetkeys``), nothing that writes.
+MONITOR_REDIS_COMMANDS = ("ping", "select", "info", "config|get", "slowlog|get", "slowlog|len", "latency|latest",
+                          "latency|histogram", "client|setname", "dbsize", "role", "cluster|info",
+                          "memory|stats", "module|list")
+MONITOR_DATABASE_VAR, MONITOR_REDIS_VAR = "MONITOR_DATABASE_URL", "MONITOR_REDIS_URL"
+
 # Key patterns. The internet-facing voting service gets only the prefixes it uses (shared/votestore/keys.py:
 # {c*, faces:campaign:*; voting_service/redis_keys.py: otp:*, rl:*, dev:outbox:*), so it cannot touch staff
 # login throttles, for one; the flusher and the admin service, all keys of their database.
@@ -158,6 +169,16 @@ async def provision_postgres_login(conn, service: str, user: str, password: str)
     await conn.execute(await conn.fetchval("SELECT format('GRANT %I TO %I', $1::text, $2::text)", group, user))
 
 
+async def provision_monitor_login(conn, user: str, password: str) -> None:
+    """Create (or update) ``user`` as a LOGIN member of ``pg_monitor`` only: the exporter's statistics, no table."""
+    exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", user)
+    verb = "ALTER" if exists else "CREATE"
+    await conn.execute(await conn.fetchval(
+        f"SELECT format('{verb} ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS "
+        "INHERIT PASSWORD %L', $1::text, $2::text)", user, password))
+    await conn.execute(await conn.fetchval("SELECT format('GRANT pg_monitor TO %I', $1::text)", user))
+
+
 async def drop_postgres_login(conn, user: str) -> None:
     await conn.execute(await conn.fetchval("SELECT format('DROP ROLE IF EXISTS %I', $1::text)", user))
 
@@ -207,7 +228,18 @@ def redis_acl_file(env: Mapping[str, str]) -> str:
             raise ConfigError(f"{redis_var(service)} must name its own user and password "
                               f"(redis://USER:PASSWORD@host:port/0)")
         lines.append(" ".join(["user", user, *redis_acl_rules(service, password_sha256=sha(pw))[1:]]))
+    if env.get(MONITOR_REDIS_VAR):
+        user, pw = url_credentials(env[MONITOR_REDIS_VAR])
+        if not user or not pw or user == "default":
+            raise ConfigError(f"{MONITOR_REDIS_VAR} must name its own user and password")
+        lines.append(" ".join(["user", user, *monitor_acl_rules(sha(pw))]))
     return "\n".join(lines) + "\n"
+
+
+def monitor_acl_rules(password_sha256: str) -> list[str]:
+    """The exporter's user (after its name): on, a hashed password, no key, no channel, introspection only."""
+    return ["on", f"#{password_sha256}", "resetkeys", "resetchannels", "-@all",
+            *(f"+{c}" for c in MONITOR_REDIS_COMMANDS)]
 
 
 # --------------------------------------------------------------------------------------------- make run
@@ -284,6 +316,12 @@ async def _provision_postgres_from_env(env: Mapping[str, str]) -> None:
                 raise ConfigError(f"{database_var(s)} must name its own role and password")
             await provision_postgres_login(conn, s, user, pw)
             print(f"role {user}: login, member of {PG_GROUPS[s]}")
+        if env.get(MONITOR_DATABASE_VAR):
+            user, pw = url_credentials(env[MONITOR_DATABASE_VAR])
+            if not user or not pw:
+                raise ConfigError(f"{MONITOR_DATABASE_VAR} must name its own role and password")
+            await provision_monitor_login(conn, user, pw)
+            print(f"role {user}: login, member of pg_monitor")
     finally:
         await conn.close()
 

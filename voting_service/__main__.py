@@ -48,9 +48,11 @@ async def _flusher_main() -> int:
 
     from shared.infra import create_pool, create_redis
     from shared.settings import Settings
+    from voting_service import flusher_metrics
     from voting_service.flusher import Flusher
 
     settings = Settings.from_env(service="flusher")  # holds no key: it moves votes, it reads nothing personal
+    flusher_metrics.prime()  # every series from the start
     if settings.flusher_metrics_port:
         start_http_server(settings.flusher_metrics_port, addr=os.environ.get("FLUSHER_METRICS_HOST", "127.0.0.1"))
     stop = asyncio.Event()
@@ -73,6 +75,12 @@ async def _reconcile_main(args: argparse.Namespace) -> int:
     from shared.votestore.reconcile import format_reports, reconcile
 
     database_url, redis_url = service_urls(os.environ, "flusher")  # reads what the flusher reads, nothing more
+    if args.every:
+        from voting_service.reconcile_watch import watch
+
+        return await watch(database_url, redis_url, every_s=args.every, wait_s=args.wait, campaign_id=args.campaign,
+                           metrics_port=args.metrics_port, metrics_host=os.environ.get("RECONCILE_METRICS_HOST",
+                                                                                       "127.0.0.1"))
     pool = await create_pool(database_url, min_size=1)
     r = create_redis(redis_url, timeout_s=5.0)
     try:
@@ -100,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     rec = sub.add_parser("reconcile", help="compare Redis tallies with Postgres counts; exit 1 on any difference")
     rec.add_argument("--campaign", type=int, default=None)
     rec.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the streams to drain")
+    rec.add_argument("--every", type=float, default=0.0, metavar="S",
+                     help="keep running: reconcile every S seconds and export the result as Prometheus metrics "
+                          "(reconcile_mismatch_votes, ...) on --metrics-port (voting_service/reconcile_watch.py)")
+    rec.add_argument("--metrics-port", type=int, default=int(os.environ.get("RECONCILE_METRICS_PORT", "9102")))
     sub.add_parser("migrate", help="apply database migrations")
     args = parser.parse_args(argv)
     if args.command == "serve" and args.interface not in ("rsgi", "asgi"):  # a bad VOTING_INTERFACE

@@ -21,6 +21,7 @@ from shared.http import JSONRequest, allow_every_method, require_json
 from shared.infra import create_pool, create_redis
 from shared.openapi import openapi_plugins
 from shared.problem import exception_handlers
+from shared.route_metrics import prime_route_metrics
 from shared.rsgi import ASGIOverRSGI
 from shared.settings import Settings
 from shared.wiring import SERVICES, service_dependencies
@@ -33,6 +34,7 @@ from voting_service.api.receipts import ReceiptController
 from voting_service.api.votes import VoteController
 from voting_service.fastpath import VOTE_PATH, VOTE_TEMPLATE, VoteFastPath
 from voting_service.receipt_fastpath import RECEIPT_PATH, RECEIPT_TEMPLATE, ReceiptFastPath
+from voting_service import metrics as metrics_module
 from voting_service.metrics import HotRouteMetrics, abuse_metrics_at_zero
 from voting_service.portal import portal_router
 from voting_service.portal.errors import html_or_problem
@@ -134,6 +136,8 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         the_redis = redis if redis is not None else create_redis(settings.redis_url,
                                                                  timeout_s=settings.redis_timeout_s)
         services = app.state[SERVICES] = Services.build(settings, the_pool, the_redis)
+        metrics_module.prime()  # every series from the start, at zero (shared/route_metrics.py)
+        prime_route_metrics(app, prometheus)
         try:
             yield
         finally:

@@ -1,4 +1,5 @@
-"""Flusher metrics, served by the flusher process on FLUSHER_METRICS_PORT (created on first use)."""
+"""Flusher metrics, served by the flusher process on FLUSHER_METRICS_PORT (created on first use; ``prime`` at
+startup creates them all, so a fresh flusher shows every series at zero)."""
 
 from __future__ import annotations
 
@@ -31,3 +32,8 @@ def batch_seconds() -> Histogram:
 @functools.cache
 def errors() -> Counter:
     return Counter("flusher_errors", "Store outages the flusher waited out")
+
+
+def prime() -> None:
+    for metric in (flushed, pending, lag_seconds, batch_seconds, errors):
+        metric()

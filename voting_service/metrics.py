@@ -10,6 +10,25 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusMiddleware
 from prometheus_client import Counter
 
 
+# Every outcome each counter can count, created at zero when a worker starts (``prime``): a fresh process shows
+# all its series, so rate() and the dashboards have a baseline before the first vote (issue 13).
+VOTE_RESULTS = ("accepted", "already_voted", "vote_limit_reached", "rate_limited", "campaign_closed",
+                "candidate_not_on_ballot", "campaign_not_found", "unavailable")
+OTP_SEND_RESULTS = ("sent", "rate_limited", "invalid_phone", "invalid_request", "unavailable")
+OTP_VERIFY_RESULTS = ("ok", "invalid_code", "too_many_attempts", "rate_limited", "invalid_request", "unavailable")
+
+
+def prime() -> None:
+    """Create every labelled series of the domain counters at zero (once per process, at startup)."""
+    for result in VOTE_RESULTS:
+        votes().labels(result)
+    for result in OTP_SEND_RESULTS:
+        otp_sends().labels(result)
+    for result in OTP_VERIFY_RESULTS:
+        otp_verified().labels(result)
+    nominations()
+
+
 @functools.cache
 def votes() -> Counter:
     return Counter("votes_total", "Vote attempts by outcome", ["result"])

@@ -28,7 +28,7 @@ def acl_server(tmp_path: Path):
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server not installed")
-    env = {"REDIS_URL": "redis://:owner-pw@redis:6379/0",
+    env = {"REDIS_URL": "redis://:owner-pw@redis:6379/0", "MONITOR_REDIS_URL": "redis://faces-monitor:monitor-pw@redis:6379",
            **{f"{s.upper()}_REDIS_URL": f"redis://faces-{s}:{s}-pw@redis:6379/0" for s in SERVICES}}
     made = subprocess.run([sys.executable, "-m", "shared.store_access", "redis-acl-file"], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=60, check=True)
@@ -73,8 +73,38 @@ def test_the_generated_acl_file_loads_and_confines_each_user(acl_server):
     assert admin.incrby("admin:login:acct:x", 1) == 1
     with pytest.raises(NoPermissionError):
         admin.execute_command("CONFIG", "SET", "appendonly", "no")
-    for c in (owner, voting, flusher, admin):
+    monitor = client(port, "faces-monitor", "monitor-pw")  # the exporter's: introspection, no key
+    assert monitor.info("memory")["used_memory"] > 0 and monitor.config_get("maxmemory")
+    for command in (["GET", "admin:login:acct:x"], ["SET", "x", "1"], ["KEYS", "*"], ["CONFIG", "SET", "maxmemory", "1"],
+                    ["FLUSHALL"], ["EVAL", "return 1", "0"]):
+        with pytest.raises(NoPermissionError):
+            monitor.execute_command(*command)
+    for c in (owner, voting, flusher, admin, monitor):
         c.close()
+
+
+@pytest.mark.skipif(shutil.which("prometheus-redis-exporter") is None, reason="prometheus-redis-exporter not installed")
+def test_the_exporter_reads_everything_it_needs_as_the_monitor_user(acl_server):
+    import httpx
+
+    port, exporter = acl_server, free_port()
+    proc = subprocess.Popen(["prometheus-redis-exporter", "-redis.addr", f"redis://127.0.0.1:{port}",
+                             "-redis.user", "faces-monitor", "-web.listen-address", f"127.0.0.1:{exporter}"],
+                            env={"REDIS_PASSWORD": "monitor-pw", "PATH": "/usr/bin:/bin"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_port(exporter)
+        text = httpx.get(f"http://127.0.0.1:{exporter}/metrics", timeout=10).text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    for line in ("redis_up 1", "redis_memory_max_bytes 0", "redis_connected_slaves 0"):
+        assert f"\n{line}\n" in text, line
+    assert 'redis_exporter_last_scrape_error{err=""} 0' in text, [ln for ln in text.splitlines() if "error" in ln]
+    owner = client(port, None, "owner-pw")
+    denied = [e for e in owner.acl_log() if e.get("username") == "faces-monitor"]
+    owner.close()
+    assert not denied, denied  # every command the exporter sent was allowed
 
 
 def test_compose_gives_each_service_only_its_own_store_credentials():
