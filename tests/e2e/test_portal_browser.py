@@ -398,6 +398,10 @@ class Survey:
     def check(self, name: str) -> None:
         """The page as it is now: at 390 px no sideways scrolling, axe-core, a screenshot; at 1366 px a screenshot."""
         self.shots += 1
+        # A full-page screenshot does not scroll, so lazy portraits below the first screen would show as grey
+        # discs: load them first (the screenshots are for people to look at).
+        self.page.evaluate("() => Promise.all([...document.images].map(i => { i.loading = 'eager';"
+                           " return i.decode().catch(() => null); }))")
         for label, size in VIEWPORTS.items():
             self.page.set_viewport_size(size)
             t0 = time.monotonic()

@@ -120,14 +120,15 @@ async def test_a_long_ballot_comes_in_pages_of_50_and_filters_reach_everyone(bro
     assert articles(body) == [names[c] for c in ids[:50]]
     assert "130 candidates, 1–50 on this page." in body
     nav = body.split('<nav class="pages" aria-label="Pages of the list">', 1)[1].split("</nav>", 1)[0]
-    assert re.findall(r'<a href="([^"]+)"([^>]*)>(\w+)</a>', nav) == [
+    assert re.findall(r'<a href="([^"]+)#h-candidates"([^>]*)>(\w+)</a>', nav) == [
         (ballot, ' aria-current="page"', "1"), (f"{ballot}?page=2", "", "2"), (f"{ballot}?page=3", "", "3"),
         (f"{ballot}?page=2", ' rel="next"', "Next")]
+    assert '<h2 id="h-candidates">' in body  # where the links land
     body = html(await browser.get(f"{ballot}?page=3&lang=en"))
     assert articles(body) == [names[c] for c in ids[100:]]
     assert "130 candidates, 101–130 on this page." in body and "· page 3 — 100 New Faces" in body
-    assert f'<a href="{ballot}?page=2" rel="prev">Previous</a>' in body and 'rel="next"' not in body
-    assert f'<a href="{ballot}?page=3" aria-current="page">3</a>' in body
+    assert f'<a href="{ballot}?page=2#h-candidates" rel="prev">Previous</a>' in body and 'rel="next"' not in body
+    assert f'<a href="{ballot}?page=3#h-candidates" aria-current="page">3</a>' in body
     assert f'<link rel="canonical" href="http://vote.test{ballot}?page=3">' in body
     assert html(await browser.get(f"{ballot}?page=9&lang=en")) == body                     # past the end: the last
     for odd in ("abc", "0", "-1", "²", "1.5"):
@@ -139,7 +140,7 @@ async def test_a_long_ballot_comes_in_pages_of_50_and_filters_reach_everyone(bro
     tag = names[ids[0]].split()[-1][:-3]
     body = html(await browser.get(ballot, params={"q": f"{tag}0", "lang": "en"}))
     assert "100 of 130 found, 1–50 on this page." in body
-    assert f'<a href="{ballot}?q={tag}0&amp;page=2" rel="next">Next</a>' in body           # the filter kept
+    assert f'<a href="{ballot}?q={tag}0&amp;page=2#h-candidates" rel="next">Next</a>' in body  # the filter kept
     body = html(await browser.get(ballot, params={"q": f"{tag}0", "page": "2", "lang": "en"}))
     assert articles(body) == [names[c] for c in ids[50:100]]
     assert "100 of 130 found, 51–100 on this page." in body and f'value="{tag}0"' in body
