@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 
 import pytest
 
@@ -79,6 +80,8 @@ async def test_a_signed_in_voter_votes_from_the_second_page_of_a_long_ballot_and
     r, shown = await vote(b, slug, camp.candidate_ids[55], back=f"/campaigns/{slug}?page=2")
     assert r.headers["location"] == f"/campaigns/{slug}?page=2#outcome"
     assert 'id="outcome"' in shown.text and "51–60" in shown.text and "data-chosen=" in shown.text
+    # The script that marks the chosen buttons comes with the personal block only (anonymous pages have none).
+    assert len(re.findall(r'<script src="/static/portal\.[0-9a-f]+\.js" defer></script>', shown.text)) == 1
 
 
 async def test_vote_from_the_candidate_page_comes_back_to_it(b, pool, redis):
