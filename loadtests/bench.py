@@ -7,8 +7,8 @@ the same flags); the three vote phases are driven by the same wrk script and req
 2. ``vote``: the voting service (``python -m voting_service serve``) plus the flusher, on a fresh database
    and a dedicated Redis database, with a published campaign; after the load it waits for the flusher to
    drain the streams and runs ``python -m voting_service reconcile``;
-3. ``page``: the portal's ballot page of the same campaign (``/campaigns/{slug}``, its 200 candidates: invented
-   people from devtools.demo with names, regions, fields and summaries) fetched
+3. ``page``: the portal's ballot page of the same campaign (``/campaigns/{slug}``: the first page, 50 of its 200
+   candidates: invented people from devtools.demo with names, regions, fields and summaries) fetched
    by anonymous phone browsers (wrk/page.lua: Accept-Encoding with gzip, no cookie), from a fresh start of the
    voting service;
 4. ``naive``: each vote written to Postgres inside the request (baselines/naive_app.py);
@@ -517,7 +517,7 @@ MIN_CARDS = 20  # devtools.demo.generate_candidates puts every region on the bal
 
 async def page_check(url: str, path: str) -> dict[str, Any]:
     """One fetch before the load, so the figures say what was served: status, type, encoding, size on the
-    wire and decoded, the candidates linked from the page (a paginated ballot would show fewer), caching headers."""
+    wire and decoded, the candidates linked from the page (50: the ballot's first page), caching headers."""
     linked = re.compile(rf'href="{re.escape(path)}/candidates/(\d+)"')
     import httpx
 

@@ -1,6 +1,6 @@
 """The throughput benchmark end to end, very short: it must run, count every answer and reconcile clean, and serve
-the ballot page of its 200-candidate campaign to anonymous phone browsers (the page phase) and run the sign-in path
-(the sign-in phase) without an error.
+the ballot page (the first 50) of its 200-candidate campaign to anonymous phone browsers (the page phase) and run the sign-in
+path (the sign-in phase) without an error.
 
 Runs ``python -m loadtests.bench`` as ``make bench`` would (1 s per phase, 8 connections: thousands of votes) on the servers
 ``DATABASE_URL`` / ``REDIS_URL`` name; the bench creates and drops its own database. Skipped without wrk.
@@ -42,11 +42,11 @@ def test_bench_runs_and_reconciles() -> None:
     assert report["reconcile_clean"] is True, report["reconcile"]
     assert report["accepted_match_tally"] is True, report
     assert report["ceiling_rps"] > 0 and report["naive_votes_per_s"] > 0
-    # the page phase: the real ballot page, whole (every candidate), compressed for a browser that asks for gzip
+    # the page phase: the real ballot page (its first page of 50), compressed for a browser that asks for gzip
     check = report["page_check"]
     assert check["status"] == 200 and check["content_type"].startswith("text/html"), check
     assert check["content_encoding"] in ("gzip", "br", "zstd"), check
-    assert report["page_candidates_shown"] == report["candidates"] == 200, check
+    assert report["candidates"] == 200 and report["page_candidates_shown"] == 50, check
     assert report["page_errors"] == 0, (report["page_statuses"], report["page_socket_errors"])
     assert report["page_rps"] > 0 and report["page_p99_ms"] > 0
     assert set(report["page_encodings"]) == {check["content_encoding"]}, report["page_encodings"]

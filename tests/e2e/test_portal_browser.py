@@ -108,9 +108,10 @@ async def portal(env: dict[str, str], pool, redis_url: str) -> AsyncIterator[Por
         # The test Redis database as every test starts with it (tests/conftest.py ``redis``): empty. What earlier
         # tests left there (votes with made-up addresses in a stream) is not the flusher's to drain here.
         await r.flushdb()
-        # Two ballots of 20 invented people (every region at least once), stories in Russian.
+        # Two ballots of invented people (every region at least once), stories in Russian: 20 to vote on, and
+        # 120 on the one that stays open, so the page survey sees a ballot in pages (50 a page).
         seed = random.randrange(10**6)
-        vote_cards, open_cards = generate_candidates(20, seed=seed), generate_candidates(20, seed=seed + 1)
+        vote_cards, open_cards = generate_candidates(20, seed=seed), generate_candidates(120, seed=seed + 1)
         voted = await publish_campaign(pool, r, k=K, seats=SEATS, cards=vote_cards, slug_prefix="portal")
         still_open = await publish_campaign(pool, r, k=K, seats=SEATS, cards=open_cards, slug_prefix="portal")
     finally:
@@ -397,6 +398,10 @@ class Survey:
     def check(self, name: str) -> None:
         """The page as it is now: at 390 px no sideways scrolling, axe-core, a screenshot; at 1366 px a screenshot."""
         self.shots += 1
+        # A full-page screenshot does not scroll, so lazy portraits below the first screen would show as grey
+        # discs: load them first (the screenshots are for people to look at).
+        self.page.evaluate("() => Promise.all([...document.images].map(i => { i.loading = 'eager';"
+                           " return i.decode().catch(() => null); }))")
         for label, size in VIEWPORTS.items():
             self.page.set_viewport_size(size)
             t0 = time.monotonic()
@@ -436,6 +441,15 @@ def test_every_portal_page_on_a_phone_and_a_desktop(portal: Portal, browser: Bro
     s.visit("home-ru", "/?lang=ru")
     s.visit("home-en", "/?lang=en")
     s.visit("ballot", f"/campaigns/{open_slug}?lang=kk")
+    expect(page.locator("article.cand")).to_have_count(50)
+    s.visit("ballot-ru", f"/campaigns/{open_slug}?lang=ru")
+    s.visit("ballot-en", f"/campaigns/{open_slug}?lang=en")
+    page.locator("nav.pages a[rel=next]").click()  # the next page by its link, as a visitor would
+    page.wait_for_url("**page=2**")
+    expect(page.locator("nav.pages a[aria-current=page]")).to_have_text("2")
+    s.check("ballot-page-2-en")
+    s.visit("ballot-page-3", f"/campaigns/{open_slug}?page=3&lang=kk")
+    expect(page.locator("article.cand")).to_have_count(20)
     s.visit("ballot-filtered", f"/campaigns/{open_slug}?region={portal.cards[first].region}")
     s.visit("ballot-search-empty", f"/campaigns/{open_slug}?q=zzzzzz")
     s.visit("candidate", f"/campaigns/{open_slug}/candidates/{first}")

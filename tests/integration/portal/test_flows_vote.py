@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 
 import pytest
 
@@ -66,6 +67,21 @@ async def test_three_votes_accepted_then_the_fourth_refused(b, pool, redis):
     assert check.status_code == 200 and ("Қабылданды" in check.text or "Тіркелді" in check.text)
     assert str(camp.candidate_ids[0]) not in check.text.replace(receipts[0], "")  # never the candidate
     assert 'id="proof"' in check.text                                                  # issue 11's place
+
+
+async def test_a_signed_in_voter_votes_from_the_second_page_of_a_long_ballot_and_comes_back_to_it(b, pool, redis):
+    camp = await make_campaign(pool, redis, candidates=60, k=3)
+    slug = await slug_of(pool, camp.id)
+    await sign_in(b, PHONE)
+    page = await b.get(f"/campaigns/{slug}?page=2&lang=en")
+    assert page.headers["cache-control"] == "no-store" and "Votes left: 3 of 3." in page.text
+    assert f'name="back" value="/campaigns/{slug}?page=2&amp;lang=en"' in page.text
+    assert f'value="{camp.candidate_ids[55]}"' in page.text and f'value="{camp.candidate_ids[5]}"' not in page.text
+    r, shown = await vote(b, slug, camp.candidate_ids[55], back=f"/campaigns/{slug}?page=2")
+    assert r.headers["location"] == f"/campaigns/{slug}?page=2#outcome"
+    assert 'id="outcome"' in shown.text and "51–60" in shown.text and "data-chosen=" in shown.text
+    # The script that marks the chosen buttons comes with the personal block only (anonymous pages have none).
+    assert len(re.findall(r'<script src="/static/portal\.[0-9a-f]+\.js" defer></script>', shown.text)) == 1
 
 
 async def test_vote_from_the_candidate_page_comes_back_to_it(b, pool, redis):

@@ -8,7 +8,9 @@ from html import unescape
 
 import pytest
 
+from devtools.campaigns import REGIONS
 from tests.integration.portal.helpers import articles, finalise, html, portal_campaign
+from voting_service.portal import staticfiles
 from voting_service.portal.i18n import CATALOGUES
 
 LANGS = {"kk": "Қазақстанның 100 жаңа есімі", "ru": "100 новых лиц Казахстана", "en": "100 New Faces of Kazakhstan"}
@@ -73,8 +75,8 @@ async def test_ballot_lists_every_candidate_as_an_article_in_each_language(brows
     # Region and sphere names from the reference data, in the page's language.
     region = {"kk": "Алматы облысы", "ru": "Алматинская область", "en": "Almaty Region"}[lang]
     assert region in body
-    # Anonymous visitors: the vote buttons lead to sign-in, coming back to the ballot.
-    assert '<form id="vote-form" method="get" action="/signin">' in body
+    # Anonymous visitors: the vote buttons lead to sign-in, coming back to the ballot; no script to run.
+    assert '<form id="vote-form" method="get" action="/signin">' in body and "<script" not in body
     assert f'name="next" value="/campaigns/{camp.slug}"' in body
     # The summaries are in Russian: a visible label outside Russian, and lang="ru" on the passage.
     if lang == "ru":
@@ -107,6 +109,51 @@ async def test_ballot_filters_by_region_sphere_and_name_without_javascript(brows
     assert articles(body) == []
     body = html(await browser.get(f"/campaigns/{camp.slug}?region=KZ-00&sphere=x"))
     assert len(articles(body)) == 10
+
+
+async def test_a_long_ballot_comes_in_pages_of_50_and_filters_reach_everyone(browser, pool, redis):
+    """130 people: pages of 50, 50, 30 with links that keep the filters; the filters and the search work over
+    the whole ballot, not the page; a page past the end is the last one, a page that is not a number the first."""
+    camp = await portal_campaign(pool, redis, candidates=130)
+    ids, names, slug = camp.candidate_ids, camp.names, camp.slug
+    ballot = f"/campaigns/{slug}"
+    body = html(await browser.get(f"{ballot}?lang=en"))
+    assert articles(body) == [names[c] for c in ids[:50]]
+    assert "130 candidates, 1–50 on this page." in body
+    nav = body.split('<nav class="pages" aria-label="Pages of the list">', 1)[1].split("</nav>", 1)[0]
+    assert re.findall(r'<a href="([^"]+)#h-candidates"([^>]*)>(\w+)</a>', nav) == [
+        (ballot, ' aria-current="page"', "1"), (f"{ballot}?page=2", "", "2"), (f"{ballot}?page=3", "", "3"),
+        (f"{ballot}?page=2", ' rel="next"', "Next")]
+    assert '<h2 id="h-candidates">' in body  # where the links land
+    body = html(await browser.get(f"{ballot}?page=3&lang=en"))
+    assert articles(body) == [names[c] for c in ids[100:]]
+    assert "130 candidates, 101–130 on this page." in body and "· page 3 — 100 New Faces" in body
+    assert f'<a href="{ballot}?page=2#h-candidates" rel="prev">Previous</a>' in body and 'rel="next"' not in body
+    assert f'<a href="{ballot}?page=3#h-candidates" aria-current="page">3</a>' in body
+    assert f'<link rel="canonical" href="http://vote.test{ballot}?page=3">' in body
+    assert html(await browser.get(f"{ballot}?page=9&lang=en")) == body                     # past the end: the last
+    for odd in ("abc", "0", "-1", "²", "1.5"):
+        assert articles(html(await browser.get(ballot, params={"page": odd}))) == [names[c] for c in ids[:50]]
+    # Every page in turn: everyone once, in ballot order.
+    seen = [n for p in (1, 2, 3) for n in articles(html(await browser.get(f"{ballot}?page={p}")))]
+    assert seen == [names[c] for c in ids]
+    # The search runs over the whole ballot: names are "... {tag}{n:03d}", so "{tag}0" finds n = 0 … 99.
+    tag = names[ids[0]].split()[-1][:-3]
+    body = html(await browser.get(ballot, params={"q": f"{tag}0", "lang": "en"}))
+    assert "100 of 130 found, 1–50 on this page." in body
+    assert f'<a href="{ballot}?q={tag}0&amp;page=2#h-candidates" rel="next">Next</a>' in body  # the filter kept
+    body = html(await browser.get(ballot, params={"q": f"{tag}0", "page": "2", "lang": "en"}))
+    assert articles(body) == [names[c] for c in ids[50:100]]
+    assert "100 of 130 found, 51–100 on this page." in body and f'value="{tag}0"' in body
+    # Someone on the last page is found from the first page's search box, and by their region.
+    last = names[ids[129]]
+    assert articles(html(await browser.get(ballot, params={"q": last}))) == [last]
+    by_region = [n for region in REGIONS
+                 for n in articles(html(await browser.get(ballot, params={"region": region})))]
+    assert sorted(by_region) == sorted(names.values())
+    # A short list has no page links.
+    body = html(await browser.get(ballot, params={"q": last}))
+    assert 'class="pages"' not in body and "?page=" not in body
 
 
 async def test_candidate_page_has_the_story_achievements_and_share_tags(browser, pool, redis):
@@ -216,7 +263,9 @@ async def test_generated_portrait_is_deterministic_and_public_only(browser, pool
 async def test_static_files_have_hashed_names_and_a_long_cache(browser):
     body = html(await browser.get("/"))
     css = re.search(r'href="(/static/portal\.[0-9a-f]{10}\.css)"', body).group(1)
-    js = re.search(r'src="(/static/portal\.[0-9a-f]{10}\.js)" defer', body).group(1)
+    assert "<script" not in body  # the script comes with a signed-in voter's personal block only (test_flows_vote)
+    js = staticfiles.url("portal.js")
+    assert re.fullmatch(r"/static/portal\.[0-9a-f]{10}\.js", js)
     r = await browser.get(css)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/css")
     assert r.headers["cache-control"] == "public, max-age=31536000, immutable"

@@ -15,12 +15,16 @@ from voting_service.portal.avatars import photo_src
 from voting_service.portal.controllers.serve import cached_page
 from voting_service.portal.flows_blocks import personal_ballot_block
 from voting_service.portal.reads import status_now
+from voting_service.portal.render import with_query
 from voting_service.services.directory import CampaignNotFound
 from voting_service.services.results import NotFinalised, ResultsHidden
 from voting_service.state import AppServices, Services
 
 MAX_QUERY = 80
 EXCERPT = 240
+# Candidates per ballot page. All 200 on one page cost a phone ~1 500 elements to lay out (Lighthouse
+# performance 84); 50 keep the page light, and the filters and the search reach everyone from any page.
+PAGE_SIZE = 50
 
 
 def _filters(request: Request) -> dict[str, str]:
@@ -31,6 +35,14 @@ def _filters(request: Request) -> dict[str, str]:
     q = " ".join(request.query_params.get("q", "").split())[:MAX_QUERY]
     return {"region": region if region in reference.region_codes() else "",
             "sphere": sphere if sphere in reference.sphere_codes() else "", "q": q}
+
+
+def page_of(asked: str, found: int, size: int = PAGE_SIZE) -> tuple[int, int]:
+    """(the page to show, the number of pages) for ``?page=asked`` over ``found`` candidates: pages from 1, at
+    least one (it may be empty); past the last page is the last page, anything not a number the first."""
+    pages = max(1, -(-found // size))
+    number = int(asked) if asked.isascii() and asked.isdigit() and len(asked) <= 6 else 1
+    return min(max(number, 1), pages), pages
 
 
 def excerpt(text: str, limit: int = EXCERPT) -> str:
@@ -50,7 +62,8 @@ def _card(row: Mapping[str, Any], lang: str, *, id_key: str = "id") -> dict[str,
             "texts": localized_texts(row, lang)}
 
 
-def _matches(card: dict[str, Any], f: dict[str, str]) -> bool:
+def _matches(card: Mapping[str, Any], f: dict[str, str]) -> bool:
+    """Whether a card (or a ballot row: the same keys) passes the filters."""
     if f["region"] and card["region"] != f["region"]:
         return False
     if f["sphere"] and card["sphere"] != f["sphere"]:
@@ -89,17 +102,22 @@ class CampaignPages(Controller):
         ballot = await services.portal.ballot(row["id"])
         version = services.portal.fingerprints.of(("ballot", row["id"]), row, ballot)
         f = _filters(request)
+        found = [r for r in ballot if _matches(r, f)] if any(f.values()) else ballot
+        page, pages = page_of(request.query_params.get("page", ""), len(found))
+        query = {**f, "page": str(page) if page > 1 else ""}
+        first = (page - 1) * PAGE_SIZE
 
         def context(lang: str) -> dict[str, Any]:
-            cards = [_card(r, lang) for r in ballot]
-            shown = [c for c in cards if _matches(c, f)]
-            return {"campaign": campaign, "cards": shown, "total": len(cards), "filters": f,
-                    "voting_open": status == "open"}
+            links = {n: with_query(f"/campaigns/{slug}", {**f, "page": str(n) if n > 1 else ""})
+                     for n in range(1, pages + 1)}
+            return {"campaign": campaign, "cards": [_card(r, lang) for r in found[first:first + PAGE_SIZE]],
+                    "found": len(found), "total": len(ballot), "filters": f, "first": first + 1,
+                    "page": page, "pages": links, "voting_open": status == "open"}
 
         personal, cookies = (await personal_ballot_block(request, services, campaign) if status == "open" else None) \
             or (None, [])
-        return await cached_page(request, services, ("ballot", row["id"], version, status, *f.values()),
-                                 "ballot.html", context, query=f, personal=personal, cookies=cookies)
+        return await cached_page(request, services, ("ballot", row["id"], version, status, *query.values()),
+                                 "ballot.html", context, query=query, personal=personal, cookies=cookies)
 
     @get("/candidates/{candidate_id:str}", operation_id="portalCandidate", name="portal:candidate")
     async def candidate(self, request: Request, slug: FromPath[str], candidate_id: FromPath[str],

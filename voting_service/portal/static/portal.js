@@ -1,6 +1,7 @@
 /* 100 New Faces — public portal. Progressive enhancement only: every page works without this file.
    - ballot: the candidates the signed-in voter already chose (listed by the personal block in
-     data-chosen="id id …") are marked, and their buttons say so. */
+     data-chosen="id id …") are marked, and their buttons say so. Loaded by that personal block only
+     (templates/flows/_ballot_personal.html): pages that are the same for everyone carry no script. */
 (function () {
   "use strict";
   function markChosen() {

@@ -6,8 +6,11 @@ import asyncio
 import gzip
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from voting_service.portal.avatars import PALETTE, avatar_svg, avatar_version, colour, contrast_ratio, initials, photo_src
+from voting_service.portal.controllers.campaigns import page_of
 from voting_service.portal.cache import Fingerprints, PageCache, compile_page
 from voting_service.portal.render import SLOT_END, SLOT_START
 
@@ -68,3 +71,15 @@ def test_fingerprints_change_with_the_data_not_with_each_call():
     assert prints.of("ballot", rows) == first
     assert prints.of("ballot", [{"id": 1, "name": "b"}]) != first
     assert prints.of("ballot", [{"id": 1, "name": "a"}]) == first  # a reload with the same content
+
+
+@given(found=st.integers(0, 1000), size=st.integers(1, 60),
+       asked=st.one_of(st.integers(-5, 100).map(str), st.text(max_size=8), st.sampled_from(["²", "٣", "0003", " 2"])))
+def test_ballot_pages_cover_every_candidate_once_and_any_page_asked_is_one_of_them(found, size, asked):
+    page, pages = page_of(asked, found, size)
+    assert 1 <= page <= pages
+    assert pages == 1 if found == 0 else (pages - 1) * size < found <= pages * size
+    shown = [n for p in range(1, pages + 1) for n in range(found)[(p - 1) * size:p * size]]
+    assert shown == list(range(found))  # the pages in order are the whole list, each once
+    if asked.isascii() and asked.isdigit() and 1 <= int(asked) <= pages:
+        assert page == int(asked)
