@@ -10,6 +10,7 @@ from typing import Any
 
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusMiddleware
 from prometheus_client import Counter, Histogram
+from shared.prometheus_internal import observe_counts
 
 
 # Every outcome each counter can count, created at zero when a worker starts (``prime``): a fresh process shows
@@ -128,8 +129,8 @@ class HotRouteMetrics:
     bounds) and added at flush time as one increment per bucket used and one of the sum: observing them one by
     one there (``Histogram.observe``: two writes to the multiprocess mmap files each) held the event loop
     ~18 ms per 7 000 requests once a second on a busy 2-core VM, a stall every request then in flight waited
-    behind (the page shortcut's p99). The increments go to the labelled histogram's own values (``_sum``,
-    ``_buckets``: prometheus_client has no public "observe n times");
+    behind (the page shortcut's p99). prometheus_client has no public "observe n times": the one function that
+    adds them below its API is ``shared.prometheus_internal.observe_counts`` (bounded, with a loud test);
     tests/unit/voting_service/test_hot_metrics.py checks the scrape equals one ``observe`` per request.
     """
 
@@ -203,18 +204,6 @@ def bucket_bounds(config: PrometheusConfig) -> list[float]:
     if bounds[-1] != math.inf:
         bounds.append(math.inf)
     return bounds
-
-
-def observe_counts(child: Histogram, total: float, per_bucket: list[float]) -> None:
-    """Add to a labelled histogram what observing durations summing to ``total``, ``per_bucket[i]`` of them in
-    bucket ``i``, would add: one write per bucket used, not two per duration."""
-    buckets = child._buckets  # noqa: SLF001 - no public "observe n times" (see HotRouteMetrics)
-    if len(buckets) != len(per_bucket):
-        raise RuntimeError(f"histogram has {len(buckets)} buckets, counted {len(per_bucket)}")
-    child._sum.inc(total)  # noqa: SLF001
-    for value, n in zip(buckets, per_bucket):
-        if n:
-            value.inc(n)
 
 
 async def _no_app(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover - never called
