@@ -150,6 +150,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     vote_limit_net_window_s: int = 60
     nominations_per_ip_hour: int = 10
     redis_timeout_s: float = 1.0
+    # Votes only: answer 201 once this many replicas hold the vote (WAIT after each batch; 0: do not wait).
+    # docs/capacity.md "Failover" for what each choice loses and costs.
+    redis_wait_replicas: int = 0
+    redis_wait_timeout_ms: int = 100
     max_body_bytes: int = 16 * 1024
     campaign_cache_s: float = 1.0
     # The portal's public address (https://100faces.kz) for canonical, hreflang and OpenGraph links; empty: the

@@ -20,6 +20,7 @@ from typing import Any
 import redis.asyncio as aioredis
 import redis.exceptions
 
+from shared.infra import is_cluster
 from shared.votestore import keys
 
 Entry = tuple[str, dict[str, str]]
@@ -44,14 +45,20 @@ async def read(r: aioredis.Redis, starts: Mapping[StreamRef, str], *, consumer: 
     if not starts:
         return {}, set()
     names = {stream_of(*ref): ref for ref in starts}
-    try:
-        resp = await r.xreadgroup(keys.STREAM_GROUP, consumer, {stream_of(*ref): s for ref, s in starts.items()},
-                                  count=count)
-    except redis.exceptions.ResponseError as exc:
-        if "NOGROUP" in str(exc):
+    if is_cluster(r):
+        resp = await _read_per_stream(r, {stream_of(*ref): s for ref, s in starts.items()}, consumer, count)
+        if resp is None:
             await _create_groups(r, names)
             return {}, set()
-        raise
+    else:
+        try:
+            resp = await r.xreadgroup(keys.STREAM_GROUP, consumer,
+                                      {stream_of(*ref): s for ref, s in starts.items()}, count=count)
+        except redis.exceptions.ResponseError as exc:
+            if "NOGROUP" in str(exc):
+                await _create_groups(r, names)
+                return {}, set()
+            raise
     out: dict[StreamRef, list[Entry]] = {}
     full: set[StreamRef] = set()
     gone: dict[str, list[str]] = {}
@@ -70,6 +77,26 @@ async def read(r: aioredis.Redis, starts: Mapping[StreamRef, str], *, consumer: 
             pipe.xack(name, keys.STREAM_GROUP, *ids)
         await pipe.execute()
     return out, full
+
+
+async def _read_per_stream(r: Any, starts: Mapping[str, str], consumer: str,
+                           count: int) -> list[tuple[str, list[Entry]]] | None:
+    """Redis Cluster: one XREADGROUP per stream (each shard's stream has its own hash tag, so its own slot; a
+    multi-key XREADGROUP across slots is refused), pipelined: redis-py sends one pipeline per node. The same
+    reply shape as one XREADGROUP over all of them; None if a group is missing."""
+    pipe = r.pipeline(transaction=False)
+    for name, start in starts.items():
+        pipe.xreadgroup(keys.STREAM_GROUP, consumer, {name: start}, count=count)
+    out: list[tuple[str, list[Entry]]] = []
+    missing = False
+    for result in await pipe.execute(raise_on_error=False):
+        if isinstance(result, Exception):
+            if "NOGROUP" in str(result):
+                missing = True
+                continue
+            raise result
+        out.extend(result or ())
+    return None if missing else out
 
 
 async def _create_groups(r: aioredis.Redis, names: Iterable[str]) -> None:

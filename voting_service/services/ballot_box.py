@@ -48,7 +48,9 @@ class BallotBox:
         # vote.lua's ARGV[6..11]: per-process constants, packed once by the batcher rather than per call.
         self.limit_args = vote.limit_args(settings)
         self._batcher = vote.vote_batcher(redis, limits=self.limit_args,
-                                          timeout_s=max(0.5, settings.redis_timeout_s * 1.5))
+                                          timeout_s=max(0.5, settings.redis_timeout_s * 1.5),
+                                          wait_replicas=settings.redis_wait_replicas,
+                                          wait_timeout_ms=settings.redis_wait_timeout_ms)
 
     async def cast(self, *, campaign_id: int, voter: str, candidate_id: str, ip_hash: str, ip_net: str) -> Accepted:
         route = await self._routes.get(campaign_id)
