@@ -7,6 +7,12 @@ after COMMIT is it acknowledged and trimmed, stream by stream in one pipeline. A
 most the pass in flight, which the ON CONFLICT clause absorbs. Entries a dead consumer left pending are
 claimed after ``flusher_claim_idle_ms``; on start a flusher first re-reads its own pending entries.
 
+Several flushers may run at once on the same streams (2-4 processes; tests/e2e/test_several_flushers.py): the
+consumer group hands each new entry to one of them, each has its own consumer name, the one that dies leaves
+its entries pending until another claims them (XAUTOCLAIM, every housekeeping pass), and a batch inserted
+twice (claimed from a flusher that was slow, not dead) is absorbed by the insert's ON CONFLICT. Trimming is
+safe with several: each stream is trimmed below the group's oldest pending entry, whoever holds it.
+
 Every few seconds it also re-projects published campaigns into Redis (a Redis that lost its data gets
 its ballots back); the lag gauges are refreshed once a second. After a pass in which no stream filled its
 share it waits ``FILL_WAIT_S`` so the next batch is bigger: each batch pays a fixed cost (read, COMMIT,
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 import time
 from dataclasses import dataclass, field
@@ -74,7 +81,12 @@ class Flusher:
     own_pending_possible: bool = True  # at start (a previous run may have died mid-batch) and after errors
 
     def __post_init__(self) -> None:
-        self.consumer = self.consumer or self.settings.flusher_consumer or f"flusher-{socket.gethostname()}"
+        # Several flushers may drain the same streams at once (one consumer group, a consumer each): the
+        # default name is unique per process (host and pid). FLUSHER_CONSUMER gives a stable one (e.g. the
+        # replica's name), so that a restarted flusher re-reads its own pending entries at once instead of
+        # waiting ``flusher_claim_idle_ms`` for another flusher (or itself) to claim them.
+        self.consumer = (self.consumer or self.settings.flusher_consumer
+                         or f"flusher-{socket.gethostname()}-{os.getpid()}")
 
     async def refresh_streams(self) -> None:
         self.streams = await streams.registered(self.redis)
