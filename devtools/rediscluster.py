@@ -22,7 +22,7 @@ API (all synchronous, so fixtures and scripts share it; every method raises ``Cl
   ``wait`` returns once its replica is primary and every live node reports ``cluster_state:ok``.
 - ``failover(port=None)`` -> ``(old, new)``: ``CLUSTER FAILOVER`` on a primary's replica (no loss, no kill).
 - ``restart(port)`` starts a killed node again (same port, config file, data dir); ``resume(port)`` SIGCONTs
-  a stopped one. ``wait_ok(timeout_s)`` waits for ``cluster_state:ok`` and full slot coverage.
+  a stopped one, ``freeze(port)`` stops one (any node). ``wait_ok(timeout_s)`` waits for ``cluster_state:ok`` and full slot coverage.
 - ``acl_setuser(user, *rules)`` on every node (ACL users are per node in a cluster, replicas included).
 
 Nothing here is imported by the services; it needs ``redis-server`` and ``redis-cli`` on PATH (7.0+).
@@ -216,7 +216,7 @@ class LocalCluster:
         rows = self._view()
         by_port = {int(r["port"]): r for r in rows}
         pid = by_port[port]["id"]
-        live = {n.port for n in self._live()}
+        live = {n.port for n in self.nodes if n.alive}  # a frozen replica counts (it will be thawed)
         for r in rows:
             if r["master"] == pid and int(r["port"]) in live and "fail" not in r["flags"]:
                 return int(r["port"])
@@ -322,6 +322,13 @@ class LocalCluster:
         self._spawn(node)
         self._wait_port(port, timeout_s)
         self.wait_ok(timeout_s)
+
+    def freeze(self, port: int) -> None:
+        """SIGSTOP a node (it hangs: a replica falls behind, a primary is failed over after the node timeout)."""
+        node = self.node(port)
+        if node.proc is not None and node.alive:
+            node.proc.send_signal(signal.SIGSTOP)
+            node.stopped = True
 
     def resume(self, port: int) -> None:
         node = self.node(port)

@@ -66,6 +66,7 @@ REDIS_COMMANDS: dict[str, tuple[str, ...]] = {
     "flusher": (
         *_CONNECTION, *_PROJECTION, *_RECONCILE,
         "xreadgroup", "xack", "xautoclaim", "xtrim", "xpending", "xrange", "xinfo|groups",
+        "wait",                  # REDIS_WAIT_REPLICAS > 0: after its reads (shared/votestore/streams.py)
     ),
     "admin": (
         *_CONNECTION, *_PROJECTION, *_RECONCILE,

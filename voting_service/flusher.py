@@ -80,6 +80,12 @@ class Flusher:
     active: int = 0  # streams that gave entries in the last pass (0: none, or no pass yet)
     own_pending_possible: bool = True  # at start (a previous run may have died mid-batch) and after errors
 
+    @property
+    def wait(self) -> tuple[int, int]:
+        """REDIS_WAIT_REPLICAS: move only entries the replicas hold (``streams.read``), as votes are only
+        acknowledged once they do: a failover then never leaves Postgres with votes Redis lost."""
+        return self.settings.redis_wait_replicas, self.settings.redis_wait_timeout_ms
+
     def __post_init__(self) -> None:
         # Several flushers may drain the same streams at once (one consumer group, a consumer each): the
         # default name is unique per process (host and pid). FLUSHER_CONSUMER gives a stable one (e.g. the
@@ -141,14 +147,14 @@ class Flusher:
         own_left: set[streams.StreamRef] = set()
         if read_own:
             own, own_left = await streams.read(self.redis, dict.fromkeys(self.streams, "0"),
-                                               consumer=self.consumer, count=count)
+                                               consumer=self.consumer, count=count, wait=self.wait)
             add(own)
         if claim:
             add(await streams.claim(self.redis, self.streams, consumer=self.consumer,
-                                    idle_ms=self.settings.flusher_claim_idle_ms, count=count))
+                                    idle_ms=self.settings.flusher_claim_idle_ms, count=count, wait=self.wait))
         # A stream with own pending entries gets no new ones this pass (as before: replay first).
         new, full = await streams.read(self.redis, {ref: ">" for ref in self.streams if ref not in own},
-                                       consumer=self.consumer, count=count)
+                                       consumer=self.consumer, count=count, wait=self.wait)
         add(new)
         moved = await self._commit(batch)
         if read_own:
@@ -185,6 +191,9 @@ class Flusher:
                     except TimeoutError:
                         pass
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError,
+                    # Redis Cluster failing over: no primary for a slot yet, CLUSTERDOWN, TRYAGAIN
+                    redis.exceptions.ClusterError, redis.exceptions.RedisClusterException,
+                    redis.exceptions.TryAgainError,
                     asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError) as exc:
                 # Nothing was acknowledged: whatever was in flight stays pending and is replayed.
                 m.errors().inc()
