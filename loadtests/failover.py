@@ -5,7 +5,7 @@ are not in Postgres. Run once without waiting for replicas (the default) and onc
 (each vote batch followed by ``WAIT 1 <REDIS_WAIT_TIMEOUT_MS>`` on the same connection), with the latency of a
 vote in the steady phase before the kill for both: the cost of waiting.
 
-    python -m loadtests.failover [--primaries 3] [--concurrency 64] [--before-s 4] [--after-s 4] [--rounds 1]
+    python -m loadtests.failover [--primaries 3] [--replicas 1] [--concurrency 64] [--before-s 4] [--after-s 4] [--rounds 1]
                                  [--restart-after-s 1 | --leave-dead]
 
 ``--lag-replica-s S`` freezes (SIGSTOP) the victim's replica and cuts its replication link (CLIENT KILL TYPE
@@ -46,7 +46,7 @@ from shared.crypto import b64u
 from shared.errors import AppError
 from shared.infra import create_pool, create_redis
 from shared.settings import Settings
-from shared.votestore import drain
+from shared.votestore import drain, keys
 from shared.votestore.reconcile import reconcile
 from voting_service.flusher import Flusher
 from voting_service.services.ballot_box import BallotBox
@@ -102,11 +102,12 @@ def _pct(values: list[float], q: float) -> float:
 async def run_once(*, database_url: str, wait_replicas: int, primaries: int = 3, concurrency: int = 64,
                    before_s: float = 4.0, after_s: float = 4.0, wait_timeout_ms: int = 100,
                    shards: int = 8, kill_signal: int = signal.SIGKILL,
-                   restart_after_s: float | None = 1.0, lag_replica_s: float = 0.0) -> dict[str, Any]:
+                   restart_after_s: float | None = 1.0, lag_replica_s: float = 0.0,
+                   replicas: int = 1) -> dict[str, Any]:
     """One cluster, one campaign, load, a primary killed (and restarted ``restart_after_s`` later; None: left
     dead), drain, count. ``database_url``: a migrated database of the caller's own (e.g. a scratch one): the
     flusher re-projects every published campaign in it."""
-    with LocalCluster(primaries=primaries, replicas=1) as cluster:
+    with LocalCluster(primaries=primaries, replicas=replicas) as cluster:
         env = {"APP_ENV": "test", "DATABASE_URL": database_url, "REDIS_URL": cluster.url(),
                "VOTE_LIMIT_VOTER": "0", "VOTE_LIMIT_IP": "0", "VOTE_LIMIT_NET": "0",
                "REDIS_WAIT_REPLICAS": str(wait_replicas), "REDIS_WAIT_TIMEOUT_MS": str(wait_timeout_ms),
@@ -126,7 +127,8 @@ async def run_once(*, database_url: str, wait_replicas: int, primaries: int = 3,
             await asyncio.sleep(before_s)
             load.steady = False
             acknowledged_before_kill = len(load.receipts)
-            target = cluster.primaries()[0]
+            # The primary of shard 0's slot: one that surely holds votes of the campaign.
+            target = cluster.primary_for_key(keys.ShardKeys.of(camp.id, 0).stream)
             if lag_replica_s > 0:
                 # The replica falls behind (frozen: its primary's writes queue up unreplicated), then the
                 # primary dies and the replica, thawed, takes over without what it never received.
@@ -164,7 +166,10 @@ async def run_once(*, database_url: str, wait_replicas: int, primaries: int = 3,
             around = [t - killed_at for t in load.error_times if t >= killed_at - 1]
             return {
                 "wait_replicas": wait_replicas,
+                "replicas_per_primary": replicas,
                 "lag_replica_s": lag_replica_s,
+                "victim_shards": sum(cluster.primary_for_key(keys.ShardKeys.of(camp.id, sh).stream) == promoted
+                                     for sh in range(shards)),
                 "acknowledged": len(load.receipts),
                 "acknowledged_before_kill": acknowledged_before_kill,
                 "lost": len(load.receipts - stored),
@@ -217,7 +222,7 @@ async def main_async(opts: argparse.Namespace) -> dict[str, Any]:
                                         concurrency=opts.concurrency, before_s=opts.before_s,
                                         after_s=opts.after_s, wait_timeout_ms=opts.wait_timeout_ms,
                                         restart_after_s=None if opts.leave_dead else opts.restart_after_s,
-                                        lag_replica_s=opts.lag_replica_s)
+                                        lag_replica_s=opts.lag_replica_s, replicas=opts.replicas)
             finally:
                 await db.drop()
             log(f"round {rnd + 1} wait={wait}: {json.dumps(result)}")
@@ -228,6 +233,7 @@ async def main_async(opts: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m loadtests.failover", description=__doc__.split("\n\n")[0])
     p.add_argument("--primaries", type=int, default=3)
+    p.add_argument("--replicas", type=int, default=1, help="replicas per primary (default 1)")
     p.add_argument("--concurrency", type=int, default=64, help="concurrent voters (each votes k times in a row)")
     p.add_argument("--before-s", type=float, default=4.0, help="steady load before the kill (latency measured)")
     p.add_argument("--after-s", type=float, default=4.0, help="load after the replica took over")

@@ -168,10 +168,12 @@ class ScriptBatcher:
         results = await wire.send_batch(self._redis, self._pack(calls) + self._wait, len(calls) + 1,
                                         self._timeout_s)
         acked = results.pop()
-        if isinstance(acked, Exception):
-            raise acked
-        if acked < self._wait_replicas:
-            raise ReplicaWaitFailed(f"{acked} of {self._wait_replicas} replicas confirmed the batch in time")
+        if isinstance(acked, Exception) or acked < self._wait_replicas:
+            if all(isinstance(res, redis.exceptions.MovedError) for res in results):
+                # A replica now (failed over: WAIT is refused there): nothing was written; the cluster batcher
+                # re-sends each call to the new owner.
+                return results
+            raise ReplicaWaitFailed(f"{acked!r} of {self._wait_replicas} replicas confirmed the batch in time")
         return results
 
     async def close(self) -> None:

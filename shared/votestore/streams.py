@@ -133,10 +133,10 @@ async def per_node(r: Any, names: list[str], queue: Callable[[Any, str], Any],
         replies = await pipe.execute(raise_on_error=False)
         if wait[0] > 0:
             acked = replies.pop()
-            if isinstance(acked, Exception):
-                raise acked
-            if acked < wait[0]:
-                raise ReplicaWaitFailed(f"{acked} of {wait[0]} replicas confirmed the read in time")
+            if isinstance(acked, Exception) or acked < wait[0]:
+                if any(isinstance(reply, redis.exceptions.MovedError) for reply in replies):
+                    return replies  # a replica now (failed over; WAIT refused there): MOVED handled below
+                raise ReplicaWaitFailed(f"{acked!r} of {wait[0]} replicas confirmed the read in time")
         return replies
 
     parts = await asyncio.gather(*(run(c, idx) for c, idx in groups.items()))
