@@ -229,12 +229,12 @@ class ClusterScriptBatcher:
         for attempt in range(3):
             try:
                 return await self._batcher(keys[0])(keys, args)
-            except redis.exceptions.AskError:
-                return await self._rc.evalsha(self._script.sha, len(keys), *keys, *args, *self._tail)
-            except (redis.exceptions.MovedError, redis.exceptions.SlotNotCoveredError):
+            except (redis.exceptions.MovedError, redis.exceptions.SlotNotCoveredError):  # (MovedError is an AskError)
                 if attempt == 2:
                     raise Unavailable("The vote store is moving this vote's shard; try again shortly.") from None
                 await self._refresh()
+            except redis.exceptions.AskError:  # the slot is migrating: redis-py follows ASK (EVAL if NOSCRIPT)
+                return await self._script(self._rc, keys, [*args, *self._tail])
             except (Unavailable, redis.exceptions.TryAgainError, redis.exceptions.ClusterDownError) as exc:
                 self._refresh_soon()
                 if isinstance(exc, Unavailable):
