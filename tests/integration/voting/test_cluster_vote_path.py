@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 from shared.infra import ClusterClient, create_redis
 from shared.settings import Settings
 from shared.votestore import keys
+from shared.votestore.batcher import ReplicaWaitFailed
 from shared.votestore.reconcile import reconcile
 from shared.votestore.tally import tallies
 from tests.factories import make_campaign
@@ -99,3 +100,29 @@ async def test_votes_go_on_across_a_clean_failover(cluster_settings, pool, clust
         assert await drain_all(flusher) == 60
     (rep,) = await reconcile(pool, cluster_redis, campaign_id=camp.id, wait_s=2)
     assert rep.clean and rep.postgres_total == 60
+
+
+async def test_waiting_for_a_replica_on_a_cluster(env, pool, cluster_redis, redis_cluster):
+    """REDIS_WAIT_REPLICAS=1 with a replica per primary: votes are answered 201 once the replica has them, and the
+    flusher (waiting too) moves them; asking for more replicas than exist answers 503, nothing acknowledged."""
+    settings = Settings.from_env({**pointing_at(env, "REDIS", redis_cluster.url()), "REDIS_WAIT_REPLICAS": "1"},
+                                 service="voting")
+    camp = await make_campaign(pool, cluster_redis, candidates=3, k=1, shards=SHARDS)
+    tokens = [mint_token(settings, f"+7703777{i:04d}") for i in range(20)]
+    async with app_client(settings, pool, cluster_redis) as client:
+        answers = await asyncio.gather(*(cast(client, camp.id, camp.candidate_ids[0], t) for t in tokens[:10]))
+        assert [a.status_code for a in answers] == [201] * 10, [a.text for a in answers]
+    flusher = Flusher(settings, pool, cluster_redis, consumer="cluster-wait-test")
+    assert flusher.wait == (1, 100)
+    assert await drain_all(flusher) == 10
+
+    greedy = Settings.from_env({**pointing_at(env, "REDIS", redis_cluster.url()), "REDIS_WAIT_REPLICAS": "2",
+                                "REDIS_WAIT_TIMEOUT_MS": "20"}, service="voting")
+    async with app_client(greedy, pool, cluster_redis) as client:
+        answers = await asyncio.gather(*(cast(client, camp.id, camp.candidate_ids[1], t) for t in tokens[10:]))
+        assert {a.status_code for a in answers} == {503}, [a.text for a in answers]
+    greedy_flusher = Flusher(greedy, pool, cluster_redis, consumer="cluster-greedy-test")
+    await greedy_flusher.refresh_streams()
+    with pytest.raises(ReplicaWaitFailed):  # a ConnectionError: the flusher's retry path; nothing moved
+        await greedy_flusher.drain_once()
+    assert greedy_flusher.flushed == 0
