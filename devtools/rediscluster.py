@@ -19,7 +19,8 @@ API (all synchronous, so fixtures and scripts share it; every method raises ``Cl
   the live nodes' ports by their current role; ``replica_of(port)``; ``primary_for_key(key)``.
 - ``kill_primary(port=None, sig=SIGKILL, wait=True)`` -> ``(killed, promoted)``: kills a primary (default the
   first; by ``port`` the one to kill; ``SIGSTOP`` also works: the node hangs and is failed over); with
-  ``wait`` returns once its replica is primary and every live node reports ``cluster_state:ok``.
+  ``wait`` returns once one of its replicas serves its slots and every live node reports ``cluster_state:ok``
+  (``promoted`` is that replica; without ``wait``, the replica expected).
 - ``failover(port=None)`` -> ``(old, new)``: ``CLUSTER FAILOVER`` on a primary's replica (no loss, no kill).
 - ``restart(port)`` starts a killed node again (same port, config file, data dir); ``resume(port)`` SIGCONTs
   a stopped one, ``freeze(port)`` stops one (any node). ``wait_ok(timeout_s)`` waits for ``cluster_state:ok`` and full slot coverage.
@@ -280,6 +281,7 @@ class LocalCluster:
         ``node_timeout_ms``. Returns (the killed port, the replica that takes over)."""
         port = port if port is not None else self.primaries()[0]
         replica = self.replica_of(port)
+        slot = self._first_slot(port)
         node = self.node(port)
         assert node.proc is not None
         node.proc.send_signal(sig)
@@ -287,10 +289,38 @@ class LocalCluster:
             node.stopped = True
         else:
             node.proc.wait(10)
-        if wait:
-            self._wait_promoted(replica, timeout_s)
+        if wait:  # with several replicas the cluster picks one (the most up to date): whichever it is
+            replica = self._wait_slot_moved(slot, port, timeout_s)
             self.wait_ok(timeout_s)
         return port, replica
+
+    def _first_slot(self, port: int) -> int:
+        for r in self._view():
+            if int(r["port"]) == port:
+                for rng in r["slots"].split():
+                    if not rng.startswith("["):
+                        return int(rng.partition("-")[0])
+        raise ClusterError(f"node {port} serves no slot")
+
+    def _wait_slot_moved(self, slot: int, old: int, timeout_s: float) -> int:
+        """The live primary that serves ``slot`` once it is no longer ``old``."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                for r in self._view():
+                    p = int(r["port"])
+                    if p == old or "master" not in r["flags"] or "fail" in r["flags"]:
+                        continue
+                    for rng in r["slots"].split():
+                        if rng.startswith("["):
+                            continue
+                        lo, _, hi = rng.partition("-")
+                        if int(lo) <= slot <= int(hi or lo):
+                            return p
+            except (ClusterError, redis.RedisError):
+                pass
+            time.sleep(0.05)
+        raise ClusterError(f"no replica of {old} was promoted within {timeout_s} s")
 
     def failover(self, port: int | None = None, timeout_s: float = 30.0) -> tuple[int, int]:
         """A clean switch-over: ``CLUSTER FAILOVER`` on the primary's replica (it catches up first: no loss)."""
