@@ -109,15 +109,17 @@ async def test_several_flushers_one_killed_mid_batch_every_vote_once(env, pool, 
                 return await blocked_inserts() >= 3
 
             await wait_until(all_blocked, 30, "three flushers to block inside their batches")
-            held = await pending_of(redis, streams, "flusher-b")
-            assert held > 0  # it holds a batch, read and unacknowledged
-            procs["flusher-b"].send_signal(signal.SIGKILL)
-            procs["flusher-b"].wait(timeout=10)
+            held = {name: await pending_of(redis, streams, name) for name in procs}
+            victim = max(held, key=held.__getitem__)
+            assert held[victim] > 0  # it holds a batch, read and unacknowledged
+            procs[victim].send_signal(signal.SIGKILL)
+            procs[victim].wait(timeout=10)
 
         # Another one killed at a moment nobody chose, and a fourth joins; the votes keep coming.
         await asyncio.sleep(random.uniform(0.2, 1.5))
-        procs["flusher-a"].send_signal(signal.SIGKILL)
-        procs["flusher-a"].wait(timeout=10)
+        second = random.choice([name for name in procs if name != victim])
+        procs[second].send_signal(signal.SIGKILL)
+        procs[second].wait(timeout=10)
         procs["flusher-d"] = flusher("flusher-d")
         await asyncio.sleep(1.0)
     finally:
@@ -133,8 +135,8 @@ async def test_several_flushers_one_killed_mid_batch_every_vote_once(env, pool, 
         return True
 
     await wait_until(drained, 90, "the streams to drain (the dead flushers' entries claimed)")
-    assert await pending_of(redis, streams, "flusher-b") == 0 and await pending_of(redis, streams, "flusher-a") == 0
-    for name in ("flusher-c", "flusher-d"):
+    assert await pending_of(redis, streams, victim) == 0 and await pending_of(redis, streams, second) == 0
+    for name in [n for n in procs if n not in (victim, second)]:
         procs[name].send_signal(signal.SIGTERM)
         assert procs[name].wait(timeout=15) == 0
 
