@@ -136,7 +136,16 @@ async def test_several_flushers_one_killed_mid_batch_every_vote_once(env, pool, 
 
     await wait_until(drained, 90, "the streams to drain (the dead flushers' entries claimed)")
     assert await pending_of(redis, streams, victim) == 0 and await pending_of(redis, streams, second) == 0
-    for name in [n for n in procs if n not in (victim, second)]:
+    survivors = [n for n in procs if n not in (victim, second)]
+
+    async def survivors_running() -> bool:  # each has read through the group: started, its SIGTERM handler set
+        seen = set()
+        for stream in streams:
+            seen |= {c["name"] for c in await redis.xinfo_consumers(stream, keys.STREAM_GROUP)}
+        return set(survivors) <= seen
+
+    await wait_until(survivors_running, 60, "the surviving flushers to be running")
+    for name in survivors:
         procs[name].send_signal(signal.SIGTERM)
         assert procs[name].wait(timeout=15) == 0
 
