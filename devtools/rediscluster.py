@@ -31,6 +31,7 @@ Nothing here is imported by the services; it needs ``redis-server`` and ``redis-
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import signal
 import subprocess
@@ -84,6 +85,7 @@ class LocalCluster:
         if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
             raise ClusterError("redis-server and redis-cli must be on PATH")
         self.workdir = Path(tempfile.mkdtemp(prefix="faces-cluster-"))
+        atexit.register(self.stop)  # an interrupted run (Ctrl-C, SIGTERM turned into an exception) leaves nothing
         try:
             used: set[int] = set()
             for _ in range(self.primaries_n * (1 + self.replicas_n)):
@@ -108,6 +110,7 @@ class LocalCluster:
         return self
 
     def stop(self) -> None:
+        atexit.unregister(self.stop)
         for node in self.nodes:
             if node.proc is not None and node.proc.poll() is None:
                 if node.stopped:

@@ -245,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--leave-dead", action="store_true", help="never restart the killed node")
     p.add_argument("--rounds", type=int, default=1, help="repeat both runs (sums and medians in the JSON)")
     opts = p.parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so the clusters and scratch databases are stopped and dropped.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     print(json.dumps(asyncio.run(main_async(opts))), flush=True)
     return 0
 
