@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.install.stamp
 PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 2
 
-.PHONY: venv run services test bench chaos lighthouse
+.PHONY: venv run services test test-cluster bench chaos failover lighthouse
 
 venv: $(STAMP)
 
@@ -35,9 +35,24 @@ test: venv
 	bash scripts/ensure_test_tools.sh
 	$(PY) -m devtools.devstack test -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
+# The vote path's suites again on a Redis Cluster of 3 primaries + 3 replicas started on loopback ports for the
+# run (TEST_REDIS_CLUSTER=1, tests/conftest.py; needs redis-server and redis-cli 7+ on PATH). Postgres as for
+# `make test`. The suites' tests that need one Redis server of their own skip themselves.
+CLUSTER_TESTS ?= tests/integration/voting tests/integration/stores tests/e2e/test_flusher_crash.py \
+	tests/e2e/test_several_flushers.py
+test-cluster: venv
+	TEST_REDIS_CLUSTER=1 $(PY) -m devtools.devstack test $(CLUSTER_TESTS) $(PYTEST_ARGS)
+
+# Failover under load, counted (loadtests/failover.py): acknowledged votes lost with and without
+# REDIS_WAIT_REPLICAS=1, the 503 window and the latency of each; last line JSON. FAILOVER_ARGS="--rounds 3".
+FAILOVER_ARGS ?=
+failover: venv
+	$(PY) -m loadtests.failover $(FAILOVER_ARGS)
+
 # Throughput benchmark: the voting service as in production (granian workers + flusher) driven by wrk, with
 # the plain-Litestar ceiling and the naive Postgres-per-vote design measured in the same run; last line JSON.
-# Needs wrk (apt-get install wrk). Arguments: make bench BENCH_ARGS="--duration 60".
+# Needs wrk (apt-get install wrk). Arguments: make bench BENCH_ARGS="--duration 60"; on a Redis Cluster started
+# for the run: BENCH_ARGS="--redis-cluster --cluster-primaries 3" (docs/performance.md).
 BENCH_ARGS ?=
 bench: venv
 	$(PY) -m loadtests.bench $(BENCH_ARGS)

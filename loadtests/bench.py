@@ -38,14 +38,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from devtools.demo import generate_candidates
+from devtools.rediscluster import LocalCluster
 from loadtests import loadgen, stack
 from loadtests.baselines import naive_app
 from loadtests.stack import Process, log
 from loadtests.votedata import client_address, write_vote_file
-from shared.infra import create_pool
+from shared.infra import create_pool, create_redis
 from shared.votestore import drain, keys
 from shared.votestore.tally import tallies
 
@@ -80,6 +79,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-pages", action="store_true", help="skip the page phase (the ballot page)")
     p.add_argument("--no-signin", action="store_true", help="skip the sign-in phase (code request + check)")
     p.add_argument("--redis-db", type=int, default=int(os.environ.get("BENCH_REDIS_DB", "12")))
+    p.add_argument("--redis-cluster", action="store_true",
+                   help="run the services on a Redis Cluster started for the run on loopback ports "
+                        "(devtools/rediscluster.py; REDIS_URL and --redis-db are then not used)")
+    p.add_argument("--cluster-primaries", type=int, default=3, help="primaries of --redis-cluster (default 3)")
+    p.add_argument("--cluster-replicas", type=int, default=1,
+                   help="replicas per primary of --redis-cluster (default 1; 0: primaries only)")
     p.add_argument("--drain-timeout", type=float, default=120.0)
     p.add_argument("--profile", type=Path, default=None,
                    help="py-spy one worker of each phase into <stem>-<phase><suffix> (.svg flamegraph, "
@@ -96,8 +101,16 @@ class Bench:
         server = os.environ.get("DATABASE_URL", "postgresql://127.0.0.1:5432/postgres")
         self.db = stack.ScratchDatabase(server)
         self.credentials = stack.ServiceCredentials()
-        self.redis_url = stack.with_path(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"), f"/{opts.redis_db}")
-        self.redis = aioredis.Redis.from_url(self.redis_url, decode_responses=True, socket_timeout=10)
+        self.cluster: LocalCluster | None = None
+        if opts.redis_cluster:
+            self.cluster = LocalCluster(primaries=opts.cluster_primaries, replicas=opts.cluster_replicas).start()
+            self.redis_url = self.cluster.url()
+            log(f"Redis Cluster: {opts.cluster_primaries} primaries x {opts.cluster_replicas} replicas, "
+                f"{self.redis_url}")
+        else:
+            self.redis_url = stack.with_path(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"),
+                                             f"/{opts.redis_db}")
+        self.redis = create_redis(self.redis_url, timeout_s=10)
         self.report: dict[str, Any] = {}
 
     # --- plumbing -------------------------------------------------------------------------------------
@@ -334,7 +347,7 @@ class Bench:
         mem_before = await self._used_memory()
         # Voter hashes stay compact listpacks only up to this many voters per bucket (shared/votestore/keys.py).
         r["redis_hash_max_listpack_entries"] = int(
-            (await self.redis.config_get("hash-max-listpack-entries")).get("hash-max-listpack-entries", 0))
+            (await self._config_get("hash-max-listpack-entries")).get("hash-max-listpack-entries", 0))
         flusher = self.start("flusher", [sys.executable, "-m", "voting_service", "flusher"], self.env())
         service = self.serve("voting", None)
         warm_res = await self.warm(service, self.votes(warm), "vote") if warm else None
@@ -345,9 +358,13 @@ class Bench:
                 backlog["max"] = max(backlog["max"], await self._backlog(shards))
                 backlog["next"] = time.monotonic() + 1.0
 
-        redis_pid = int((await self.redis.info("server"))["process_id"])
+        if self.cluster is not None:  # every node's CPU: primaries and the replicas they feed
+            redis_pids = [n.proc.pid for n in self.cluster.nodes if n.proc is not None and n.alive]
+            r["redis_cluster"] = {"primaries": o.cluster_primaries, "replicas_per_primary": o.cluster_replicas}
+        else:
+            redis_pids = [int((await self.redis.info("server"))["process_id"])]
         res, cpu = await self.load(service, self.votes(main), duration=o.duration, label="vote", sampler=sample,
-                                   extra_cpu={"flusher": [flusher.pid], "redis": [redis_pid],
+                                   extra_cpu={"flusher": [flusher.pid], "redis": redis_pids,
                                               "postgres": stack.pids_named("postgres")})
         ended = time.monotonic()
         at_end = await self._backlog(shards)
@@ -433,8 +450,23 @@ class Bench:
     async def _backlog(self, shards: list[int]) -> int:
         return await drain.undrained(self.redis, self.campaign.id, shards)
 
+    async def _config_get(self, name: str) -> dict[str, str]:
+        if self.cluster is not None:
+            await self.redis.initialize()
+            return await self.cluster_node(self.redis.get_primaries()[0]).config_get(name)
+        return await self.redis.config_get(name)
+
     async def _used_memory(self) -> int:
+        if self.cluster is not None:  # the primaries' (replicas hold copies)
+            await self.redis.initialize()
+            total = 0
+            for n in self.redis.get_primaries():
+                total += int((await self.cluster_node(n).info("memory"))["used_memory"])
+            return total
         return int((await self.redis.info("memory"))["used_memory"])
+
+    def cluster_node(self, node: Any) -> Any:
+        return self.redis.node_client(node.host, node.port)
 
     async def _voters_in_redis(self) -> int:
         total = 0
@@ -501,6 +533,8 @@ class Bench:
             await self.redis.aclose()
             await self.credentials.drop()  # before the database it connects to
             await self.db.drop()
+            if self.cluster is not None:
+                self.cluster.stop()
             if self.o.keep is not None:
                 shutil.copytree(self.workdir, self.o.keep, dirs_exist_ok=True)
                 log(f"logs and data kept in {self.o.keep}")

@@ -18,12 +18,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
-import redis.asyncio as aioredis
 
 # The campaign is published as the tests publish theirs (devtools/campaigns.py); free ports from devtools too.
 from devtools.campaigns import Campaign, publish_campaign  # noqa: F401 - used as stack.Campaign, stack.publish_campaign
 from devtools.ports import free_port  # noqa: F401 - used as stack.free_port
 from shared import store_access
+from shared.infra import create_redis
 from shared.migrate import migrate_url
 
 
@@ -97,7 +97,7 @@ class ServiceCredentials:
                 await store_access.drop_postgres_login(conn, name)
         finally:
             await conn.close()
-        r = aioredis.Redis.from_url(redis_url, socket_timeout=5)
+        r = create_redis(redis_url, timeout_s=5)  # on a cluster: the users are deleted on every node
         try:
             for name in self.names.values():
                 try:

@@ -105,6 +105,10 @@ def exception_handlers() -> dict[Any, Any]:
         HTTPException: _http_error,
         redis.exceptions.ConnectionError: _redis_down,
         redis.exceptions.TimeoutError: _redis_down,
+        # Redis Cluster mid-failover: a slot without a primary, CLUSTERDOWN, TRYAGAIN: unavailable, not a bug.
+        redis.exceptions.ClusterError: _redis_down,
+        redis.exceptions.RedisClusterException: _redis_down,
+        redis.exceptions.TryAgainError: _redis_down,
         TimeoutError: _redis_down,
         asyncpg.exceptions.CharacterNotInRepertoireError: _unstorable_text,
         asyncpg.exceptions.UntranslatableCharacterError: _unstorable_text,

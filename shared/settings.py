@@ -165,6 +165,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     challenge_base_maxnumber: int = 50_000   # difficulty just over a soft limit (~0.1-0.5 s in a browser)
     challenge_max_maxnumber: int = 2_000_000
     redis_timeout_s: float = 1.0
+    # Votes only: answer 201 once this many replicas hold the vote (WAIT after each batch; 0: do not wait).
+    # docs/capacity.md "Failover" for what each choice loses and costs.
+    redis_wait_replicas: int = 0
+    redis_wait_timeout_ms: int = 100
     max_body_bytes: int = 16 * 1024
     campaign_cache_s: float = 1.0
     # The portal's public address (https://100faces.kz) for canonical, hreflang and OpenGraph links; empty: the

@@ -46,7 +46,10 @@ PG_GROUPS = {"voting": "faces_voting_grp", "flusher": "faces_flusher_grp", "admi
 
 # What a connection needs before any command: redis-py sends AUTH (always allowed), SELECT for the db in the
 # URL and, on Redis 7.2+, CLIENT SETINFO (errors ignored; allowed below when the server knows it).
-_CONNECTION = ("ping", "select", "echo")
+_CONNECTION = ("ping", "select", "echo",
+               # Redis Cluster (a ``redis+cluster://`` URL): redis-py's cluster client reads the slot map and the
+               # command table (key positions) at connect and follows ASK redirects. Read-only, no key.
+               "cluster|slots", "cluster|shards", "command", "asking")
 # shared/votestore/projection.py: the admin service projects a campaign at publication, the flusher re-projects
 # it (and checks it is current: hgetall, in _RECONCILE).
 _PROJECTION = ("multi", "exec", "discard", "hset", "del", "sadd", "xgroup|create")
@@ -64,10 +67,12 @@ REDIS_COMMANDS: dict[str, tuple[str, ...]] = {
         "xadd",
         # outside the scripts: routing, results, receipts, rate limits (MULTI), the dev SMS outbox
         "hgetall", "xrange", "multi", "exec", "discard", "incrby", "lpush", "ltrim", "lrange",
+        "wait",                  # REDIS_WAIT_REPLICAS > 0: after each vote batch (shared/votestore/batcher.py)
     ),
     "flusher": (
         *_CONNECTION, *_PROJECTION, *_RECONCILE,
         "xreadgroup", "xack", "xautoclaim", "xtrim", "xpending", "xrange", "xinfo|groups",
+        "wait",                  # REDIS_WAIT_REPLICAS > 0: after its reads (shared/votestore/streams.py)
     ),
     "admin": (
         *_CONNECTION, *_PROJECTION, *_RECONCILE,
@@ -204,12 +209,23 @@ async def provision_redis_user(r, service: str, user: str, password: str) -> Non
     if user == "default":
         raise ValueError("the default user is never changed")
     rules = redis_acl_rules(service, password=password, setinfo=await _knows_setinfo(r))
-    await r.execute_command("ACL", "SETUSER", user, *rules)
+    for node in await _every_node(r):
+        await node.execute_command("ACL", "SETUSER", user, *rules)
 
 
 async def delete_redis_user(r, user: str) -> None:
     if user != "default":
-        await r.execute_command("ACL", "DELUSER", user)
+        for node in await _every_node(r):
+            await node.execute_command("ACL", "DELUSER", user)
+
+
+async def _every_node(r) -> list:
+    """``[r]``; on Redis Cluster a client of every node, replicas included: ACL users are per node and not
+    propagated, and a promoted replica must know them. A node added later needs them too (``redis-acl-file``
+    for its ``--aclfile``, or provision again)."""
+    from shared.infra import ClusterClient
+
+    return await r.every_node() if isinstance(r, ClusterClient) else [r]
 
 
 def redis_acl_file(env: Mapping[str, str]) -> str:
@@ -252,8 +268,9 @@ async def provision_dev(env: Mapping[str, str], *, names: Mapping[str, str] | No
     the services then fall back to the given URLs. Variables already set in ``env`` are left alone.
     ``names``: service -> base name (default ``faces_<service>``; Redis users use '-' for '_')."""
     import asyncpg
-    import redis.asyncio as aioredis
     import redis.exceptions
+
+    from shared.infra import create_redis
 
     out: dict[str, str] = {}
     db_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
@@ -277,7 +294,7 @@ async def provision_dev(env: Mapping[str, str], *, names: Mapping[str, str] | No
 
     todo = [s for s in SERVICES if not env.get(redis_var(s))]
     if todo:
-        r = aioredis.Redis.from_url(redis_url, socket_timeout=5, decode_responses=True)
+        r = create_redis(redis_url, timeout_s=5)
         try:
             for s in todo:
                 user, pw = base[s].replace("_", "-"), new_password()

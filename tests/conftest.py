@@ -86,8 +86,27 @@ async def database_url(server_url: str) -> AsyncIterator[str]:
         await admin.close()
 
 
+# TEST_REDIS_CLUSTER=1: the whole session runs on a Redis Cluster of 3 primaries and 3 replicas started for it
+# on loopback ports (devtools/rediscluster.py), through a ``redis+cluster://`` URL, instead of REDIS_URL's
+# database (``make test-cluster`` re-runs the vote path's suites so). Tests that need a server of their own
+# (a proxy in front of one Redis, restarts) skip themselves on a cluster: ``requires_single_redis``.
+ON_CLUSTER = os.environ.get("TEST_REDIS_CLUSTER", "") not in ("", "0")
+requires_single_redis = pytest.mark.skipif(ON_CLUSTER, reason="needs one Redis server (TEST_REDIS_CLUSTER)")
+
+
 @pytest.fixture(scope="session")
-def redis_url() -> str:
+def redis_cluster() -> Iterator[object]:
+    """A 3-primary, 3-replica Redis Cluster for the session (devtools.rediscluster.LocalCluster)."""
+    from devtools.rediscluster import LocalCluster
+
+    with LocalCluster(primaries=3, replicas=1) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def redis_url(request: pytest.FixtureRequest) -> str:
+    if ON_CLUSTER:
+        return request.getfixturevalue("redis_cluster").url()
     base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     parts = urlsplit(base)
     return urlunsplit(parts._replace(path=f"/{REDIS_TEST_DB}"))

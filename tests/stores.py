@@ -60,7 +60,7 @@ async def service_database_urls(server_url: str, database_url: str) -> AsyncIter
 
 @pytest.fixture(scope="session")
 async def service_redis_urls(redis_url: str) -> AsyncIterator[dict[str, str]]:
-    owner = aioredis.Redis.from_url(redis_url, socket_timeout=5)
+    owner = create_redis(redis_url, timeout_s=5)  # a cluster client on a cluster: users on every node
     created: list[str] = []
     try:
         urls = {}

@@ -7,6 +7,12 @@ after COMMIT is it acknowledged and trimmed, stream by stream in one pipeline. A
 most the pass in flight, which the ON CONFLICT clause absorbs. Entries a dead consumer left pending are
 claimed after ``flusher_claim_idle_ms``; on start a flusher first re-reads its own pending entries.
 
+Several flushers may run at once on the same streams (2-4 processes; tests/e2e/test_several_flushers.py): the
+consumer group hands each new entry to one of them, each has its own consumer name, the one that dies leaves
+its entries pending until another claims them (XAUTOCLAIM, every housekeeping pass), and a batch inserted
+twice (claimed from a flusher that was slow, not dead) is absorbed by the insert's ON CONFLICT. Trimming is
+safe with several: each stream is trimmed below the group's oldest pending entry, whoever holds it.
+
 Every few seconds it also re-projects published campaigns into Redis (a Redis that lost its data gets
 its ballots back); the lag gauges are refreshed once a second. After a pass in which no stream filled its
 share it waits ``FILL_WAIT_S`` so the next batch is bigger: each batch pays a fixed cost (read, COMMIT,
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 import time
 from dataclasses import dataclass, field
@@ -73,8 +80,19 @@ class Flusher:
     active: int = 0  # streams that gave entries in the last pass (0: none, or no pass yet)
     own_pending_possible: bool = True  # at start (a previous run may have died mid-batch) and after errors
 
+    @property
+    def wait(self) -> tuple[int, int]:
+        """REDIS_WAIT_REPLICAS: move only entries the replicas hold (``streams.read``), as votes are only
+        acknowledged once they do: a failover then never leaves Postgres with votes Redis lost."""
+        return self.settings.redis_wait_replicas, self.settings.redis_wait_timeout_ms
+
     def __post_init__(self) -> None:
-        self.consumer = self.consumer or self.settings.flusher_consumer or f"flusher-{socket.gethostname()}"
+        # Several flushers may drain the same streams at once (one consumer group, a consumer each): the
+        # default name is unique per process (host and pid). FLUSHER_CONSUMER gives a stable one (e.g. the
+        # replica's name), so that a restarted flusher re-reads its own pending entries at once instead of
+        # waiting ``flusher_claim_idle_ms`` for another flusher (or itself) to claim them.
+        self.consumer = (self.consumer or self.settings.flusher_consumer
+                         or f"flusher-{socket.gethostname()}-{os.getpid()}")
 
     async def refresh_streams(self) -> None:
         self.streams = await streams.registered(self.redis)
@@ -129,14 +147,14 @@ class Flusher:
         own_left: set[streams.StreamRef] = set()
         if read_own:
             own, own_left = await streams.read(self.redis, dict.fromkeys(self.streams, "0"),
-                                               consumer=self.consumer, count=count)
+                                               consumer=self.consumer, count=count, wait=self.wait)
             add(own)
         if claim:
             add(await streams.claim(self.redis, self.streams, consumer=self.consumer,
-                                    idle_ms=self.settings.flusher_claim_idle_ms, count=count))
+                                    idle_ms=self.settings.flusher_claim_idle_ms, count=count, wait=self.wait))
         # A stream with own pending entries gets no new ones this pass (as before: replay first).
         new, full = await streams.read(self.redis, {ref: ">" for ref in self.streams if ref not in own},
-                                       consumer=self.consumer, count=count)
+                                       consumer=self.consumer, count=count, wait=self.wait)
         add(new)
         moved = await self._commit(batch)
         if read_own:
@@ -173,6 +191,9 @@ class Flusher:
                     except TimeoutError:
                         pass
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError,
+                    # Redis Cluster failing over: no primary for a slot yet, CLUSTERDOWN, TRYAGAIN
+                    redis.exceptions.ClusterError, redis.exceptions.RedisClusterException,
+                    redis.exceptions.TryAgainError,
                     asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError) as exc:
                 # Nothing was acknowledged: whatever was in flight stays pending and is replayed.
                 m.errors().inc()

@@ -35,19 +35,25 @@ Modules, what they do, who calls them:
                                                 voting service (ballot box, routes); loadtests/memory.py
 - ``script``      ``Script``: a Lua script by SHA with EVAL fallback. Also loads the voting service's
                   sign-in scripts (voting_service/lua/, keys in voting_service/redis_keys.py: not vote store).
-- ``batcher``     ``ScriptBatcher``: many concurrent calls of one script pipelined per round trip.
+- ``batcher``     ``ScriptBatcher``: many concurrent calls of one script pipelined per round trip (with
+                  REDIS_WAIT_REPLICAS, a ``WAIT`` after each batch); ``ClusterScriptBatcher``: one per primary
+                  on Redis Cluster, each call routed by its keys' slot.
 - ``wire``        the batcher's only use of redis-py internals (version bounds in pyproject.toml).
 - ``receipts``    receipt format (``<campaign>.<shard>.<stream id>.<nonce>``), ``in_stream`` lookup.
                                                 voting service (receipts), flusher (vote ids)
 - ``tally``       ``tallies``: per-candidate sums over the shards.  voting service (live results), admin
                                                 service (results page), reconcile, load tests
 - ``streams``     the consumer side of the streams, several at once: ``registered``, ``read`` (one
-                  XREADGROUP, group ``flusher``), ``claim``, ``ack_and_trim`` (after the COMMIT), ``backlog``.
+                  XREADGROUP, group ``flusher``; on a cluster one per stream, pipelined per node), ``claim``,
+                  ``ack_and_trim`` (after the COMMIT), ``backlog``. Several flushers may share the group.
                                                 the flusher (voting_service/flusher.py)
 - ``drain``       ``undrained``/``wait_drained``/``registered_shards``: votes not yet in Postgres.
                                                 admin service (finalise), reconcile, load tests
 - ``reconcile``   tallies vs Postgres counts after the drain (``repo``: the one query it needs).
                                                 admin service (finalise), ``python -m voting_service reconcile``
+
+Redis Cluster (a ``redis+cluster://`` URL, shared/infra.py): the same keys and scripts; what differs is said
+in ``batcher`` and ``streams``, and MULTI goes through ``shared.infra.transaction`` (docs/running.md).
 
 Redis ACL: each command used here is listed in shared/store_access.py REDIS_COMMANDS for the services that
 run it (commands inside vote.lua included); the voting service may touch only ``{c*`` and ``faces:campaign:*``

@@ -32,6 +32,11 @@ def _bulk(value: Any) -> bytes:
     return b"$%d\r\n%s\r\n" % (len(raw), raw)
 
 
+class ReplicaWaitFailed(redis.exceptions.ConnectionError):
+    """WAIT returned fewer replicas than required: the batch's writes may be lost in a failover, so none of its
+    callers is told it succeeded (they get Unavailable, like a connection failure)."""
+
+
 def _expire(group: list[asyncio.Future[Any]]) -> None:
     for fut in group:
         if not fut.done():
@@ -52,7 +57,8 @@ class ScriptBatcher:
     KEY_CACHE = 50_000
 
     def __init__(self, r: aioredis.Redis, script: Script, *, max_batch: int = 512, max_inflight: int = 2,
-                 timeout_s: float = 1.5, tail_args: Sequence[Any] = ()) -> None:
+                 timeout_s: float = 1.5, tail_args: Sequence[Any] = (), wait_replicas: int = 0,
+                 wait_timeout_ms: int = 100) -> None:
         self._redis = r
         self._script = script
         self._max_batch = max_batch
@@ -67,6 +73,12 @@ class ScriptBatcher:
         self._group: list[asyncio.Future[Any]] = []
         self._group_t0 = float("-inf")
         self._packed_keys: dict[str, bytes] = {}  # a key's RESP form: most keys recur (per campaign, bucket)
+        # ``wait_replicas`` > 0: every batch ends with ``WAIT wait_replicas wait_timeout_ms`` on the same
+        # connection, so its writes are on that many replicas before any caller is answered; a batch the
+        # replicas did not confirm in time fails (Unavailable) as a whole.
+        self._wait_replicas = wait_replicas
+        self._wait = (b"*3\r\n" + _bulk("WAIT") + _bulk(wait_replicas) + _bulk(wait_timeout_ms)
+                      if wait_replicas > 0 else b"")
 
     async def __call__(self, keys: Sequence[str], args: Sequence[Any]) -> Any:
         loop = asyncio.get_running_loop()
@@ -151,8 +163,105 @@ class ScriptBatcher:
         """Like a non-transactional redis-py pipeline of ``EVALSHA``s (an error reply is returned in its
         place, a connection failure raised for the batch), with one deadline (``timeout_s``) for all the
         batch's replies; shared/votestore/wire.py does the connection work."""
-        return await wire.send_batch(self._redis, self._pack(calls), len(calls), self._timeout_s)
+        if not self._wait:
+            return await wire.send_batch(self._redis, self._pack(calls), len(calls), self._timeout_s)
+        results = await wire.send_batch(self._redis, self._pack(calls) + self._wait, len(calls) + 1,
+                                        self._timeout_s)
+        acked = results.pop()
+        if isinstance(acked, Exception) or acked < self._wait_replicas:
+            if all(isinstance(res, redis.exceptions.MovedError) for res in results):
+                # A replica now (failed over: WAIT is refused there): nothing was written; the cluster batcher
+                # re-sends each call to the new owner.
+                return results
+            raise ReplicaWaitFailed(f"{acked!r} of {self._wait_replicas} replicas confirmed the batch in time")
+        return results
 
     async def close(self) -> None:
         for task in list(self._tasks):
             await asyncio.gather(task, return_exceptions=True)
+
+
+class ClusterScriptBatcher:
+    """``ScriptBatcher`` on Redis Cluster: one batcher (and pool) per primary, each call sent to the primary
+    that owns its keys' slot (all keys of a call share one hash tag, so one slot).
+
+    The slot map is redis-py's (``RedisCluster.nodes_manager``); a call's slot is cached by its first key. A
+    ``MOVED`` reply (slots moved, a replica promoted) re-reads the map and re-sends that call to the new owner
+    (at most twice); ``ASK`` (a slot migrating) sends it through redis-py's own cluster client, which follows
+    the redirect (without the replica ``WAIT``: only during a resharding). A node that does not answer fails
+    its callers with ``Unavailable`` at once, as on a single Redis, and the map is re-read in the background
+    (at most every ``REFRESH_EVERY_S``) so calls go to the promoted replica as soon as the cluster has one.
+    The single-Redis path (``ScriptBatcher``) is untouched: ``vote.vote_batcher`` picks one or the other.
+    """
+
+    REFRESH_EVERY_S = 0.25
+    KEY_CACHE = 50_000
+
+    def __init__(self, rc: Any, script: Script, **options: Any) -> None:
+        """``rc``: a ``shared.infra.ClusterClient`` (``create_redis`` of a ``redis+cluster://`` URL)."""
+        self._rc = rc
+        self._script = script
+        self._options = options
+        self._tail = tuple(options.get("tail_args", ()))
+        self._by_node: dict[str, ScriptBatcher] = {}
+        self._slots: dict[str, int] = {}
+        self._ready = False
+        self._refresh_task: asyncio.Task[None] | None = None
+        self._last_refresh = float("-inf")
+
+    def _batcher(self, key: str) -> ScriptBatcher:
+        slot = self._slots.get(key)
+        if slot is None:
+            if len(self._slots) > self.KEY_CACHE:
+                self._slots.clear()
+            slot = self._slots[key] = self._rc.keyslot(key)
+        node = self._rc.nodes_manager.get_node_from_slot(slot)
+        batcher = self._by_node.get(node.name)
+        if batcher is None:
+            batcher = self._by_node[node.name] = ScriptBatcher(
+                self._rc.node_client(node.host, node.port), self._script, **self._options)
+        return batcher
+
+    async def __call__(self, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        if not self._ready:
+            await self._rc.initialize()
+            self._ready = True
+        for attempt in range(3):
+            try:
+                return await self._batcher(keys[0])(keys, args)
+            except (redis.exceptions.MovedError, redis.exceptions.SlotNotCoveredError):  # (MovedError is an AskError)
+                if attempt == 2:
+                    raise Unavailable("The vote store is moving this vote's shard; try again shortly.") from None
+                await self._refresh()
+            except redis.exceptions.AskError:  # the slot is migrating: redis-py follows ASK (EVAL if NOSCRIPT)
+                return await self._script(self._rc, keys, [*args, *self._tail])
+            except (Unavailable, redis.exceptions.TryAgainError, redis.exceptions.ClusterDownError) as exc:
+                self._refresh_soon()
+                if isinstance(exc, Unavailable):
+                    raise
+                raise Unavailable("The vote store is failing over; try again shortly.") from exc
+        raise AssertionError("unreachable")
+
+    async def _refresh(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._refresh_task is None or self._refresh_task.done():
+            self._refresh_task = loop.create_task(self._reinitialize())
+        await asyncio.shield(self._refresh_task)
+
+    def _refresh_soon(self) -> None:
+        loop = asyncio.get_running_loop()
+        if (self._refresh_task is None or self._refresh_task.done()) and \
+                loop.time() - self._last_refresh >= self.REFRESH_EVERY_S:
+            self._refresh_task = loop.create_task(self._reinitialize())
+            self._refresh_task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    async def _reinitialize(self) -> None:
+        self._last_refresh = asyncio.get_running_loop().time()
+        await self._rc.refresh_slots()
+
+    async def close(self) -> None:
+        if self._refresh_task is not None and not self._refresh_task.done():
+            self._refresh_task.cancel()
+            await asyncio.gather(self._refresh_task, return_exceptions=True)
+        for batcher in list(self._by_node.values()):
+            await batcher.close()  # the node clients are the cluster client's (closed with it)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import redis.asyncio as aioredis
 import redis.exceptions
 
+from shared.infra import transaction
 from shared.votestore import keys
 
 
@@ -62,13 +64,15 @@ async def project(r: aioredis.Redis, c: CampaignProjection) -> None:
     meta = meta_of(c)
     for shard in range(c.shards):
         sk = keys.ShardKeys.of(c.id, shard)
-        pipe = r.pipeline(transaction=True)  # all keys share one hash tag: a MULTI is valid on a cluster
-        pipe.hset(sk.cfg, mapping={"state": c.state, "opens_ms": meta["opens_ms"],
-                                   "closes_ms": meta["closes_ms"], "k": c.votes_per_voter})
-        pipe.delete(sk.ballot)
-        if c.candidate_ids:
-            pipe.sadd(sk.ballot, *[str(i) for i in c.candidate_ids])
-        await pipe.execute()
+
+        def fill(pipe: Any, sk: keys.ShardKeys = sk) -> None:
+            pipe.hset(sk.cfg, mapping={"state": c.state, "opens_ms": meta["opens_ms"],
+                                       "closes_ms": meta["closes_ms"], "k": c.votes_per_voter})
+            pipe.delete(sk.ballot)
+            if c.candidate_ids:
+                pipe.sadd(sk.ballot, *[str(i) for i in c.candidate_ids])
+
+        await transaction(r, sk.cfg, fill)  # all keys share one hash tag: a MULTI is valid on a cluster
         try:
             await r.xgroup_create(sk.stream, keys.STREAM_GROUP, id="0", mkstream=True)
         except redis.exceptions.ResponseError as exc:

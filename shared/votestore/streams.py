@@ -14,13 +14,16 @@ here and never returned.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import redis.asyncio as aioredis
 import redis.exceptions
 
+from shared.infra import is_cluster
 from shared.votestore import keys
+from shared.votestore.batcher import ReplicaWaitFailed
 
 Entry = tuple[str, dict[str, str]]
 StreamRef = tuple[int, int]  # (campaign, shard)
@@ -36,22 +39,35 @@ async def registered(r: aioredis.Redis) -> list[StreamRef]:
 
 
 async def read(r: aioredis.Redis, starts: Mapping[StreamRef, str], *, consumer: str,
-               count: int) -> tuple[dict[StreamRef, list[Entry]], set[StreamRef]]:
+               count: int, wait: tuple[int, int] = (0, 0)) -> tuple[dict[StreamRef, list[Entry]], set[StreamRef]]:
     """One XREADGROUP over every stream of ``starts``, up to ``count`` entries each, for ``consumer``: start
     ``">"`` new entries, ``"0"`` its own pending ones. Returns the entries by stream (streams with none left out)
     and the streams that filled ``count`` (more may be waiting). A missing group (Redis lost a stream) is
-    recreated and the read comes back empty."""
+    recreated and the read comes back empty.
+
+    ``wait`` = (replicas, timeout ms), replicas > 0 (REDIS_WAIT_REPLICAS): the reads are followed by ``WAIT`` on
+    the same connection; XREADGROUP is itself replicated after the XADDs it read, so once the replicas confirm
+    it they hold every entry returned. Entries not yet on a replica are never moved to Postgres (a failover
+    would otherwise leave Postgres with votes the promoted replica's tallies and voter records lack);
+    ``ReplicaWaitFailed`` is raised instead (the flusher retries; the entries stay pending)."""
     if not starts:
         return {}, set()
     names = {stream_of(*ref): ref for ref in starts}
-    try:
-        resp = await r.xreadgroup(keys.STREAM_GROUP, consumer, {stream_of(*ref): s for ref, s in starts.items()},
-                                  count=count)
-    except redis.exceptions.ResponseError as exc:
-        if "NOGROUP" in str(exc):
+    if is_cluster(r) or wait[0] > 0:
+        resp = await _read_per_stream(r, {stream_of(*ref): s for ref, s in starts.items()}, consumer, count,
+                                      wait)
+        if resp is None:
             await _create_groups(r, names)
             return {}, set()
-        raise
+    else:
+        try:
+            resp = await r.xreadgroup(keys.STREAM_GROUP, consumer,
+                                      {stream_of(*ref): s for ref, s in starts.items()}, count=count)
+        except redis.exceptions.ResponseError as exc:
+            if "NOGROUP" in str(exc):
+                await _create_groups(r, names)
+                return {}, set()
+            raise
     out: dict[StreamRef, list[Entry]] = {}
     full: set[StreamRef] = set()
     gone: dict[str, list[str]] = {}
@@ -72,6 +88,70 @@ async def read(r: aioredis.Redis, starts: Mapping[StreamRef, str], *, consumer: 
     return out, full
 
 
+async def _read_per_stream(r: Any, starts: Mapping[str, str], consumer: str, count: int,
+                           wait: tuple[int, int]) -> list[tuple[str, list[Entry]]] | None:
+    """One XREADGROUP per stream (on Redis Cluster each shard's stream has its own hash tag, so its own slot: a
+    multi-key XREADGROUP across slots is refused), pipelined per node, with ``wait``'s WAIT after them. The
+    same reply shape as one XREADGROUP over all of them; None if a group is missing."""
+    names = list(starts)
+    results = await per_node(r, names, lambda pipe, name: pipe.xreadgroup(
+        keys.STREAM_GROUP, consumer, {name: starts[name]}, count=count), wait)
+    out: list[tuple[str, list[Entry]]] = []
+    missing = False
+    for result in results:
+        if isinstance(result, Exception):
+            if "NOGROUP" in str(result):
+                missing = True
+                continue
+            raise result
+        out.extend(result or ())
+    return None if missing else out
+
+
+async def per_node(r: Any, names: list[str], queue: Callable[[Any, str], Any],
+                   wait: tuple[int, int] = (0, 0)) -> list[Any]:
+    """``queue(pipe, name)`` for each stream, pipelined: on one Redis in one pipeline, on a cluster in one per
+    node owning the streams (``ClusterClient.node_client``, concurrently); with ``wait[0]`` > 0 each pipeline
+    ends with ``WAIT wait[0] wait[1]`` on its connection and ``ReplicaWaitFailed`` is raised if it comes short.
+    Replies in the order of ``names``, an error reply in its place. A MOVED reply (a failover) re-reads the
+    cluster's slot map and raises ConnectionError: the caller retries as for a node that went away."""
+    groups: dict[Any, list[int]] = {}
+    if is_cluster(r):
+        await r.initialize()
+        for i, name in enumerate(names):
+            node = r.nodes_manager.get_node_from_slot(r.keyslot(name))
+            groups.setdefault(r.node_client(node.host, node.port), []).append(i)
+    else:
+        groups[r] = list(range(len(names)))
+
+    async def run(client: Any, idx: list[int]) -> list[Any]:
+        pipe = client.pipeline(transaction=False)
+        for i in idx:
+            queue(pipe, names[i])
+        if wait[0] > 0:
+            pipe.execute_command("WAIT", wait[0], wait[1])
+        replies = await pipe.execute(raise_on_error=False)
+        if wait[0] > 0:
+            acked = replies.pop()
+            if isinstance(acked, Exception) or acked < wait[0]:
+                if any(isinstance(reply, redis.exceptions.MovedError) for reply in replies):
+                    return replies  # a replica now (failed over; WAIT refused there): MOVED handled below
+                raise ReplicaWaitFailed(f"{acked!r} of {wait[0]} replicas confirmed the read in time")
+        return replies
+
+    parts = await asyncio.gather(*(run(c, idx) for c, idx in groups.items()))
+    out: list[Any] = [None] * len(names)
+    moved = False
+    for (_, idx), replies in zip(groups.items(), parts, strict=True):
+        for i, reply in zip(idx, replies, strict=True):
+            out[i] = reply
+            moved = moved or isinstance(reply, (redis.exceptions.MovedError, redis.exceptions.AskError))
+    if moved:
+        await r.refresh_slots()
+        raise redis.exceptions.ConnectionError("a stream's slot moved (failover); retry")
+    return out
+
+
 async def _create_groups(r: aioredis.Redis, names: Iterable[str]) -> None:
     pipe = r.pipeline(transaction=False)
     for name in names:
@@ -82,16 +162,16 @@ async def _create_groups(r: aioredis.Redis, names: Iterable[str]) -> None:
 
 
 async def claim(r: aioredis.Redis, refs: list[StreamRef], *, consumer: str, idle_ms: int,
-                count: int) -> dict[StreamRef, list[Entry]]:
+                count: int, wait: tuple[int, int] = (0, 0)) -> dict[StreamRef, list[Entry]]:
     """Entries another consumer has held unacknowledged for ``idle_ms``, now ``consumer``'s: one pipelined
-    XAUTOCLAIM per stream. A stream whose group is missing has nothing to claim."""
+    XAUTOCLAIM per stream (per node on a cluster; ``wait`` as for ``read``). A stream whose group is missing
+    has nothing to claim."""
     if not refs:
         return {}
-    pipe = r.pipeline(transaction=False)
-    for ref in refs:
-        pipe.xautoclaim(stream_of(*ref), keys.STREAM_GROUP, consumer, idle_ms, start_id="0-0", count=count)
+    results = await per_node(r, [stream_of(*ref) for ref in refs], lambda pipe, name: pipe.xautoclaim(
+        name, keys.STREAM_GROUP, consumer, idle_ms, start_id="0-0", count=count), wait)
     out: dict[StreamRef, list[Entry]] = {}
-    for ref, result in zip(refs, await pipe.execute(raise_on_error=False), strict=True):
+    for ref, result in zip(refs, results, strict=True):
         if isinstance(result, Exception):
             if "NOGROUP" in str(result):
                 continue

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from shared.infra import is_cluster
 from shared.settings import Settings
 from shared.votestore import keys
-from shared.votestore.batcher import ScriptBatcher
+from shared.votestore.batcher import ClusterScriptBatcher, ScriptBatcher
 from shared.votestore.script import Script
 
 VOTE_SCRIPT = "vote"
@@ -71,15 +72,26 @@ def layer_args(settings: Settings) -> tuple[int, ...]:
             settings.vote_limit_wide, settings.vote_limit_wide * f, settings.vote_limit_net_window_s)
 
 
-def layer_batcher(r: aioredis.Redis, *, layers: tuple[int, ...], timeout_s: float) -> ScriptBatcher:
+def layer_batcher(r: aioredis.Redis, *, layers: tuple[int, ...],
+                  timeout_s: float) -> ScriptBatcher | ClusterScriptBatcher:
     """The batcher of the per-address and per-network vote limits (layers.lua, keys of their own): concurrent
-    votes share its pipelined round trip the way they share vote.lua's."""
+    votes share its pipelined round trip the way they share vote.lua's; on Redis Cluster one per primary. No
+    replica wait: a counter lost in a failover only gives a client a few more attempts."""
+    if is_cluster(r):
+        return ClusterScriptBatcher(r, Script(LAYERS_SCRIPT), timeout_s=timeout_s, tail_args=layers)
     return ScriptBatcher(r, Script(LAYERS_SCRIPT), timeout_s=timeout_s, tail_args=layers)
 
 
-def vote_batcher(r: aioredis.Redis, *, limits: tuple[int, ...], timeout_s: float) -> ScriptBatcher:
-    """The batcher the voting service sends votes through: vote.lua with ``limits`` packed once as its tail."""
-    return ScriptBatcher(r, Script(VOTE_SCRIPT), timeout_s=timeout_s, tail_args=limits)
+def vote_batcher(r: aioredis.Redis, *, limits: tuple[int, ...], timeout_s: float, wait_replicas: int = 0,
+                 wait_timeout_ms: int = 100) -> ScriptBatcher | ClusterScriptBatcher:
+    """The batcher the voting service sends votes through: vote.lua with ``limits`` packed once as its tail;
+    on Redis Cluster one per primary (``ClusterScriptBatcher``). ``wait_replicas``: see ``ScriptBatcher``
+    (settings REDIS_WAIT_REPLICAS, REDIS_WAIT_TIMEOUT_MS; docs/capacity.md)."""
+    options = {"timeout_s": timeout_s, "tail_args": limits, "wait_replicas": wait_replicas,
+               "wait_timeout_ms": wait_timeout_ms}
+    if is_cluster(r):
+        return ClusterScriptBatcher(r, Script(VOTE_SCRIPT), **options)
+    return ScriptBatcher(r, Script(VOTE_SCRIPT), **options)
 
 
 async def voter_choices(r: aioredis.Redis, route: Route, voter: str) -> list[str]:

@@ -54,7 +54,9 @@ class BallotBox:
         # A vote waits at most REDIS_TIMEOUT_S (default 1 s) for Redis, then answers 503: with a hung Redis
         # (SIGSTOP, a black-holed connection) every voter hears back within ~1 s plus scheduling, well inside the
         # 2 s that make chaos holds the service to (it was 1.5 x, which a busy machine pushed to ~2 s).
-        self._batcher = vote.vote_batcher(redis, limits=self.limit_args, timeout_s=timeout_s)
+        self._batcher = vote.vote_batcher(redis, limits=self.limit_args, timeout_s=timeout_s,
+                                          wait_replicas=settings.redis_wait_replicas,
+                                          wait_timeout_ms=settings.redis_wait_timeout_ms)
         # The per-address and per-network limits (layers.lua, keys of their own, issue 12): a second batched
         # script whose pipelined round trip concurrent votes share, as they share vote.lua's.
         self.layer_args = vote.layer_args(settings)

@@ -4,7 +4,7 @@ Settings); ``http`` posts to an SMS gateway."""
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 import msgspec
@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 
 from voting_service import redis_keys as keys
 from shared.errors import Unavailable
+from shared.infra import transaction
 
 
 class OutboxMessage(msgspec.Struct):
@@ -39,11 +40,13 @@ class OutboxSender:
         sent_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         msg = msgspec.json.encode(OutboxMessage(text=text, code=code, sent_at=sent_at))
         key = keys.sms_outbox(phone_pseudonym)
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.lpush(key, msg)
-        pipe.ltrim(key, 0, self.keep - 1)
-        pipe.expire(key, self.ttl_s)
-        await pipe.execute()
+
+        def fill(pipe: Any) -> None:
+            pipe.lpush(key, msg)
+            pipe.ltrim(key, 0, self.keep - 1)
+            pipe.expire(key, self.ttl_s)
+
+        await transaction(self._redis, key, fill)
 
     async def read(self, phone_pseudonym: str) -> list[OutboxMessage]:
         raw = await self._redis.lrange(keys.sms_outbox(phone_pseudonym), 0, -1)

@@ -4,9 +4,9 @@ where those credentials may, and falls back to them with a warning where they ma
 from __future__ import annotations
 
 import asyncpg
-import redis.asyncio as aioredis
 
 from shared import store_access
+from shared.infra import create_redis
 from tests.stores import SUFFIX
 
 
@@ -26,12 +26,13 @@ async def test_owner_credentials_provision_a_role_and_a_user_per_service(databas
                 assert await conn.fetchval("SELECT pg_has_role($1, 'USAGE')", store_access.PG_GROUPS[s])
             finally:
                 await conn.close()
-            r = aioredis.Redis.from_url(found[store_access.redis_var(s)], socket_timeout=2)
+            r = create_redis(found[store_access.redis_var(s)], timeout_s=2)  # a cluster client on a cluster
             try:
                 assert await r.ping()  # logged in as the new user (a wrong password fails here)
                 await r.hset("faces:campaign:0", "probe", "1")
-                assert await r.hgetall("faces:campaign:0") == {b"probe": b"1"}
-                assert await redis.execute_command("ACL", "GETUSER", names[s].replace("_", "-"))
+                assert await r.hgetall("faces:campaign:0") == {"probe": "1"}
+                for node in await redis.every_node() if hasattr(redis, "every_node") else [redis]:
+                    assert await node.execute_command("ACL", "GETUSER", names[s].replace("_", "-"))
             finally:
                 await r.aclose()
         # Already set variables are left alone (a second run keeps what the environment says).

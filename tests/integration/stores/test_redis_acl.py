@@ -9,6 +9,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import AuthenticationError, NoPermissionError
 
+from shared.infra import cluster_seeds, is_cluster, is_cluster_url
 from shared.store_access import REDIS_COMMANDS, with_credentials
 from tests.factories import make_campaign
 from tests.integration.voting.conftest import app_client, cast, mint_token
@@ -27,11 +28,16 @@ ADMINISTRATIVE = [
 
 
 async def dry_run(owner: aioredis.Redis, user: str, command: list[str]) -> str:
+    if is_cluster(owner):  # ACL users are per node: ask every node, replicas too (each must refuse)
+        answers = {str(await node.execute_command("ACL", "DRYRUN", user, *command))
+                   for node in await owner.every_node()}
+        assert len(answers) == 1, answers
+        return answers.pop()
     return str(await owner.execute_command("ACL", "DRYRUN", user, *command))
 
 
 @pytest.mark.parametrize("service", SERVICES)
-async def test_no_service_user_may_run_an_administrative_command(redis, service):
+async def test_no_service_user_may_run_an_administrative_command(redis, service_env, service):
     for command in ADMINISTRATIVE:
         answer = await dry_run(redis, acl_user(service), command)
         assert answer != "OK" and "no permissions" in answer, (service, command, answer)
@@ -39,10 +45,15 @@ async def test_no_service_user_may_run_an_administrative_command(redis, service)
 
 async def test_the_voting_user_is_refused_flushall_and_config(redis, voting_redis):
     await redis.set("canary", "1")
+    target = voting_redis
+    if is_cluster(voting_redis):  # a node of the cluster, as the voting user (redis-py cannot route CONFIG GET)
+        await voting_redis.initialize()
+        node = voting_redis.get_primaries()[0]
+        target = voting_redis.node_client(node.host, node.port)
     for command in (["FLUSHALL"], ["CONFIG", "GET", "maxmemory"], ["FLUSHDB"], ["KEYS", "*"]):
         assert "no permissions" in await dry_run(redis, acl_user("voting"), command)  # guard: never really run
         with pytest.raises(NoPermissionError):
-            await voting_redis.execute_command(*command)
+            await target.execute_command(*command)
     assert await redis.get("canary") == "1"
 
 
@@ -57,6 +68,9 @@ async def test_the_voting_user_cannot_touch_staff_login_throttles(redis, voting_
 
 async def test_a_user_needs_its_password(service_env):
     url = with_credentials(service_env["VOTING_REDIS_URL"], acl_user("voting"), "wrong-password")
+    if is_cluster_url(url):  # one node of the cluster (each has the user)
+        (host, port), *_ = cluster_seeds(url)[0]
+        url = with_credentials(f"redis://{host}:{port}/0", acl_user("voting"), "wrong-password")
     r = aioredis.Redis.from_url(url, socket_timeout=2, retry=Retry(NoBackoff(), 0))  # refused is the answer
     try:
         with pytest.raises(AuthenticationError):
@@ -70,8 +84,11 @@ def test_no_service_is_granted_an_administrative_command():
                  "bgsave", "bgrewriteaof", "replicaof", "slaveof", "migrate", "swapdb", "function", "script|flush",
                  "client|kill", "cluster", "failover", "sync", "psync"}
     for service, commands in REDIS_COMMANDS.items():
-        assert not forbidden & {c.split("|")[0] for c in commands} - {"script", "client", "xgroup", "xinfo"}, service
+        assert not forbidden & {c.split("|")[0] for c in commands} - {"script", "client", "xgroup", "xinfo",
+                                                                       "cluster"}, service
         assert not forbidden & set(commands), service
+        # Redis Cluster: only reading the slot map (redis-py's cluster client), never changing the cluster.
+        assert {c for c in commands if c.startswith("cluster")} <= {"cluster|slots", "cluster|shards"}, service
 
 
 async def test_votes_go_through_every_service_user(settings, pool, redis, voting_pool, voting_redis, flusher_pool,
