@@ -5,8 +5,8 @@ sends, into a fresh Redis database (``--redis-db``, default 6, flushed at start 
 published with the production SQL and Redis projection (on a scratch Postgres database, dropped at the end).
 
 How the calls are made: for every vote, the vote store's ``vote_call`` (shared/votestore/vote.py) — the pure
-function ``BallotBox.cast`` builds its call with — gives the KEYS and ARGV[1..5], and the service's
-``limit_args(settings)`` the constant tail the batcher appends (ARGV[6..11]); so if the service changes its
+function ``BallotBox.cast`` builds its call with — gives the KEYS and ARGV[1..6], and the service's
+``limit_args(settings)`` the constant tail the batcher appends (ARGV[7..12]); so if the service changes its
 call, this follows. The calls are then sent as ``EVALSHA`` in pipelines of ``--pipeline`` calls per round
 trip, the next one sent before the answers of the last are read.
 
@@ -99,7 +99,7 @@ def _key() -> str:
 
 class Calls:
     """The vote.lua calls of one chunk, built by the vote store's ``vote_call`` (what ``BallotBox.cast`` sends:
-    same function, same KEYS and ARGV[1..5]) with the service's rate-limit tail (ARGV[6..11], ``limit_args``)."""
+    same function, same KEYS and ARGV[1..6]) with the service's rate-limit tail (ARGV[7..12], ``limit_args``)."""
 
     def __init__(self, route: Route, tail: tuple[int, ...]) -> None:
         self.route = route

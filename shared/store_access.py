@@ -56,6 +56,8 @@ REDIS_COMMANDS: dict[str, tuple[str, ...]] = {
         # inside shared/votestore/lua/vote.lua and voting_service/lua/otp_*.lua
         "get", "set", "del", "incr", "expire", "ttl", "hget", "hmget", "hset", "hincrby", "sismember", "time",
         "xadd",
+        # inside voting_service/lua/seq_block.lua (runs of sequential numbers at sign-in)
+        "zadd", "pexpire", "zremrangebyscore", "zrange",
         # outside the scripts: routing, results, receipts, rate limits (MULTI), the dev SMS outbox
         "hgetall", "xrange", "multi", "exec", "discard", "incrby", "lpush", "ltrim", "lrange",
     ),

@@ -31,6 +31,7 @@ import asyncpg
 import redis.asyncio as aioredis
 import redis.exceptions
 
+from shared import fraud_signals
 from shared.repos import campaigns as campaigns_repo
 from shared.settings import Settings
 from shared.votestore import streams
@@ -48,7 +49,8 @@ Entry = streams.Entry
 
 
 def to_row(campaign_id: int, shard: int, entry_id: str, fields: dict[str, str]) -> tuple[Any, ...]:
-    """A stream entry as a row of ``votes_repo.INSERT_BATCH``; cast_at is the entry id's milliseconds."""
+    """A stream entry as a row of ``votes_repo.INSERT_BATCH``; cast_at is the entry id's milliseconds, then the
+    vote's fraud signals (the ``s`` field, shared/fraud_signals.py; all None for an entry without them)."""
     return (
         campaign_id,
         make_receipt(campaign_id, shard, entry_id, fields["r"]),
@@ -57,6 +59,7 @@ def to_row(campaign_id: int, shard: int, entry_id: str, fields: dict[str, str]) 
         fields.get("ih", ""),
         fields.get("n") or None,
         int(entry_id.partition("-")[0]),
+        *fraud_signals.unpack(fields.get("s")),
     )
 
 
@@ -96,7 +99,8 @@ class Flusher:
             return 0
         started = time.perf_counter()
         async with self.pool.acquire() as conn, conn.transaction():
-            await votes_repo.insert_batch(conn, rows)
+            await votes_repo.insert_batch(conn, rows, bucket_s=self.settings.fraud_bucket_s,
+                                          fast_s=self.settings.fraud_fast_s, seq_run=self.settings.fraud_seq_run)
         # Acknowledge only what is committed; then trim everything below each stream's oldest pending entry.
         await streams.ack_and_trim(self.redis, {ref: list(entries) for ref, entries in batch.items()})
         m.batch_seconds().observe(time.perf_counter() - started)

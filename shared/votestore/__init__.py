@@ -26,7 +26,7 @@ Modules, what they do, who calls them:
                                                 admin service (publish, close, finalise); flusher (every 2 s)
 - ``lua/vote.lua`` the acceptance decision of one vote, atomic: window, rate limits, ballot, k, duplicate;
                   on success records the choice, increments the tally and appends to the stream.
-- ``vote``        ``vote_call`` (PURE: shard, KEYS, ARGV of one vote.lua call), ``limit_args`` (ARGV[6..11]),
+- ``vote``        ``vote_call`` (PURE: shard, KEYS, ARGV of one vote.lua call), ``limit_args`` (ARGV[7..12]),
                   ``vote_batcher``, ``Route``/``load_route`` (the routing hash), ``voter_choices``.
                                                 voting service (ballot box, routes); loadtests/memory.py
 - ``script``      ``Script``: a Lua script by SHA with EVAL fallback. Also loads the voting service's

@@ -42,19 +42,20 @@ async def load_route(r: aioredis.Redis, campaign_id: int) -> Route | None:
 
 
 def vote_call(*, campaign_id: int, shards: int, voter_buckets: int, voter: str, candidate_id: str, nonce: str,
-              ip_hash: str, ip_net: str) -> tuple[int, list[str], list[str]]:
-    """(shard, KEYS, ARGV[1..5]) of one vote.lua call; ARGV[6..11] are ``limit_args`` (appended by the batcher).
+              ip_hash: str, ip_net: str, signals: str = "") -> tuple[int, list[str], list[str]]:
+    """(shard, KEYS, ARGV[1..6]) of one vote.lua call; ARGV[7..12] are ``limit_args`` (appended by the batcher).
+    ``signals``: the vote's fraud signals packed by ``shared.fraud_signals.pack`` ('' when unknown).
     Pure: no I/O, the same inputs give the same call (a plain tuple: this runs once per vote)."""
     shard, bucket = keys.voter_route(voter, shards, voter_buckets)
     tag = keys.shard_tag(campaign_id, shard)
     return shard, [
         f"{tag}:cfg", f"{tag}:ballot", f"{tag}:v:{bucket}", f"{tag}:tally", f"{tag}:stream",
         f"{tag}:rl:v:{voter}", f"{tag}:rl:ip:{ip_hash}", f"{tag}:rl:net:{ip_net}",
-    ], [voter, candidate_id, nonce, ip_hash, ip_net]
+    ], [voter, candidate_id, nonce, ip_hash, ip_net, signals]
 
 
 def limit_args(settings: Settings) -> tuple[int, ...]:
-    """vote.lua's ARGV[6..11]: (limit, window s) for the voter, the address and its network (limit <= 0: off).
+    """vote.lua's ARGV[7..12]: (limit, window s) for the voter, the address and its network (limit <= 0: off).
     Constant per process: the batcher packs them once and appends them to every call."""
     return (settings.vote_limit_voter, settings.vote_limit_voter_window_s, settings.vote_limit_ip,
             settings.vote_limit_ip_window_s, settings.vote_limit_net, settings.vote_limit_net_window_s)

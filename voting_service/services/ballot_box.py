@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from shared import fraud_signals
+from shared.crypto import VoterClaims
 from shared.errors import AppError, Conflict, Forbidden, NotFound, RateLimited
 from shared.settings import Settings
 from shared.votestore import vote
@@ -33,6 +35,10 @@ class VoteLimitReached(Conflict):
     title = "You have used all your votes"
 
 
+# The portal's pages put a token in their vote requests; API clients do not (a fraud signal: its presence only).
+PAGE_TOKEN_HEADER = "x-page-token"
+
+
 @dataclass(frozen=True, slots=True)
 class Accepted:
     receipt: str
@@ -45,18 +51,20 @@ class BallotBox:
         self._s = settings
         self._redis = redis
         self._routes = routes
-        # vote.lua's ARGV[6..11]: per-process constants, packed once by the batcher rather than per call.
+        # vote.lua's ARGV[7..12]: per-process constants, packed once by the batcher rather than per call.
         self.limit_args = vote.limit_args(settings)
         self._batcher = vote.vote_batcher(redis, limits=self.limit_args,
                                           timeout_s=max(0.5, settings.redis_timeout_s * 1.5))
 
-    async def cast(self, *, campaign_id: int, voter: str, candidate_id: str, ip_hash: str, ip_net: str) -> Accepted:
+    async def cast(self, *, campaign_id: int, voter: str, candidate_id: str, ip_hash: str, ip_net: str,
+                   signals: str = "") -> Accepted:
         route = await self._routes.get(campaign_id)
         nonce = new_nonce()
         shard, keys, args = vote.vote_call(campaign_id=campaign_id, shards=route.shards,
                                            voter_buckets=route.voter_buckets, voter=voter,
-                                           candidate_id=candidate_id, nonce=nonce, ip_hash=ip_hash, ip_net=ip_net)
-        result = await self._batcher(keys, args)  # ARGV[1..5]; the batcher appends ARGV[6..11] (self.limit_args)
+                                           candidate_id=candidate_id, nonce=nonce, ip_hash=ip_hash, ip_net=ip_net,
+                                           signals=signals)
+        result = await self._batcher(keys, args)  # ARGV[1..6]; the batcher appends ARGV[7..12] (self.limit_args)
         outcome = result[0]
         if outcome == "ok":
             return Accepted(make_receipt(campaign_id, shard, result[1], nonce), candidate_id, int(result[2]))
@@ -69,6 +77,14 @@ class BallotBox:
 
     async def close(self) -> None:
         await self._batcher.close()
+
+
+def signals_of(claims: VoterClaims, user_agent: str | None, accept_language: str | None, page_token: bool,
+               now: float) -> str:
+    """The vote's fraud signals, packed for the stream (shared/fraud_signals.py): the token's sign-in facts and
+    the request's headers, classified through bounded caches."""
+    return fraud_signals.pack(int(now) - claims.iat, fraud_signals.ua_class(user_agent), page_token, claims.op,
+                              fraud_signals.accept_lang(accept_language), claims.blk, claims.seq)
 
 
 def _refusal(outcome: str, result: list[object]) -> AppError:
@@ -88,4 +104,4 @@ def _refusal(outcome: str, result: list[object]) -> AppError:
     return AppError(f"unexpected vote outcome {outcome!r}")
 
 
-__all__ = ["Accepted", "BallotBox"]
+__all__ = ["Accepted", "BallotBox", "signals_of"]

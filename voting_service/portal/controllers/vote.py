@@ -4,6 +4,7 @@ rate limits and metrics are one), then 303 back to the page the voter was on, wh
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ from voting_service.portal import csrf, session
 from voting_service.portal.forms import fields_of, flow_page, next_path, one
 from voting_service.portal.flows_blocks import REFUSALS
 from voting_service.portal.render import see_other
+from voting_service.services.ballot_box import signals_of
 from voting_service.state import AppServices
 
 OUTAGES = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, TimeoutError)
@@ -61,7 +63,9 @@ class VotePages(Controller):
             try:
                 accepted = await services.ballot_box.cast(
                     campaign_id=int(campaign_id), voter=claims.voter, candidate_id=candidate_id,
-                    ip_hash=client.ip_hash, ip_net=client.net)
+                    ip_hash=client.ip_hash, ip_net=client.net,
+                    signals=signals_of(claims, request.headers.get("user-agent"),
+                                       request.headers.get("accept-language"), True, time.time()))
             except RateLimited as exc:
                 metrics.votes().labels(exc.code).inc()
                 notice.update(code=exc.code, wait=exc.retry_after)  # shown as "45 s"
