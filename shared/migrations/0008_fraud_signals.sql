@@ -41,6 +41,7 @@ CREATE TABLE fraud_clusters (
     dt_sq            float8 NOT NULL,
     first_at         timestamptz NOT NULL,
     last_at          timestamptz NOT NULL,
+    invalid_votes    bigint NOT NULL DEFAULT 0,  -- kept by the admin service as it invalidates votes
     voter_bits       bit(1024),
     net_bits         bit(256),
     PRIMARY KEY (campaign_id, kind, key)
@@ -68,19 +69,21 @@ CREATE TABLE fraud_cluster_buckets (
 );
 CREATE INDEX fraud_cluster_buckets_votes ON fraud_cluster_buckets (campaign_id, votes) WHERE kind = 'cand';
 
--- Per campaign and kind: how many clusters and votes (the baselines) and the bucket width the flusher uses.
+-- Per campaign and kind: how many clusters and votes (the baselines) and the thresholds the flusher uses.
 CREATE TABLE fraud_kind_totals (
     campaign_id  bigint NOT NULL,
     kind         text NOT NULL,
     clusters     bigint NOT NULL,
     votes        bigint NOT NULL,
     bucket_s     integer NOT NULL CHECK (bucket_s > 0),
+    fast_s       integer NOT NULL,  -- the flusher's fast-after-sign-in threshold (the 'f' of a ua key)
     PRIMARY KEY (campaign_id, kind)
 );
 
 -- Grants: those of 0007 (kept under another name), then these. The flusher writes the signals and the
 -- summaries (it still reads only the vote's key back); the admin service only reads the summaries
--- (0005's rule would give it write access to tables it does not list: taken back).
+-- (0005's rule would give it write access to tables it does not list: taken back), except the count of
+-- invalidated votes per cluster, which it keeps as it invalidates.
 ALTER FUNCTION faces_apply_grants() RENAME TO faces_apply_grants_0007;
 REVOKE ALL ON FUNCTION faces_apply_grants_0007() FROM PUBLIC;
 
@@ -93,6 +96,7 @@ BEGIN
                                     fraud_kind_totals TO faces_flusher_grp;
     REVOKE INSERT, UPDATE, DELETE ON fraud_clusters, fraud_cluster_candidates, fraud_cluster_buckets,
                                      fraud_kind_totals FROM faces_admin_grp;
+    GRANT UPDATE (invalid_votes) ON fraud_clusters TO faces_admin_grp;
 END
 $$;
 REVOKE ALL ON FUNCTION faces_apply_grants() FROM PUBLIC;

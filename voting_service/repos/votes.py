@@ -80,8 +80,8 @@ buckets AS (
     ON CONFLICT (campaign_id, kind, key, bucket) DO UPDATE SET votes = f.votes + EXCLUDED.votes
 ),
 totals AS (
-    INSERT INTO fraud_kind_totals AS f (campaign_id, kind, clusters, votes, bucket_s)
-    SELECT a.campaign_id, a.kind, coalesce(n.new, 0), a.votes, $15
+    INSERT INTO fraud_kind_totals AS f (campaign_id, kind, clusters, votes, bucket_s, fast_s)
+    SELECT a.campaign_id, a.kind, coalesce(n.new, 0), a.votes, $15, $16
     FROM (SELECT campaign_id, kind, count(*) AS votes FROM tagged GROUP BY campaign_id, kind) a
     LEFT JOIN (SELECT campaign_id, kind, count(*) AS new FROM clusters WHERE inserted GROUP BY campaign_id, kind) n
            USING (campaign_id, kind)
