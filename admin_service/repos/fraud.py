@@ -1,8 +1,7 @@
 """SQL for fraud review over the per-cluster summaries the flusher keeps (migration 0008; docs/fraud.md).
 
-Nothing here reads the votes table to list flags: clusters come from ``fraud_clusters`` through its
-(campaign_id, kind, votes) index (only clusters with at least a floor of votes), their top candidate from
-``fraud_cluster_candidates`` by primary key, bursts from ``fraud_cluster_buckets`` through its partial index on
+Nothing here reads the votes table to list flags: clusters come from ``fraud_clusters`` through its partial
+index of possible suspects (each with its top candidate, kept by the flusher), bursts from ``fraud_cluster_buckets`` through its partial index on
 candidate buckets. The votes of one cluster (to count or invalidate them) are read by the cluster's filter.
 The thresholds are parameters; their meaning is in ``admin_service.services.fraud``.
 """
@@ -15,28 +14,24 @@ import asyncpg
 
 TOTALS = "SELECT kind, clusters, votes, bucket_s, fast_s FROM fraud_kind_totals WHERE campaign_id = $1"
 
-# $1 campaign, $2 kinds, $3 floor (votes), $4 total votes of the campaign.
-# Linear counting: n ~ -m ln(zero bits / m); a full bitmap says "at least m ln m" (saturated).
+# $1 campaign, $2 kinds. The WHERE clause repeats the predicate of the partial index fraud_clusters_suspects
+# (migration 0008) word for word, so the planner reads only that index: the clusters a detector may flag.
+# Linear counting: n ~ -m ln(zero bits / m); a full bitmap is read as its saturation value.
 CLUSTER_STATS = """
 SELECT c.kind, c.key, c.votes, c.fast_votes, c.auto_votes, c.tokenless_votes, c.seq_votes, c.invalid_votes,
-       c.dt_n, c.dt_sum, c.dt_sq, c.first_at, c.last_at,
+       c.dt_n, c.dt_sum, c.dt_sq, c.first_at, c.last_at, c.top_votes, c.top_candidate,
        CASE WHEN c.voter_bits IS NULL THEN c.votes
             ELSE least(c.votes, round(-1024 * ln(greatest(1024 - bit_count(c.voter_bits), 1) / 1024.0)))::bigint
        END AS voters,
        CASE WHEN c.net_bits IS NULL THEN NULL
             ELSE round(-256 * ln(greatest(256 - bit_count(c.net_bits), 1) / 256.0))::bigint END AS nets,
-       top.candidate_id AS top_candidate, top.votes AS top_votes, top.candidates,
        coalesce(cand.votes, 0) AS top_candidate_total
 FROM fraud_clusters c
-CROSS JOIN LATERAL (
-    SELECT (max(ARRAY[votes, -candidate_id]))[1] AS votes, -(max(ARRAY[votes, -candidate_id]))[2] AS candidate_id,
-           count(*) AS candidates
-    FROM fraud_cluster_candidates p
-    WHERE p.campaign_id = c.campaign_id AND p.kind = c.kind AND p.key = c.key
-) top
 LEFT JOIN fraud_clusters cand ON cand.campaign_id = c.campaign_id AND cand.kind = 'cand'
-                              AND cand.key = top.candidate_id::text
-WHERE c.campaign_id = $1 AND c.kind = ANY($2::text[]) AND c.votes >= $3
+                              AND cand.key = c.top_candidate::text
+WHERE c.campaign_id = $1 AND c.kind = ANY($2::text[])
+  AND c.votes >= 8 AND (c.auto_votes * 2 >= c.votes OR c.fast_votes * 2 >= c.votes OR c.seq_votes * 2 >= c.votes
+                        OR c.top_votes >= 8 OR (c.dt_n >= 10 AND c.dt_sq * c.dt_n <= 1.1225 * c.dt_sum * c.dt_sum))
 """
 
 # $1 campaign, $2 floor (votes in one bucket), $3 ratio over the expected votes, $4 votes the other buckets
@@ -98,9 +93,8 @@ async def totals(conn: asyncpg.Connection, campaign_id: int) -> dict[str, asyncp
     return {r["kind"]: r for r in await conn.fetch(TOTALS, campaign_id)}
 
 
-async def cluster_stats(conn: asyncpg.Connection, *, campaign_id: int, kinds: list[str],
-                        floor: int) -> list[asyncpg.Record]:
-    return await conn.fetch(CLUSTER_STATS, campaign_id, kinds, floor)
+async def cluster_stats(conn: asyncpg.Connection, *, campaign_id: int, kinds: list[str]) -> list[asyncpg.Record]:
+    return await conn.fetch(CLUSTER_STATS, campaign_id, kinds)
 
 
 async def bursts(conn: asyncpg.Connection, *, campaign_id: int, floor: int, ratio: float,

@@ -60,7 +60,7 @@ import asyncpg
 from admin_service.repos import fraud as repo
 from shared.errors import InvalidRequest, NotFound
 
-FLOOR = 8
+FLOOR = 8  # also in the partial index fraud_clusters_suspects (migration 0008), with the loosest conditions
 MANY_VOTERS_MIN = 10
 MANY_VOTERS_RATIO = 10.0
 FOCUS_MIN_VOTES = 8
@@ -217,7 +217,7 @@ def _cluster_item(r: Mapping[str, Any], signals: list[dict[str, Any]]) -> dict[s
     return {
         "cluster_id": f"{r['kind']}:{r['key']}", "kind": r["kind"],
         "score": _num(sum(s["score"] for s in signals)), "votes": votes, "voters": r["voters"],
-        "already_invalidated": invalid, "valid": votes - invalid, "candidates": r["candidates"] or 0,
+        "already_invalidated": invalid, "valid": votes - invalid,
         "top_candidate": {"candidate_id": str(r["top_candidate"]), "votes": top, "share": _num(top / votes)},
         "first_cast_at": r["first_at"], "last_cast_at": r["last_at"], "signals": signals,
     }
@@ -250,7 +250,7 @@ def _bursts(rows: list[asyncpg.Record], bucket_s: int) -> list[dict[str, Any]]:
             f"(flagged from {_say(BURST_RATIO)} × expected and {BURST_MIN} votes).")
         out.append({
             "cluster_id": f"burst:{cand}:{start}-{end}", "kind": "burst", "score": signal["score"], "votes": votes,
-            "voters": votes, "already_invalidated": 0, "valid": votes, "candidates": 1,
+            "voters": votes, "already_invalidated": 0, "valid": votes,
             "top_candidate": {"candidate_id": str(cand), "votes": votes, "share": 1.0},
             "first_cast_at": dt.datetime.fromtimestamp(start, dt.UTC),
             "last_cast_at": dt.datetime.fromtimestamp(end, dt.UTC), "signals": [signal],
@@ -303,7 +303,7 @@ async def compute_flags(conn: asyncpg.Connection, campaign_id: int, kind: str | 
     items: list[dict[str, Any]] = []
     kinds = [k for k in CLUSTER_KINDS if kind in (None, k)]
     if kinds:
-        for r in await repo.cluster_stats(conn, campaign_id=campaign_id, kinds=kinds, floor=FLOOR):
+        for r in await repo.cluster_stats(conn, campaign_id=campaign_id, kinds=kinds):
             t = totals.get(r["kind"])
             mean = t["votes"] / t["clusters"] if t is not None and t["clusters"] else 0.0
             signals, suspicious = _cluster_signals(r, mean_votes=mean, total_votes=total_votes, fast_s=fast_s)

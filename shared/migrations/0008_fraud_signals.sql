@@ -42,11 +42,19 @@ CREATE TABLE fraud_clusters (
     first_at         timestamptz NOT NULL,
     last_at          timestamptz NOT NULL,
     invalid_votes    bigint NOT NULL DEFAULT 0,  -- kept by the admin service as it invalidates votes
+    top_votes        bigint,            -- the most votes one candidate has in the cluster (net, ip, ua, blk)
+    top_candidate    bigint,            -- that candidate (counts only grow, so the maximum is kept exactly)
     voter_bits       bit(1024),
     net_bits         bit(256),
     PRIMARY KEY (campaign_id, kind, key)
 );
 CREATE INDEX fraud_clusters_votes ON fraud_clusters (campaign_id, kind, votes);
+-- The clusters a detector may flag (admin_service/services/fraud.py): at least 8 votes and one of the loosest
+-- forms of its conditions. The review reads this index only, never the millions of ordinary clusters; the
+-- service's thresholds must stay at least as strict as these constants.
+CREATE INDEX fraud_clusters_suspects ON fraud_clusters (campaign_id, kind)
+    WHERE votes >= 8 AND (auto_votes * 2 >= votes OR fast_votes * 2 >= votes OR seq_votes * 2 >= votes
+                          OR top_votes >= 8 OR (dt_n >= 10 AND dt_sq * dt_n <= 1.1225 * dt_sum * dt_sum));
 
 -- Votes per cluster and candidate ("voting for the same candidates"): kinds net, ip, ua, blk.
 CREATE TABLE fraud_cluster_candidates (

@@ -46,16 +46,36 @@ tagged AS (
         ('blk', i.num_block), ('cand', i.candidate_id::text), ('all', '')) AS k (kind, key)
     WHERE k.key IS NOT NULL
 ),
+per_candidate AS (
+    INSERT INTO fraud_cluster_candidates AS f (campaign_id, kind, key, candidate_id, votes)
+    SELECT campaign_id, kind, key, candidate_id, count(*) FROM tagged WHERE kind IN ('net', 'ip', 'ua', 'blk')
+    GROUP BY campaign_id, kind, key, candidate_id ORDER BY campaign_id, kind, key, candidate_id
+    ON CONFLICT (campaign_id, kind, key, candidate_id) DO UPDATE SET votes = f.votes + EXCLUDED.votes
+    RETURNING f.campaign_id, f.kind, f.key, f.candidate_id, f.votes
+),
+-- per cluster, the candidate with most votes after this batch among those it touched: counts only grow, so
+-- the cluster's maximum is the larger of this and the one kept (a tie keeps the one kept)
+tops AS (
+    SELECT campaign_id, kind, key, max(ARRAY[votes, -candidate_id]) AS top FROM per_candidate
+    GROUP BY campaign_id, kind, key
+),
 clusters AS (
     INSERT INTO fraud_clusters AS f (campaign_id, kind, key, votes, fast_votes, auto_votes, tokenless_votes,
-                                     seq_votes, dt_n, dt_sum, dt_sq, first_at, last_at, voter_bits, net_bits)
-    SELECT campaign_id, kind, key, count(*), count(*) FILTER (WHERE fast), count(*) FILTER (WHERE auto),
-           count(*) FILTER (WHERE tokenless), count(*) FILTER (WHERE seq), count(dt), coalesce(sum(dt), 0),
-           coalesce(sum(dt * dt), 0), min(cast_at), max(cast_at),
-           CASE WHEN kind IN ('net', 'ua', 'blk') THEN bit_or(B'1'::bit(1024) >> (hashtext(voter) & 1023)) END,
-           CASE WHEN kind IN ('ua', 'blk', 'cand') THEN bit_or(B'1'::bit(256) >> (hashtext(ip_net::text) & 255))
-           END
-    FROM tagged GROUP BY campaign_id, kind, key ORDER BY campaign_id, kind, key
+                                     seq_votes, dt_n, dt_sum, dt_sq, first_at, last_at, voter_bits, net_bits,
+                                     top_votes, top_candidate)
+    SELECT g.*, t.top[1], -t.top[2]
+    FROM (
+        SELECT campaign_id, kind, key, count(*) AS votes, count(*) FILTER (WHERE fast) AS fast_votes,
+               count(*) FILTER (WHERE auto) AS auto_votes, count(*) FILTER (WHERE tokenless) AS tokenless_votes,
+               count(*) FILTER (WHERE seq) AS seq_votes, count(dt) AS dt_n, coalesce(sum(dt), 0) AS dt_sum,
+               coalesce(sum(dt * dt), 0) AS dt_sq, min(cast_at) AS first_at, max(cast_at) AS last_at,
+               CASE WHEN kind IN ('net', 'ua', 'blk')
+                    THEN bit_or(B'1'::bit(1024) >> (hashtext(voter) & 1023)) END AS voter_bits,
+               CASE WHEN kind IN ('ua', 'blk', 'cand')
+                    THEN bit_or(B'1'::bit(256) >> (hashtext(ip_net::text) & 255)) END AS net_bits
+        FROM tagged GROUP BY campaign_id, kind, key
+    ) g LEFT JOIN tops t USING (campaign_id, kind, key)
+    ORDER BY g.campaign_id, g.kind, g.key
     ON CONFLICT (campaign_id, kind, key) DO UPDATE SET
         votes = f.votes + EXCLUDED.votes, fast_votes = f.fast_votes + EXCLUDED.fast_votes,
         auto_votes = f.auto_votes + EXCLUDED.auto_votes,
@@ -63,14 +83,11 @@ clusters AS (
         seq_votes = f.seq_votes + EXCLUDED.seq_votes, dt_n = f.dt_n + EXCLUDED.dt_n,
         dt_sum = f.dt_sum + EXCLUDED.dt_sum, dt_sq = f.dt_sq + EXCLUDED.dt_sq,
         first_at = least(f.first_at, EXCLUDED.first_at), last_at = greatest(f.last_at, EXCLUDED.last_at),
-        voter_bits = f.voter_bits | EXCLUDED.voter_bits, net_bits = f.net_bits | EXCLUDED.net_bits
+        voter_bits = f.voter_bits | EXCLUDED.voter_bits, net_bits = f.net_bits | EXCLUDED.net_bits,
+        top_candidate = CASE WHEN EXCLUDED.top_votes > f.top_votes THEN EXCLUDED.top_candidate
+                             ELSE f.top_candidate END,
+        top_votes = greatest(f.top_votes, EXCLUDED.top_votes)
     RETURNING f.campaign_id, f.kind, (f.xmax = 0) AS inserted
-),
-per_candidate AS (
-    INSERT INTO fraud_cluster_candidates AS f (campaign_id, kind, key, candidate_id, votes)
-    SELECT campaign_id, kind, key, candidate_id, count(*) FROM tagged WHERE kind IN ('net', 'ip', 'ua', 'blk')
-    GROUP BY campaign_id, kind, key, candidate_id ORDER BY campaign_id, kind, key, candidate_id
-    ON CONFLICT (campaign_id, kind, key, candidate_id) DO UPDATE SET votes = f.votes + EXCLUDED.votes
 ),
 buckets AS (
     INSERT INTO fraud_cluster_buckets AS f (campaign_id, kind, key, bucket, votes)
