@@ -38,7 +38,8 @@ ins AS (SELECT b.* FROM batch b JOIN inserted USING (campaign_id, vote_id)),
 tagged AS (
     SELECT i.campaign_id, i.candidate_id, i.voter, i.ip_net, i.cast_at, k.kind, k.key,
            i.signin_s < $16 AS fast, i.ua_class IN ('headless', 'script') AS auto, NOT i.page_token AS tokenless,
-           i.seq_run >= $17 AS seq, least(i.signin_s, 3600)::float8 AS dt
+           i.seq_run >= $17 AS seq,
+           CASE WHEN i.signin_s IS NOT NULL THEN least(i.signin_s, 3600)::float8 END AS dt  -- LEAST skips NULLs
     FROM ins i CROSS JOIN LATERAL (VALUES
         ('net', i.ip_net::text), ('ip', nullif(i.ip_hash, '')),
         ('ua', i.ua_class || '.' || CASE WHEN i.page_token THEN 't' ELSE 'n' END || '.'
@@ -83,7 +84,9 @@ clusters AS (
         seq_votes = f.seq_votes + EXCLUDED.seq_votes, dt_n = f.dt_n + EXCLUDED.dt_n,
         dt_sum = f.dt_sum + EXCLUDED.dt_sum, dt_sq = f.dt_sq + EXCLUDED.dt_sq,
         first_at = least(f.first_at, EXCLUDED.first_at), last_at = greatest(f.last_at, EXCLUDED.last_at),
-        voter_bits = f.voter_bits | EXCLUDED.voter_bits, net_bits = f.net_bits | EXCLUDED.net_bits,
+        -- a bitmap is NULL until its first bit (e.g. no network yet): NULL | x would stay NULL
+        voter_bits = coalesce(f.voter_bits | EXCLUDED.voter_bits, f.voter_bits, EXCLUDED.voter_bits),
+        net_bits = coalesce(f.net_bits | EXCLUDED.net_bits, f.net_bits, EXCLUDED.net_bits),
         top_candidate = CASE WHEN EXCLUDED.top_votes > f.top_votes THEN EXCLUDED.top_candidate
                              ELSE f.top_candidate END,
         top_votes = greatest(f.top_votes, EXCLUDED.top_votes)
