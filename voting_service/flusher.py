@@ -78,6 +78,7 @@ class Flusher:
 
     def __post_init__(self) -> None:
         self.consumer = self.consumer or self.settings.flusher_consumer or f"flusher-{socket.gethostname()}"
+        m.suspect_votes()  # exported from the start, every signal at 0
 
     async def refresh_streams(self) -> None:
         self.streams = await streams.registered(self.redis)
@@ -105,9 +106,26 @@ class Flusher:
         await streams.ack_and_trim(self.redis, {ref: list(entries) for ref, entries in batch.items()})
         m.batch_seconds().observe(time.perf_counter() - started)
         m.flushed().inc(len(rows))
+        self._count_suspects(rows)
         self.flushed += len(rows)
         self.batches += 1
         return len(rows)
+
+    def _count_suspects(self, rows: list[tuple[Any, ...]]) -> None:
+        """Votes of the batch with a suspicious live signal (to_row's columns 7 signin_s, 8 ua_class, 13 seq_run),
+        for the surge alert; the review itself reads the summaries."""
+        fast_s, seq_run = self.settings.fraud_fast_s, self.settings.fraud_seq_run
+        auto = fast = seq = 0
+        for r in rows:
+            if r[8] is None:
+                continue
+            auto += r[8] != "browser"
+            fast += r[7] < fast_s
+            seq += r[13] >= seq_run
+        c = m.suspect_votes()
+        for name, n in (("automated", auto), ("fast_after_signin", fast), ("sequential_numbers", seq)):
+            if n:
+                c.labels(name).inc(n)
 
     def share(self) -> int:
         """Entries per stream in one pass, so that a pass totals about ``flusher_batch``: divided among the
