@@ -34,20 +34,18 @@ WHERE c.campaign_id = $1 AND c.kind = ANY($2::text[])
                         OR c.top_votes >= 8 OR (c.dt_n >= 10 AND c.dt_sq * c.dt_n <= 1.1225 * c.dt_sum * c.dt_sum))
 """
 
-# $1 campaign, $2 floor (votes in one bucket), $3 ratio over the expected votes, $4 votes the other buckets
-# need before any baseline is trusted (a campaign's first minutes are all "bursts" otherwise).
-# Expected votes of a candidate in a bucket: the bucket's votes x the candidate's share of the campaign's OTHER
-# buckets (a broadcast lifts every candidate alike; a paid burst lifts one).
+# $1 campaign, $2 floor (votes in one bucket), $3 loose ratio over the expected votes by the candidate's share of
+# the whole campaign (the service compares each with a share that leaves the hot buckets out).
+# Hot buckets: a candidate's buckets with at least $2 votes and $3 x its campaign share of the bucket's votes.
 BURSTS = """
-SELECT h.key::bigint AS candidate_id, h.bucket, h.votes, a.votes AS bucket_votes,
-       greatest(1.0, (c.votes - h.votes)::float8 / greatest(1, t.votes - a.votes) * a.votes) AS expected
+SELECT h.key::bigint AS candidate_id, h.bucket, h.votes, a.votes AS bucket_votes, c.votes AS candidate_votes,
+       t.votes AS total_votes
 FROM fraud_cluster_buckets h
 JOIN fraud_cluster_buckets a ON a.campaign_id = h.campaign_id AND a.kind = 'all' AND a.key = '' AND a.bucket = h.bucket
 JOIN fraud_clusters c ON c.campaign_id = h.campaign_id AND c.kind = 'cand' AND c.key = h.key
 JOIN fraud_clusters t ON t.campaign_id = h.campaign_id AND t.kind = 'all' AND t.key = ''
 WHERE h.campaign_id = $1 AND h.kind = 'cand' AND h.votes >= $2
-  AND t.votes - a.votes >= $4
-  AND h.votes >= $3 * greatest(1.0, (c.votes - h.votes)::float8 / greatest(1, t.votes - a.votes) * a.votes)
+  AND h.votes::float8 * t.votes >= $3 * c.votes * a.votes
 ORDER BY h.key, h.bucket
 """
 
@@ -97,9 +95,8 @@ async def cluster_stats(conn: asyncpg.Connection, *, campaign_id: int, kinds: li
     return await conn.fetch(CLUSTER_STATS, campaign_id, kinds)
 
 
-async def bursts(conn: asyncpg.Connection, *, campaign_id: int, floor: int, ratio: float,
-                 baseline: int) -> list[asyncpg.Record]:
-    return await conn.fetch(BURSTS, campaign_id, floor, ratio, baseline)
+async def bursts(conn: asyncpg.Connection, *, campaign_id: int, floor: int, ratio: float) -> list[asyncpg.Record]:
+    return await conn.fetch(BURSTS, campaign_id, floor, ratio)
 
 
 async def count_cluster(conn: asyncpg.Connection, *, campaign_id: int, kind: str,

@@ -21,7 +21,8 @@ signal but ``many_voters_*``, which alone describes a carrier's shared address a
 - ``many_voters_one_network|address|signature|block``: distinct voters (estimated) >= max(MANY_VOTERS_MIN,
   MANY_VOTERS_RATIO x the kind's mean votes per cluster). Context only.
 - ``same_candidates``: the cluster's top candidate got x of its n votes where the campaign share p predicts
-  e = n p (p: the share of the votes outside the cluster): flagged when x >= FOCUS_MIN_VOTES, x / n >= FOCUS_SHARE, x / e >= FOCUS_LIFT and
+  e = n p (p: the share of the votes outside the cluster, or of all votes for a cluster holding more than
+  BIG_CLUSTER_SHARE of them): flagged when x >= FOCUS_MIN_VOTES, x / n >= FOCUS_SHARE, x / e >= FOCUS_LIFT and
   (x - e) / sqrt(e + 1) >= FOCUS_Z (a farm votes for the same few candidates; a crowd votes like the campaign).
 - ``automated_clients``: >= AUTO_SHARE of at least AUTO_MIN votes from headless browsers or scripts.
 - ``fast_after_signin``: >= FAST_SHARE of at least FAST_MIN votes within ``fast_s`` seconds of sign-in.
@@ -33,8 +34,10 @@ signal but ``many_voters_*``, which alone describes a carrier's shared address a
   with at most ROTATION_PER_NET votes each, together with another suspicious signal: one farm moving over
   many networks.
 - ``burst`` (burst clusters): one candidate's votes in a ``bucket_s`` bucket >= max(BURST_MIN, BURST_RATIO x
-  expected), expected = the bucket's votes x the candidate's share of the other buckets (a broadcast lifts
-  every candidate; a paid burst one), once the other buckets hold BURST_BASELINE_MIN votes. Consecutive flagged buckets form one cluster, widened by a bucket on
+  expected), expected = the bucket's votes x the candidate's share of the campaign outside its hot buckets
+  (those with BURST_MIN votes and BURST_HOT_RATIO x its overall share: a burst must not lift its own baseline;
+  a broadcast lifts every candidate, a paid burst one), once those other buckets hold BURST_BASELINE_MIN
+  votes. Consecutive flagged buckets form one cluster, widened by a bucket on
   each side.
 - ``invalidated``: how many of the cluster's votes are already invalid (informational: score 0).
 
@@ -67,11 +70,12 @@ FOCUS_MIN_VOTES = 8
 FOCUS_SHARE = 0.2
 FOCUS_LIFT = 2.0
 FOCUS_Z = 5.0
+BIG_CLUSTER_SHARE = 0.1
 AUTO_SHARE = 0.5
 AUTO_MIN = 10
 FAST_SHARE = 0.5
 FAST_MIN = 10
-REGULAR_CV = 0.35
+REGULAR_CV = 0.2
 REGULAR_MIN = 10
 SEQ_SHARE = 0.5
 SEQ_MIN = 5
@@ -80,6 +84,7 @@ ROTATION_PER_NET = 5
 BURST_MIN = 8
 BURST_RATIO = 5.0
 BURST_BASELINE_MIN = 200
+BURST_HOT_RATIO = 1.25  # a bucket is hot from 1.25 x the candidate's campaign share (the loose pre-filter)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -92,10 +97,11 @@ CLUSTER_KINDS = ("net", "ip", "ua", "blk")
 PARAMS: dict[str, Any] = {
     "floor": FLOOR, "many_voters_min": MANY_VOTERS_MIN, "many_voters_ratio": MANY_VOTERS_RATIO,
     "focus_min_votes": FOCUS_MIN_VOTES, "focus_share": FOCUS_SHARE, "focus_lift": FOCUS_LIFT, "focus_z": FOCUS_Z,
+    "big_cluster_share": BIG_CLUSTER_SHARE,
     "auto_share": AUTO_SHARE, "auto_min": AUTO_MIN, "fast_share": FAST_SHARE, "fast_min": FAST_MIN,
     "regular_cv": REGULAR_CV, "regular_min": REGULAR_MIN, "seq_share": SEQ_SHARE, "seq_min": SEQ_MIN,
     "rotation_nets": ROTATION_NETS, "rotation_per_net": ROTATION_PER_NET, "burst_min": BURST_MIN,
-    "burst_ratio": BURST_RATIO, "burst_baseline_min": BURST_BASELINE_MIN,
+    "burst_ratio": BURST_RATIO, "burst_baseline_min": BURST_BASELINE_MIN, "burst_hot_ratio": BURST_HOT_RATIO,
 }
 
 _IP_HASH = re.compile(r"^[A-Za-z0-9_-]{1,60}$")  # b64url of the keyed hash (voting_service.deps)
@@ -165,9 +171,13 @@ def _cluster_signals(r: Mapping[str, Any], *, mean_votes: float, total_votes: in
     suspicious: list[dict[str, Any]] = []
     x = r["top_votes"] or 0
     if x and total_votes:
-        # the candidate's share of the campaign's OTHER votes: a farm big enough to move the campaign's own
-        # share must not hide itself
-        p = max(0, r["top_candidate_total"] - x) / max(1, total_votes - votes)
+        # the candidate's share of the campaign's OTHER votes, so that a farm big enough to move the campaign's
+        # own share does not hide itself; but a cluster holding a good part of the campaign (the crowd's own
+        # browser signature) is the campaign, and is compared with all of it
+        if votes <= BIG_CLUSTER_SHARE * total_votes:
+            p = max(0, r["top_candidate_total"] - x) / max(1, total_votes - votes)
+        else:
+            p = r["top_candidate_total"] / total_votes
         e = votes * p
         z = (x - e) / math.sqrt(e + 1)
         if x >= FOCUS_MIN_VOTES and x / votes >= FOCUS_SHARE and x >= FOCUS_LIFT * e and z >= FOCUS_Z:
@@ -223,28 +233,44 @@ def _cluster_item(r: Mapping[str, Any], signals: list[dict[str, Any]]) -> dict[s
     }
 
 
-def _bursts(rows: list[asyncpg.Record], bucket_s: int) -> list[dict[str, Any]]:
-    """Consecutive flagged buckets of one candidate as one cluster, widened by a bucket on each side."""
-    runs: list[list[asyncpg.Record]] = []
-    for r in rows:  # ordered by candidate, bucket
-        last = runs[-1][-1] if runs else None
+def _bursts(hot: list[asyncpg.Record], bucket_s: int) -> list[dict[str, Any]]:
+    """Flagged buckets from the hot ones (ordered by candidate, bucket): each compared with the candidate's share
+    of the campaign outside its hot buckets (a burst must not lift its own baseline), and consecutive flagged
+    buckets of one candidate as one cluster, widened by a bucket on each side."""
+    by_cand: dict[int, list[asyncpg.Record]] = {}
+    for r in hot:
+        by_cand.setdefault(r["candidate_id"], []).append(r)
+    flagged: list[tuple[asyncpg.Record, float]] = []
+    for rows in by_cand.values():
+        cand_votes, total = rows[0]["candidate_votes"], rows[0]["total_votes"]
+        rest_total = total - sum(r["bucket_votes"] for r in rows)
+        rest_cand = cand_votes - sum(r["votes"] for r in rows)
+        if rest_total < BURST_BASELINE_MIN:
+            continue  # no baseline yet (a campaign's first minutes, or a candidate always hot)
+        share = max(0, rest_cand) / rest_total
+        for r in rows:
+            expected = max(1.0, share * r["bucket_votes"])
+            if r["votes"] >= BURST_MIN and r["votes"] >= BURST_RATIO * expected:
+                flagged.append((r, expected))
+    runs: list[list[tuple[asyncpg.Record, float]]] = []
+    for r, expected in flagged:
+        last = runs[-1][-1][0] if runs else None
         if (last is not None and last["candidate_id"] == r["candidate_id"]
                 and (r["bucket"] - last["bucket"]).total_seconds() <= bucket_s):
-            runs[-1].append(r)
+            runs[-1].append((r, expected))
         else:
-            runs.append([r])
+            runs.append([(r, expected)])
     out = []
     for run in runs:
-        start = int(run[0]["bucket"].timestamp()) - bucket_s
-        end = int(run[-1]["bucket"].timestamp()) + 2 * bucket_s
-        votes = sum(r["votes"] for r in run)
-        expected = sum(r["expected"] for r in run)
-        peak = max(run, key=lambda r: r["votes"] / r["expected"])
-        ratio = peak["votes"] / peak["expected"]
-        cand = run[0]["candidate_id"]
+        start = int(run[0][0]["bucket"].timestamp()) - bucket_s
+        end = int(run[-1][0]["bucket"].timestamp()) + 2 * bucket_s
+        votes = sum(r["votes"] for r, _ in run)
+        expected = sum(e for _, e in run)
+        peak, peak_expected = max(run, key=lambda x: x[0]["votes"] / x[1])
+        cand = run[0][0]["candidate_id"]
         signal = _signal(
-            "burst", ratio / BURST_RATIO, peak["votes"], _num(max(BURST_MIN, BURST_RATIO * peak["expected"])),
-            _num(peak["expected"]),
+            "burst", peak["votes"] / peak_expected / BURST_RATIO, peak["votes"],
+            _num(max(BURST_MIN, BURST_RATIO * peak_expected)), _num(peak_expected),
             f"{votes} votes for candidate {cand} in {len(run)} × {bucket_s} s where its share of the other "
             f"periods predicts {_say(expected)}; the busiest had {peak['votes']} of {peak['bucket_votes']} "
             f"(flagged from {_say(BURST_RATIO)} × expected and {BURST_MIN} votes).")
@@ -310,8 +336,7 @@ async def compute_flags(conn: asyncpg.Connection, campaign_id: int, kind: str | 
             if suspicious:
                 items.append(_cluster_item(r, signals))
     if kind in (None, "burst"):
-        items += _bursts(await repo.bursts(conn, campaign_id=campaign_id, floor=BURST_MIN, ratio=BURST_RATIO,
-                                         baseline=BURST_BASELINE_MIN),
+        items += _bursts(await repo.bursts(conn, campaign_id=campaign_id, floor=BURST_MIN, ratio=BURST_HOT_RATIO),
                          bucket_s)
     items.sort(key=lambda i: (-i["score"], -i["votes"], i["cluster_id"]))
     return items
