@@ -150,6 +150,7 @@ class Client:
         self.campaign_id = campaign_id
         self.scale = scale
         self.statuses: Counter[int] = Counter()
+        self.lag_s = 0.0  # the worst lateness of a voter's start: the machine could not keep the schedule
 
     async def _post(self, v: Voter, path: str, body: dict[str, Any], token: str | None = None) -> httpx.Response:
         headers = {"X-Forwarded-For": v.ip, "User-Agent": v.ua, "Accept-Language": v.lang}
@@ -169,6 +170,7 @@ class Client:
 
     async def run(self, v: Voter, t0: float) -> None:
         await asyncio.sleep(max(0.0, t0 + v.start_s * self.scale - time.monotonic()))
+        self.lag_s = max(self.lag_s, time.monotonic() - (t0 + v.start_s * self.scale))
         r = await self._post(v, "/api/v1/auth/otp", {"phone": v.phone})
         if r.status_code != 202:
             v.refused[f"otp:{r.status_code}"] += 1
@@ -307,6 +309,7 @@ async def run(opts: argparse.Namespace) -> dict[str, Any]:
         t0 = time.monotonic()
         results = await asyncio.gather(*(client.run(v, t0) for v in voters), return_exceptions=True)
         errors = [repr(x) for x in results if isinstance(x, BaseException)]
+        traffic_s = time.monotonic() - t0
         stack.log(f"fraud-eval: traffic done in {time.monotonic() - t0:.0f} s; statuses {dict(client.statuses)}; "
                   f"{len(errors)} client errors {errors[:3]}")
         await client.http.aclose()
@@ -323,7 +326,8 @@ async def run(opts: argparse.Namespace) -> dict[str, Any]:
                                                                      cluster_id=i["cluster_id"]))
                    for i in found["items"]}
         report = score(voters, flagged)
-        report.update(review_ms=round(review_ms, 1), client_errors=len(errors),
+        report.update(review_ms=round(review_ms, 1), client_errors=len(errors), schedule_lag_s=round(client.lag_s, 1),
+                      traffic_s=round(traffic_s, 1),
                       refused=dict(sum((v.refused for v in voters), Counter())),
                       flagged_clusters=sorted(flagged), duration_s=opts.duration, seed=opts.seed)
         return report
@@ -345,7 +349,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--organic", type=int, default=1200, help="organic voters")
     p.add_argument("--duration", type=float, default=60.0, help="seconds over which voters start signing in")
-    p.add_argument("--bucket-s", type=int, default=2, help="the burst detector's bucket (60 in production; "
+    p.add_argument("--bucket-s", type=int, default=5, help="the burst detector's bucket (60 in production; "
                                                             "the run is compressed)")
     p.add_argument("--candidates", type=int, default=20)
     p.add_argument("--workers", type=int, default=1)

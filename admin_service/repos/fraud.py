@@ -37,15 +37,22 @@ WHERE c.campaign_id = $1 AND c.kind = ANY($2::text[])
 # $1 campaign, $2 floor (votes in one bucket), $3 loose ratio over the expected votes by the candidate's share of
 # the whole campaign (the service compares each with a share that leaves the hot buckets out).
 # Hot buckets: a candidate's buckets with at least $2 votes and $3 x its campaign share of the bucket's votes.
+# Each candidate's buckets are read through the partial index (campaign, candidate, votes) from
+# max($2, $3 x its share x the median bucket's votes) up: its ordinary minutes are never read.
 BURSTS = """
+WITH t AS MATERIALIZED (SELECT votes FROM fraud_clusters WHERE campaign_id = $1 AND kind = 'all' AND key = ''),
+     med AS MATERIALIZED (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY votes) AS votes FROM fraud_cluster_buckets
+             WHERE campaign_id = $1 AND kind = 'all' AND key = '')
 SELECT h.key::bigint AS candidate_id, h.bucket, h.votes, a.votes AS bucket_votes, c.votes AS candidate_votes,
        t.votes AS total_votes
-FROM fraud_cluster_buckets h
-JOIN fraud_cluster_buckets a ON a.campaign_id = h.campaign_id AND a.kind = 'all' AND a.key = '' AND a.bucket = h.bucket
-JOIN fraud_clusters c ON c.campaign_id = h.campaign_id AND c.kind = 'cand' AND c.key = h.key
-JOIN fraud_clusters t ON t.campaign_id = h.campaign_id AND t.kind = 'all' AND t.key = ''
-WHERE h.campaign_id = $1 AND h.kind = 'cand' AND h.votes >= $2
-  AND h.votes::float8 * t.votes >= $3 * c.votes * a.votes
+FROM fraud_clusters c CROSS JOIN t CROSS JOIN med
+CROSS JOIN LATERAL (
+    SELECT b.key, b.bucket, b.votes FROM fraud_cluster_buckets b
+    WHERE b.campaign_id = $1 AND b.kind = 'cand' AND b.key = c.key
+      AND b.votes >= greatest($2, $3 * c.votes::float8 / t.votes * med.votes)
+) h
+JOIN fraud_cluster_buckets a ON a.campaign_id = $1 AND a.kind = 'all' AND a.key = '' AND a.bucket = h.bucket
+WHERE c.campaign_id = $1 AND c.kind = 'cand' AND h.votes::float8 * t.votes >= $3 * c.votes * a.votes
 ORDER BY h.key, h.bucket
 """
 
@@ -53,8 +60,9 @@ ORDER BY h.key, h.bucket
 CLUSTER_FILTER = {
     "net": "ip_net = $2::cidr",
     "ip": "ip_hash = $2",
-    "ua": ("ua_class = $2 AND page_token = $3 AND coalesce(accept_lang, '') = $5 AND (signin_s < coalesce("
-           "(SELECT fast_s FROM fraud_kind_totals WHERE campaign_id = $1 AND kind = 'ua'), 5)) = $4"),
+    "ua": ("ua_class = $2 AND page_token = $3 AND coalesce(accept_lang, '') = $5 AND ($4::boolean IS NULL OR "
+           "(signin_s < coalesce((SELECT fast_s FROM fraud_kind_totals WHERE campaign_id = $1 AND kind = 'ua'), 5)) "
+           "= $4)"),
     "blk": "num_block = $2",
     "burst": "candidate_id = $2 AND cast_at >= to_timestamp($3) AND cast_at < to_timestamp($4)",
 }

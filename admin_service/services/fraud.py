@@ -4,9 +4,9 @@ keeps (migration 0008; docs/fraud.md), so the review answers in well under a sec
 A *cluster* is the votes of one campaign sharing one key:
 
 - ``net:<cidr>`` one network (the /24 or /64 kept in clear); ``ip:<hash>`` one client address (keyed hash);
-- ``ua:<class>.<t|n>.<f|s>.<lang>`` one client signature: User-Agent class (browser, headless, script), the
-  portal's page token present (t) or not (n), cast fast (f: within ``fast_s`` of sign-in) or not (s), and the
-  primary Accept-Language;
+- ``ua:<class>.<t|n>.<f|s|x>.<lang>`` one client signature: User-Agent class (browser, headless, script), the
+  portal's page token present (t) or not (n), for browsers cast fast (f: within ``fast_s`` of sign-in) or not
+  (s) (x for the others: an automated client is suspicious at any speed), and the primary Accept-Language;
 - ``blk:<hash>`` one block of 100 phone numbers (keyed hash of phone // 100);
 - ``burst:<candidate>:<from>-<to>`` one candidate's votes between two Unix times (a burst).
 
@@ -21,8 +21,8 @@ signal but ``many_voters_*``, which alone describes a carrier's shared address a
 - ``many_voters_one_network|address|signature|block``: distinct voters (estimated) >= max(MANY_VOTERS_MIN,
   MANY_VOTERS_RATIO x the kind's mean votes per cluster). Context only.
 - ``same_candidates``: the cluster's top candidate got x of its n votes where the campaign share p predicts
-  e = n p (p: the share of the votes outside the cluster, or of all votes for a cluster holding more than
-  BIG_CLUSTER_SHARE of them): flagged when x >= FOCUS_MIN_VOTES, x / n >= FOCUS_SHARE, x / e >= FOCUS_LIFT and
+  e = n p (p: the share of the votes outside the cluster; never for a cluster holding more than
+  BIG_CLUSTER_SHARE of the campaign's votes, which is the crowd itself): flagged when x >= FOCUS_MIN_VOTES, x / n >= FOCUS_SHARE, x / e >= FOCUS_LIFT and
   (x - e) / sqrt(e + 1) >= FOCUS_Z (a farm votes for the same few candidates; a crowd votes like the campaign).
 - ``automated_clients``: >= AUTO_SHARE of at least AUTO_MIN votes from headless browsers or scripts.
 - ``fast_after_signin``: >= FAST_SHARE of at least FAST_MIN votes within ``fast_s`` seconds of sign-in.
@@ -35,7 +35,8 @@ signal but ``many_voters_*``, which alone describes a carrier's shared address a
   many networks.
 - ``burst`` (burst clusters): one candidate's votes in a ``bucket_s`` bucket >= max(BURST_MIN, BURST_RATIO x
   expected), expected = the bucket's votes x the candidate's share of the campaign outside its hot buckets
-  (those with BURST_MIN votes and BURST_HOT_RATIO x its overall share: a burst must not lift its own baseline;
+  (those with BURST_MIN votes, BURST_HOT_RATIO x its overall share of the bucket and of the median bucket: a
+  burst must not lift its own baseline;
   a broadcast lifts every candidate, a paid burst one), once those other buckets hold BURST_BASELINE_MIN
   votes. Consecutive flagged buckets form one cluster, widened by a bucket on
   each side.
@@ -70,7 +71,7 @@ FOCUS_MIN_VOTES = 8
 FOCUS_SHARE = 0.2
 FOCUS_LIFT = 2.0
 FOCUS_Z = 5.0
-BIG_CLUSTER_SHARE = 0.1
+BIG_CLUSTER_SHARE = 0.25
 AUTO_SHARE = 0.5
 AUTO_MIN = 10
 FAST_SHARE = 0.5
@@ -105,7 +106,7 @@ PARAMS: dict[str, Any] = {
 }
 
 _IP_HASH = re.compile(r"^[A-Za-z0-9_-]{1,60}$")  # b64url of the keyed hash (voting_service.deps)
-_UA_KEY = re.compile(r"^(browser|headless|script)\.([tn])\.([fs])\.([a-z]{0,3})$")
+_UA_KEY = re.compile(r"^(?:(browser)\.([tn])\.([fs])|(headless|script)\.([tn])\.x)\.([a-z]{0,3})$")
 _BURST_KEY = re.compile(r"^([1-9][0-9]{0,17}):([0-9]{1,12})-([0-9]{1,12})$")
 _WHERE = {"net": "network", "ip": "address", "ua": "signature", "blk": "block"}
 
@@ -135,7 +136,9 @@ def parse_cluster_id(raw: str) -> Cluster:
     elif sep and kind in ("ip", "blk") and _IP_HASH.match(key):
         return Cluster(kind, key, (key,))
     elif sep and kind == "ua" and (m := _UA_KEY.match(key)):
-        return Cluster("ua", key, (m[1], m[2] == "t", m[3] == "f", m[4]))
+        if m[1]:
+            return Cluster("ua", key, (m[1], m[2] == "t", m[3] == "f", m[6]))
+        return Cluster("ua", key, (m[4], m[5] == "t", None, m[6]))
     elif sep and kind == "burst" and (m := _BURST_KEY.match(key)) and int(m[2]) < int(m[3]):
         return Cluster("burst", key, (int(m[1]), float(m[2]), float(m[3])))
     raise InvalidRequest("A cluster id is 'net:<network>/<prefix>', 'ip:<address hash>', 'ua:<signature>', "
@@ -172,15 +175,15 @@ def _cluster_signals(r: Mapping[str, Any], *, mean_votes: float, total_votes: in
     x = r["top_votes"] or 0
     if x and total_votes:
         # the candidate's share of the campaign's OTHER votes, so that a farm big enough to move the campaign's
-        # own share does not hide itself; but a cluster holding a good part of the campaign (the crowd's own
-        # browser signature) is the campaign, and is compared with all of it
-        if votes <= BIG_CLUSTER_SHARE * total_votes:
-            p = max(0, r["top_candidate_total"] - x) / max(1, total_votes - votes)
-        else:
-            p = r["top_candidate_total"] / total_votes
+        # own share does not hide itself; a cluster holding a good part of the campaign (the crowd's own browser
+        # signature) is the crowd: what it prefers is the campaign's result, not a cluster's (bursts are the
+        # burst detector's)
+        p = max(0, r["top_candidate_total"] - x) / max(1, total_votes - votes)
+        if votes > BIG_CLUSTER_SHARE * total_votes:
+            x = 0
         e = votes * p
         z = (x - e) / math.sqrt(e + 1)
-        if x >= FOCUS_MIN_VOTES and x / votes >= FOCUS_SHARE and x >= FOCUS_LIFT * e and z >= FOCUS_Z:
+        if x and x >= FOCUS_MIN_VOTES and x / votes >= FOCUS_SHARE and x >= FOCUS_LIFT * e and z >= FOCUS_Z:
             suspicious.append(_signal(
                 "same_candidates", z / FOCUS_Z, _num(x / votes), FOCUS_SHARE, _num(p),
                 f"{x} of {votes} votes went to candidate {r['top_candidate']}, who has {round(p * 100, 1)} % of "
@@ -401,8 +404,8 @@ def invalid_counts(rows: Iterable[Mapping[str, Any]], fast_s: int) -> dict[tuple
             counts["blk", r["num_block"]] += 1
         if r["ua_class"]:
             fast = r["signin_s"] is not None and r["signin_s"] < fast_s
-            counts["ua", f"{r['ua_class']}.{'t' if r['page_token'] else 'n'}.{'f' if fast else 's'}."
-                         f"{r['accept_lang'] or ''}"] += 1
+            speed = "x" if r["ua_class"] != "browser" else "f" if fast else "s"
+            counts["ua", f"{r['ua_class']}.{'t' if r['page_token'] else 'n'}.{speed}.{r['accept_lang'] or ''}"] += 1
     return dict(counts)
 
 

@@ -20,7 +20,8 @@ ALTER TABLE votes
 
 -- A cluster: the votes of one campaign sharing one key of one kind:
 --   net   the /24 or /64 (ip_net::text)          ip    the keyed address hash
---   ua    the client signature '<ua_class>.<t|n page token>.<f|s fast or slow after sign-in>.<accept_lang>'
+--   ua    the client signature '<ua_class>.<t|n page token>.<f|s fast or slow after sign-in; x unless a
+--         browser>.<accept_lang>'
 --   blk   the keyed number-block hash           cand  a candidate id (its totals: the bursts' baseline)
 --   all   '' (the campaign's totals)
 -- Every count is of votes inserted for the first time (the flusher's INSERT ... ON CONFLICT DO NOTHING
@@ -75,7 +76,8 @@ CREATE TABLE fraud_cluster_buckets (
     votes         bigint NOT NULL,
     PRIMARY KEY (campaign_id, kind, key, bucket)
 );
-CREATE INDEX fraud_cluster_buckets_votes ON fraud_cluster_buckets (campaign_id, votes) WHERE kind = 'cand';
+-- A candidate's busiest buckets first (the burst detector reads each candidate's buckets above a floor).
+CREATE INDEX fraud_cluster_buckets_votes ON fraud_cluster_buckets (campaign_id, key, votes) WHERE kind = 'cand';
 
 -- Per campaign and kind: how many clusters and votes (the baselines) and the thresholds the flusher uses.
 CREATE TABLE fraud_kind_totals (

@@ -43,7 +43,8 @@ tagged AS (
     FROM ins i CROSS JOIN LATERAL (VALUES
         ('net', i.ip_net::text), ('ip', nullif(i.ip_hash, '')),
         ('ua', i.ua_class || '.' || CASE WHEN i.page_token THEN 't' ELSE 'n' END || '.'
-               || CASE WHEN i.signin_s < $16 THEN 'f' ELSE 's' END || '.' || coalesce(i.accept_lang, '')),
+               || CASE WHEN i.ua_class <> 'browser' THEN 'x' WHEN i.signin_s < $16 THEN 'f' ELSE 's' END || '.'
+               || coalesce(i.accept_lang, '')),
         ('blk', i.num_block), ('cand', i.candidate_id::text), ('all', '')) AS k (kind, key)
     WHERE k.key IS NOT NULL
 ),

@@ -107,22 +107,23 @@ async def test_flags_point_at_the_farms_and_cluster_invalidation_marks_exactly_t
         body = (await wg.get(url)).json()
         items = body["items"]
         ids = [i["cluster_id"] for i in items]
-        assert ids[0] == f"net:{FARM_NET}", ids
+        assert ids.index(f"net:{FARM_NET}") < 4, ids
         assert f"net:{CAP_NET}" in ids and not any(i.startswith("net:10.20.") for i in ids), ids
         # the two farms' networks, the SIM farm's address, and the scripts' client signature
         assert body["total"] == len(items) == 4, ids
         sim_ip = next(i for i in items if i["kind"] == "ip")
         assert {"automated_clients", "fast_after_signin"} <= set(signals(sim_ip))
         assert "same_candidates" not in signals(sim_ip)  # 3 candidates alike: no focus
-        assert any(i.startswith("ua:script.n.f.en") for i in ids)
+        assert "ua:script.n.x.en" in ids
 
-        top = items[0]
+        top = next(i for i in items if i["cluster_id"] == f"net:{FARM_NET}")
         assert (top["votes"], top["voters"], top["already_invalidated"], top["valid"]) == (40, 40, 0, 40)
         assert top["top_candidate"] == {"candidate_id": str(camp.candidate_ids[0]), "votes": 40, "share": 1.0}
         assert top["first_cast_at"] <= top["last_cast_at"]
         sig = signals(top)
-        assert {"same_candidates", "automated_clients", "fast_after_signin"} <= set(sig), sig
-        assert sig["automated_clients"]["value"] == 1.0 and sig["same_candidates"]["value"] == 1.0
+        # (no same_candidates: the farm holds 40 % of this small campaign's votes, it is the crowd here)
+        assert {"automated_clients", "fast_after_signin", "machine_regular_timing"} <= set(sig), sig
+        assert sig["automated_clients"]["value"] == 1.0 and sig["fast_after_signin"]["value"] == 1.0
         assert all(s["score"] >= 1 and s["reason"] for s in sig.values())
         assert top["score"] == pytest.approx(sum(s["score"] for s in sig.values()), abs=0.05)
         cap = next(i for i in items if i["cluster_id"] == f"net:{CAP_NET}")
@@ -202,7 +203,7 @@ async def test_who_may_see_flags_and_invalidate_clusters(staff, pool, redis, set
     url = f"/api/v1/campaigns/{camp.id}/fraud/flags"
     for role in ("secretariat", "working_group", "auditor"):
         r = await (await staff(role)).get(url)
-        assert r.status_code == 200 and r.json()["items"][0]["cluster_id"] == f"net:{FARM_NET}", r.text
+        assert r.status_code == 200 and f"net:{FARM_NET}" in [i["cluster_id"] for i in r.json()["items"]], r.text
     for role in ("expert", "admin"):
         problem(await (await staff(role)).get(url), 403, "forbidden")
     for role in ("secretariat", "auditor", "expert", "admin"):
@@ -239,18 +240,19 @@ async def test_no_cluster_invalidation_after_finalisation(staff, pool, redis, se
     assert await pool.fetchval("SELECT count(*) FROM votes WHERE campaign_id = $1 AND invalidated_at IS NOT NULL",
                                camp.id) == 0
     # The flags stay readable for the record.
-    assert (await wg.get(f"/api/v1/campaigns/{camp.id}/fraud/flags")).json()["items"][0]["cluster_id"] == (
-        f"net:{FARM_NET}")
+    assert f"net:{FARM_NET}" in [i["cluster_id"] for i in (
+        await wg.get(f"/api/v1/campaigns/{camp.id}/fraud/flags")).json()["items"]]
 
 
 def test_cluster_ids_parse_to_their_normal_form():
     assert fraud.parse_cluster_id("net:2001:DB8:1:2::/64").cluster_id == "net:2001:db8:1:2::/64"
     assert fraud.parse_cluster_id("ip:Ab-_09xyzQ12").args == ("Ab-_09xyzQ12",)
-    assert fraud.parse_cluster_id("ua:script.n.f.en").args == ("script", False, True, "en")
+    assert fraud.parse_cluster_id("ua:script.n.x.en").args == ("script", False, None, "en")
+    assert fraud.parse_cluster_id("ua:browser.t.f.kk").args == ("browser", True, True, "kk")
     assert fraud.parse_cluster_id("ua:browser.t.s.").args == ("browser", True, False, "")
     assert fraud.parse_cluster_id("blk:Ab-_09xyzQ12").kind == "blk"
     assert fraud.parse_cluster_id("burst:12:1700000000-1700000120").args == (12, 1700000000.0, 1700000120.0)
-    for bad in ("net:10.0.0.1/24", "ua:robot.n.f.en", "ua:script.x.f.en", "burst:12:20-10", "burst:0:1-2",
-                "blk:a b", "burst:12:1-"):
+    for bad in ("net:10.0.0.1/24", "ua:robot.n.f.en", "ua:script.n.f.en", "ua:browser.t.x.ru", "ua:script.x.f.en",
+                "burst:12:20-10", "burst:0:1-2", "blk:a b", "burst:12:1-"):
         with pytest.raises(InvalidRequest):
             fraud.parse_cluster_id(bad)

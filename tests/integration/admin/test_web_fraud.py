@@ -16,7 +16,7 @@ async def test_fraud_page_lists_clusters_and_the_working_group_invalidates_one(s
     body = html(await auditor.get(url))
     assert f'data-cluster="net:{FARM_NET}"' in body and f'data-cluster="net:{CAP_NET}"' in body
     assert 'data-testid="invalidate"' not in body  # the auditor reads only
-    assert body.index(f"net:{FARM_NET}") < body.index(f"net:{CAP_NET}")  # highest score first
+    assert body.index('data-cluster="ua:script.n.x.en"') < body.index(f'data-cluster="net:{FARM_NET}"')  # score order
     only_ip = html(await auditor.get(url, params={"kind": "ip"}))
     assert f"net:{FARM_NET}" not in only_ip and 'data-cluster="ip:' in only_ip
     assert f'href="{url}"' in html(await auditor.get(f"/campaigns/{camp.id}"))

@@ -51,7 +51,7 @@ async def test_every_attack_is_flagged_and_the_crowd_is_not(pool, redis):
     signals = {i["cluster_id"]: {s["signal"] for s in i["signals"]} for i in items}
     farm = signals["net:203.0.113.0/24"]
     assert {"same_candidates", "automated_clients", "fast_after_signin"} <= farm, farm
-    rotating = next(s for cid, s in signals.items() if cid.startswith("ua:headless.t.f."))
+    rotating = next(s for cid, s in signals.items() if cid.startswith("ua:headless.t.x."))
     assert {"rotation_across_networks", "automated_clients", "fast_after_signin"} <= rotating, rotating
     blocks = [s for cid, s in signals.items() if cid.startswith("blk:")]
     assert len(blocks) == 1 and {"sequential_numbers", "machine_regular_timing", "same_candidates"} <= blocks[0]

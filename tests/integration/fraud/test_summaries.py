@@ -20,7 +20,8 @@ tagged AS (
     SELECT v.*, k.kind, k.key FROM v CROSS JOIN LATERAL (VALUES
         ('net', v.ip_net::text), ('ip', nullif(v.ip_hash, '')),
         ('ua', v.ua_class || '.' || CASE WHEN v.page_token THEN 't' ELSE 'n' END || '.'
-               || CASE WHEN v.signin_s < $2 THEN 'f' ELSE 's' END || '.' || coalesce(v.accept_lang, '')),
+               || CASE WHEN v.ua_class <> 'browser' THEN 'x' WHEN v.signin_s < $2 THEN 'f' ELSE 's' END || '.'
+               || coalesce(v.accept_lang, '')),
         ('blk', v.num_block), ('cand', v.candidate_id::text), ('all', '')) AS k (kind, key)
     WHERE k.key IS NOT NULL
 )
@@ -101,7 +102,8 @@ async def test_summaries_equal_a_recount_of_the_votes_after_any_batches_and_rede
             """SELECT k.kind, k.key, v.candidate_id, count(*) AS n FROM votes v CROSS JOIN LATERAL (VALUES
                    ('net', v.ip_net::text), ('ip', nullif(v.ip_hash, '')), ('blk', v.num_block),
                    ('ua', v.ua_class || '.' || CASE WHEN v.page_token THEN 't' ELSE 'n' END || '.'
-                          || CASE WHEN v.signin_s < $2 THEN 'f' ELSE 's' END || '.' || coalesce(v.accept_lang, ''))
+                          || CASE WHEN v.ua_class <> 'browser' THEN 'x' WHEN v.signin_s < $2 THEN 'f' ELSE 's' END
+                          || '.' || coalesce(v.accept_lang, ''))
                ) AS k (kind, key) WHERE v.campaign_id = $1 AND k.key IS NOT NULL GROUP BY 1, 2, 3""", cid, FAST)}
         assert per_cand == want_cand
         for (kind, key), got in summary.items():  # the kept top candidate is a candidate with the most votes
