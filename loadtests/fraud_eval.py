@@ -11,8 +11,8 @@ codes back to the clients, and a published campaign. Then, concurrently and in c
 - ``farm_one_24``: scripts behind one /24 signing in and voting their cap for one candidate within seconds;
 - ``farm_rotating``: a headless browser that loads the portal's page, a new /24 for every voter;
 - ``sequential_phones``: numbers 00, 01, 02... of one block, each voting exactly 3 s after signing in;
-- ``paid_burst``: real-looking voters (browsers, own phones and addresses, human timing) all for one candidate
-  within a few seconds.
+- ``paid_burst``: real-looking voters (browsers, own phones and addresses, signed in over the run like anyone)
+  told "vote now": all for one candidate within a few seconds.
 
 Every client comes through X-Forwarded-For from the trusted proxy. A 428 ``challenge_required`` is solved as
 the portal's worker would (ALTCHA: n in [0, maxnumber] with sha256(salt + n) == challenge) and the request
@@ -137,6 +137,7 @@ class Voter:
     start_s: float       # when it starts signing in (from the run's start)
     think_s: float       # sign-in to first vote
     gaps_s: list[float] = field(default_factory=list)
+    vote_at_s: float | None = None  # signed in earlier, votes at this moment (a group told "vote now")
     challenged: bool = False
     receipts: list[str] = field(default_factory=list)
     refused: Counter[str] = field(default_factory=Counter)
@@ -182,7 +183,10 @@ class Client:
             v.refused[f"verify:{r.status_code}"] += 1
             return
         token = r.json()["token"]
-        await asyncio.sleep(v.think_s)  # real seconds: the signal is measured in them
+        if v.vote_at_s is not None:
+            await asyncio.sleep(max(0.0, t0 + v.vote_at_s * self.scale - time.monotonic()))
+        else:
+            await asyncio.sleep(v.think_s)  # real seconds: the signal is measured in them
         for i, cand in enumerate(v.choices):
             if i:
                 await asyncio.sleep(v.gaps_s[i - 1])
@@ -241,10 +245,11 @@ def crowd(candidates: list[int], *, organic: int, duration_s: float, seed: int, 
     for i in range(25):  # sequential_phones
         voters.append(Voter("sequential_phones", f"+7{base + i}", f"46.{40 + i % 3}.7.{20 + i % 5}", BROWSER_UA, True,
                             "ru-RU,ru", [c[7]], 0.5 * duration_s + i * 0.8, 3.0))
-    for i in range(80):  # paid_burst: a message to the group, "vote now": they do, within a minute (compressed)
+    for i in range(80):  # paid_burst: signed in over the run, then told "vote now": they do, within seconds
         voters.append(Voter("paid_burst", phone(), f"{rng.randrange(2, 90)}.{rng.randrange(256)}.{rng.randrange(256)}."
                             f"{rng.randrange(1, 255)}", BROWSER_UA, True, "ru-RU,ru", [c[8]],
-                            0.8 * duration_s + rng.random() * 0.03 * duration_s, rng.uniform(6, 9)))
+                            rng.random() * 0.6 * duration_s, 0.0,
+                            vote_at_s=0.85 * duration_s + 20 + rng.random() * 4))
     return voters
 
 
