@@ -42,17 +42,21 @@ WHERE c.campaign_id = $1 AND c.kind = ANY($2::text[])
 BURSTS = """
 WITH t AS MATERIALIZED (SELECT votes FROM fraud_clusters WHERE campaign_id = $1 AND kind = 'all' AND key = ''),
      med AS MATERIALIZED (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY votes) AS votes FROM fraud_cluster_buckets
-             WHERE campaign_id = $1 AND kind = 'all' AND key = '')
-SELECT h.key::bigint AS candidate_id, h.bucket, h.votes, a.votes AS bucket_votes, c.votes AS candidate_votes,
-       t.votes AS total_votes
-FROM fraud_clusters c CROSS JOIN t CROSS JOIN med
+                          WHERE campaign_id = $1 AND kind = 'all' AND key = ''),
+     floors AS MATERIALIZED (
+         SELECT c.key, c.votes, ceil(greatest($2, $3 * c.votes::float8 / t.votes * med.votes))::bigint AS floor,
+                t.votes AS total
+         FROM fraud_clusters c CROSS JOIN t CROSS JOIN med WHERE c.campaign_id = $1 AND c.kind = 'cand')
+SELECT h.key::bigint AS candidate_id, h.bucket, h.votes, a.votes AS bucket_votes, f.votes AS candidate_votes,
+       f.total AS total_votes
+FROM floors f
 CROSS JOIN LATERAL (
     SELECT b.key, b.bucket, b.votes FROM fraud_cluster_buckets b
-    WHERE b.campaign_id = $1 AND b.kind = 'cand' AND b.key = c.key
-      AND b.votes >= greatest($2, $3 * c.votes::float8 / t.votes * med.votes)
+    WHERE b.campaign_id = $1 AND b.kind = 'cand' AND b.key = f.key AND b.votes >= f.floor
+    OFFSET 0  -- one index range per candidate: never flattened into a join over every bucket
 ) h
 JOIN fraud_cluster_buckets a ON a.campaign_id = $1 AND a.kind = 'all' AND a.key = '' AND a.bucket = h.bucket
-WHERE c.campaign_id = $1 AND c.kind = 'cand' AND h.votes::float8 * t.votes >= $3 * c.votes * a.votes
+WHERE h.votes::float8 * f.total >= $3 * f.votes * a.votes
 ORDER BY h.key, h.bucket
 """
 

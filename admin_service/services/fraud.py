@@ -34,9 +34,9 @@ signal but ``many_voters_*``, which alone describes a carrier's shared address a
   with at most ROTATION_PER_NET votes each, together with another suspicious signal: one farm moving over
   many networks.
 - ``burst`` (burst clusters): one candidate's votes in a ``bucket_s`` bucket >= max(BURST_MIN, BURST_RATIO x
-  expected), expected = the bucket's votes x the candidate's share of the campaign outside its hot buckets
-  (those with BURST_MIN votes, BURST_HOT_RATIO x its overall share of the bucket and of the median bucket: a
-  burst must not lift its own baseline;
+  expected), expected = the bucket's votes x the candidate's share of the campaign outside that bucket and its
+  hot neighbours within two buckets (hot: BURST_MIN votes, BURST_HOT_RATIO x its overall share of the bucket
+  and of the median bucket; a burst must not lift its own baseline;
   a broadcast lifts every candidate, a paid burst one), once those other buckets hold BURST_BASELINE_MIN
   votes. Consecutive flagged buckets form one cluster, widened by a bucket on
   each side.
@@ -238,20 +238,22 @@ def _cluster_item(r: Mapping[str, Any], signals: list[dict[str, Any]]) -> dict[s
 
 def _bursts(hot: list[asyncpg.Record], bucket_s: int) -> list[dict[str, Any]]:
     """Flagged buckets from the hot ones (ordered by candidate, bucket): each compared with the candidate's share
-    of the campaign outside its hot buckets (a burst must not lift its own baseline), and consecutive flagged
-    buckets of one candidate as one cluster, widened by a bucket on each side."""
+    of the campaign outside it and its hot neighbours within two buckets (a burst must not lift its own
+    baseline), and consecutive flagged buckets of one candidate as one cluster, widened by a bucket each side."""
     by_cand: dict[int, list[asyncpg.Record]] = {}
     for r in hot:
         by_cand.setdefault(r["candidate_id"], []).append(r)
     flagged: list[tuple[asyncpg.Record, float]] = []
     for rows in by_cand.values():
         cand_votes, total = rows[0]["candidate_votes"], rows[0]["total_votes"]
-        rest_total = total - sum(r["bucket_votes"] for r in rows)
-        rest_cand = cand_votes - sum(r["votes"] for r in rows)
-        if rest_total < BURST_BASELINE_MIN:
-            continue  # no baseline yet (a campaign's first minutes, or a candidate always hot)
-        share = max(0, rest_cand) / rest_total
-        for r in rows:
+        for i, r in enumerate(rows):
+            # the bucket and its hot neighbours (a burst spans a few buckets) are left out of the baseline
+            near = [x for x in rows[max(0, i - 2):i + 3]
+                    if abs((x["bucket"] - r["bucket"]).total_seconds()) <= 2 * bucket_s]
+            rest_total = total - sum(x["bucket_votes"] for x in near)
+            if rest_total < BURST_BASELINE_MIN:
+                continue  # no baseline yet (a campaign's first minutes)
+            share = max(0, cand_votes - sum(x["votes"] for x in near)) / rest_total
             expected = max(1.0, share * r["bucket_votes"])
             if r["votes"] >= BURST_MIN and r["votes"] >= BURST_RATIO * expected:
                 flagged.append((r, expected))
@@ -351,6 +353,7 @@ async def _flagged(pool: asyncpg.Pool, *, campaign_id: int, kind: str | None) ->
         if await conn.fetchval("SELECT 1 FROM campaigns WHERE id = $1", campaign_id) is None:
             raise NotFound(f"No campaign {campaign_id}.")
         await conn.execute(f"SET LOCAL statement_timeout = '{int(QUERY_TIMEOUT_S)}s'")
+        await conn.execute("SET LOCAL jit = off")  # short index-driven statements: compiling costs ~100 ms
         items = await compute_flags(conn, campaign_id, kind)
     return {"total": len(items), "items": items[:CACHE_ITEMS], "computed_at": computed_at}
 
