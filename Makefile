@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.install.stamp
 PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 2
 
-.PHONY: venv run services test test-cluster bench chaos failover lighthouse
+.PHONY: venv run services test test-cluster bench chaos failover fraud-eval lighthouse
 
 venv: $(STAMP)
 
@@ -65,6 +65,13 @@ bench: venv
 CHAOS_ARGS ?=
 chaos: venv
 	$(PY) -m loadtests.chaos $(CHAOS_ARGS)
+
+# Fraud detector evaluation (docs/fraud.md): labelled traffic (an organic crowd and four attacks) through the real
+# voting service and flusher on loopback, scored against the fraud review's flags; ~2 minutes; last line JSON
+# {recall_<attack>, organic_false_positive_rate, organic_challenged_rate, ...}. FRAUD_EVAL_ARGS="--organic 2000".
+FRAUD_EVAL_ARGS ?=
+fraud-eval: venv
+	$(PY) -m loadtests.fraud_eval $(FRAUD_EVAL_ARGS)
 
 # Lighthouse (mobile emulation, Debian's headless Chromium) on the portal's home, ballot and candidate pages:
 # prints the accessibility, performance and best-practices scores and what cost points; exit 1 under the

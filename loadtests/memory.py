@@ -5,8 +5,8 @@ sends, into a fresh Redis database (``--redis-db``, default 6, flushed at start 
 published with the production SQL and Redis projection (on a scratch Postgres database, dropped at the end).
 
 How the calls are made: for every vote, the vote store's ``vote_call`` (shared/votestore/vote.py) — the pure
-function ``BallotBox.cast`` builds its call with — gives the KEYS and ARGV[1..5], and the service's
-``limit_args(settings)`` the constant tail the batcher appends (ARGV[6..7]); so if the service changes its
+function ``BallotBox.cast`` builds its call with — gives the KEYS and ARGV[1..6], and the service's
+``limit_args(settings)`` the constant tail the batcher appends (ARGV[7..8]); so if the service changes its
 call, this follows. The calls are then sent as ``EVALSHA`` in pipelines of ``--pipeline`` calls per round
 trip, the next one sent before the answers of the last are read.
 
@@ -107,7 +107,7 @@ def _client_of(phone: str) -> Any:
 
 class Calls:
     """The vote.lua calls of one chunk, built by the vote store's ``vote_call`` (what ``BallotBox.cast`` sends:
-    same function, same KEYS and ARGV[1..5]) with the service's rate-limit tail (ARGV[6..7], ``limit_args``).
+    same function, same KEYS and ARGV[1..6]) with the service's rate-limit tail (ARGV[7..8], ``limit_args``).
     The per-address and per-network counters (layers.lua) are per client, not per voter: not loaded here."""
 
     def __init__(self, route: Route, tail: tuple[int, ...]) -> None:

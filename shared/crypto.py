@@ -94,6 +94,12 @@ class VoterClaims(msgspec.Struct, frozen=True, array_like=True):
     voter: str
     exp: int
     iat: int  # when the voter signed in: a recent sign-in is needed to list one's choices
+    # Fraud signals fixed at sign-in (shared/fraud_signals.py), carried so the vote never needs the phone: the
+    # operator code ('701'), the keyed hash of the number's block of 100, the longest run of sequential numbers
+    # signed in from that block in the sliding window. Tokens issued without them decode with the defaults.
+    op: str = ""
+    blk: str = ""
+    seq: int = 0
 
 
 _claims_encoder = msgspec.msgpack.Encoder()
@@ -101,7 +107,7 @@ _claims_decoder = msgspec.msgpack.Decoder(VoterClaims)
 
 
 class VoterTokens:
-    """``<kid>.<payload>.<mac>``: payload is msgpack [voter, exp, iat]; the MAC is HMAC-SHA256, truncated to
+    """``<kid>.<payload>.<mac>``: payload is msgpack [voter, exp, iat, op, blk, seq]; the MAC is HMAC-SHA256, truncated to
     128 bits, of ``<kid>.`` and the payload under the key ``kid`` names."""
 
     def __init__(self, keys: KeyRing | bytes, ttl_s: int) -> None:
@@ -112,11 +118,12 @@ class VoterTokens:
     def _mac(self, key: bytes, kid: str, payload: bytes) -> bytes:
         return hmac.new(key, kid.encode() + b"." + payload, hashlib.sha256).digest()[:16]
 
-    def issue(self, voter: str, *, now: float | None = None) -> tuple[str, int]:
+    def issue(self, voter: str, *, now: float | None = None, op: str = "", blk: str = "",
+              seq: int = 0) -> tuple[str, int]:
         iat = int(now if now is not None else time.time())
         exp = iat + self.ttl_s
         kid, key = self._ring.current
-        payload = _claims_encoder.encode(VoterClaims(voter, exp, iat))
+        payload = _claims_encoder.encode(VoterClaims(voter, exp, iat, op, blk, seq))
         return f"{kid}.{b64u(payload)}.{b64u(self._mac(key, kid, payload))}", exp
 
     def claims(self, token: str, *, now: float | None = None) -> VoterClaims | None:

@@ -181,6 +181,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     flusher_claim_idle_ms: int = 10_000
     flusher_consumer: str = ""
     flusher_metrics_port: int = 9101
+    # Fraud summaries the flusher keeps (docs/fraud.md): the time bucket of the burst detector, how soon after
+    # sign-in a vote counts as fast, from which sequential run at sign-in a vote counts as sequential.
+    fraud_bucket_s: int = 60
+    fraud_fast_s: int = 5
+    fraud_seq_run: int = 4
     admin_session_idle_s: int = 30 * 60
     admin_session_absolute_s: int = 12 * 3600
     admin_login_max_per_pair: int = 5        # failures per (account, IP) per window

@@ -65,6 +65,8 @@ REDIS_COMMANDS: dict[str, tuple[str, ...]] = {
         "get", "set", "del", "incr", "decr", "expire", "ttl", "hget", "hmget", "hset", "hincrby", "sismember",
         "time",
         "xadd",
+        # inside voting_service/lua/seq_block.lua (runs of sequential numbers at sign-in)
+        "zadd", "pexpire", "zremrangebyscore", "zrange",
         # outside the scripts: routing, results, receipts, rate limits (MULTI), the dev SMS outbox
         "hgetall", "xrange", "multi", "exec", "discard", "incrby", "lpush", "ltrim", "lrange",
         "wait",                  # REDIS_WAIT_REPLICAS > 0: after each vote batch (shared/votestore/batcher.py)

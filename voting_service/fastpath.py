@@ -35,6 +35,7 @@ from shared.problem import exception_handlers
 from shared.client_ip import client_for
 from voting_service.metrics import HotRouteMetrics
 from voting_service.models import VoteAccepted, VoteIn
+from voting_service.services.ballot_box import signals_of
 from voting_service.services.directory import parse_campaign_id
 from voting_service.state import Services
 
@@ -99,7 +100,7 @@ class VoteFastPath:
         self._handlers = exception_handlers()
 
     def _admit(self, ctype: str | None, auth: str | None, body: bytes, raw_id: str) -> tuple[Any, ...] | None:
-        """(services, voter, vote, campaign id) for a request the fast path answers; ``None`` otherwise."""
+        """(services, voter claims, vote, campaign id) for a request the fast path answers; ``None`` otherwise."""
         # The shared ``require_json`` rule; anything else gets Litestar's 415.
         media = ctype.split(";")[0].strip().lower() if ctype is not None else ""
         if media != "application/json" and not media.endswith("+json"):
@@ -110,26 +111,31 @@ class VoteFastPath:
             if scheme.lower() != "bearer" or not token:
                 return None
             svc: Services = self._app.state.services
-            voter = svc.tokens.verify(token.strip())
-            if voter is None:
+            claims = svc.tokens.claims(token.strip())
+            if claims is None:
                 return None
-            return svc, voter, data, parse_campaign_id(raw_id)
+            return svc, claims, data, parse_campaign_id(raw_id)
         except Exception:  # malformed body, bad token, odd id...: Litestar answers, exactly as it always has
             return None
 
     async def _vote(self, admitted: tuple[Any, ...], peer: str | None, xff: str | None,
-                    solution: str | None = None) -> tuple[int, list[tuple[str, str]], bytes]:
-        """Cast the vote: (status, headers without content length, body), rendered as the Litestar route does."""
-        svc, voter, data, campaign_id = admitted
+                    solution: str | None = None, ua: str | None = None, lang: str | None = None,
+                    page_token: bool = False) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Cast the vote: (status, headers without content length, body), rendered as the Litestar route does.
+        ``solution``: a proof of work (X-Challenge-Solution, issue 12); ``ua``, ``lang``, ``page_token``: the
+        User-Agent, Accept-Language and whether the portal's page token came (fraud signals,
+        shared/fraud_signals.py)."""
+        svc, claims, data, campaign_id = admitted
         if not _GC_TUNED:
             _tune_gc()
         started = time.perf_counter()
         who = client_for(svc.client_ips, svc.settings.secrets.pseudonym_key, peer, xff)
         self.metrics.started()
         try:
-            accepted = await svc.ballot_box.cast(campaign_id=campaign_id, voter=voter,
+            accepted = await svc.ballot_box.cast(campaign_id=campaign_id, voter=claims.voter,
                                                  candidate_id=data.candidate_id, ip_hash=who.ip_hash,
-                                                 ip_net=who.net, scope=who.scope, solution=solution)
+                                                 ip_net=who.net, scope=who.scope, solution=solution,
+                                                 signals=signals_of(claims, ua, lang, page_token, time.time()))
         except BaseException as exc:
             if isinstance(exc, AppError):
                 self.metrics.vote(exc.code)
@@ -160,7 +166,8 @@ class VoteFastPath:
     # -- ASGI ---------------------------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, raw_id: str, fallback: Any) -> None:
-        ctype = auth = xff = pow_ = None
+        ctype = auth = xff = pow_ = ua = lang = None
+        page_token = False
         for name, value in scope["headers"]:
             if name == b"content-type":
                 if ctype is not None:
@@ -181,6 +188,12 @@ class VoteFastPath:
                 if pow_ is not None:
                     return await fallback(scope, receive, send)
                 pow_ = value
+            elif name == b"user-agent":
+                ua = value
+            elif name == b"accept-language":
+                lang = value
+            elif name == b"x-page-token":
+                page_token = True
         if ctype is None:
             return await fallback(scope, receive, send)
 
@@ -203,7 +216,10 @@ class VoteFastPath:
         client = scope.get("client")
         status, headers, payload = await self._vote(admitted, client[0] if client else None,
                                                     xff.decode("latin-1") if xff is not None else None,
-                                                    pow_.decode("latin-1") if pow_ is not None else None)
+                                                    pow_.decode("latin-1") if pow_ is not None else None,
+                                                    ua.decode("latin-1") if ua is not None else None,
+                                                    lang.decode("latin-1") if lang is not None else None,
+                                                    page_token)
         raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
         raw.append((b"content-length", b"%d" % len(payload)))
         await send({"type": "http.response.start", "status": status, "headers": raw})
@@ -231,7 +247,8 @@ class VoteFastPath:
         if len(pow_) > 1:
             return await fallback(scope, proto, body)
         status, out, payload = await self._vote(admitted, peer_host(scope.client), xff[0] if xff else None,
-                                                pow_[0] if pow_ else None)
+                                                pow_[0] if pow_ else None, headers.get("user-agent"),
+                                                headers.get("accept-language"), "x-page-token" in headers)
         proto.response_bytes(status, out, payload)
         return None
 

@@ -38,6 +38,7 @@ import asyncpg
 import redis.asyncio as aioredis
 import redis.exceptions
 
+from shared import fraud_signals
 from shared.repos import campaigns as campaigns_repo
 from shared.settings import Settings
 from shared.votestore import streams
@@ -55,7 +56,8 @@ Entry = streams.Entry
 
 
 def to_row(campaign_id: int, shard: int, entry_id: str, fields: dict[str, str]) -> tuple[Any, ...]:
-    """A stream entry as a row of ``votes_repo.INSERT_BATCH``; cast_at is the entry id's milliseconds."""
+    """A stream entry as a row of ``votes_repo.INSERT_BATCH``; cast_at is the entry id's milliseconds, then the
+    vote's fraud signals (the ``s`` field, shared/fraud_signals.py; all None for an entry without them)."""
     return (
         campaign_id,
         make_receipt(campaign_id, shard, entry_id, fields["r"]),
@@ -64,6 +66,7 @@ def to_row(campaign_id: int, shard: int, entry_id: str, fields: dict[str, str]) 
         fields.get("ih", ""),
         fields.get("n") or None,
         int(entry_id.partition("-")[0]),
+        *fraud_signals.unpack(fields.get("s")),
     )
 
 
@@ -93,6 +96,7 @@ class Flusher:
         # waiting ``flusher_claim_idle_ms`` for another flusher (or itself) to claim them.
         self.consumer = (self.consumer or self.settings.flusher_consumer
                          or f"flusher-{socket.gethostname()}-{os.getpid()}")
+        m.suspect_votes()  # exported from the start, every signal at 0
 
     async def refresh_streams(self) -> None:
         self.streams = await streams.registered(self.redis)
@@ -114,14 +118,32 @@ class Flusher:
             return 0
         started = time.perf_counter()
         async with self.pool.acquire() as conn, conn.transaction():
-            await votes_repo.insert_batch(conn, rows)
+            await votes_repo.insert_batch(conn, rows, bucket_s=self.settings.fraud_bucket_s,
+                                          fast_s=self.settings.fraud_fast_s, seq_run=self.settings.fraud_seq_run)
         # Acknowledge only what is committed; then trim everything below each stream's oldest pending entry.
         await streams.ack_and_trim(self.redis, {ref: list(entries) for ref, entries in batch.items()})
         m.batch_seconds().observe(time.perf_counter() - started)
         m.flushed().inc(len(rows))
+        self._count_suspects(rows)
         self.flushed += len(rows)
         self.batches += 1
         return len(rows)
+
+    def _count_suspects(self, rows: list[tuple[Any, ...]]) -> None:
+        """Votes of the batch with a suspicious live signal (to_row's columns 7 signin_s, 8 ua_class, 13 seq_run),
+        for the surge alert; the review itself reads the summaries."""
+        fast_s, seq_run = self.settings.fraud_fast_s, self.settings.fraud_seq_run
+        auto = fast = seq = 0
+        for r in rows:
+            if r[8] is None:
+                continue
+            auto += r[8] != "browser"
+            fast += r[7] < fast_s
+            seq += r[13] >= seq_run
+        c = m.suspect_votes()
+        for name, n in (("automated", auto), ("fast_after_signin", fast), ("sequential_numbers", seq)):
+            if n:
+                c.labels(name).inc(n)
 
     def share(self) -> int:
         """Entries per stream in one pass, so that a pass totals about ``flusher_batch``: divided among the

@@ -34,6 +34,19 @@ def errors() -> Counter:
     return Counter("flusher_errors", "Store outages the flusher waited out")
 
 
+SUSPECT_SIGNALS = ("automated", "fast_after_signin", "sequential_numbers")
+
+
+@functools.cache
+def suspect_votes() -> Counter:
+    """Votes written with a suspicious live signal (docs/fraud.md), by signal; every label exported from 0 so a
+    rate exists before the first one (the FraudSignalsSurge alert, ops/prometheus/alerts.yml)."""
+    c = Counter("flusher_fraud_suspect_votes", "Votes flushed with a suspicious live signal", ["signal"])
+    for s in SUSPECT_SIGNALS:
+        c.labels(s)
+    return c
+
+
 def prime() -> None:
-    for metric in (flushed, pending, lag_seconds, batch_seconds, errors):
+    for metric in (flushed, pending, lag_seconds, batch_seconds, errors, suspect_votes):
         metric()

@@ -28,3 +28,9 @@ def rl_nomination_status_ip(ip: str) -> str:
 def sms_outbox(phone_pseudonym: str) -> str:
     """list of outbox messages for one phone (dev only); the phone itself is never written."""
     return f"dev:outbox:{phone_pseudonym}"
+
+
+def seq_block(block_hash: str) -> str:
+    """zset: positions (00-99) of the numbers of one block of 100 that asked for a code in the sliding window,
+    scored by time; the key names the block by its keyed hash (voting_service/services/signin_risk.py)."""
+    return f"rl:seqblk:{block_hash}"

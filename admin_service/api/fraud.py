@@ -26,9 +26,10 @@ class FraudController(Controller):
         campaign_id: FromPath[str],
         limit: Annotated[int, QueryParameter(ge=1, le=service.MAX_LIMIT)] = service.DEFAULT_LIMIT,
         offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
-        kind: FromQuery[Literal["net", "ip"] | None] = None,
+        kind: FromQuery[Literal["net", "ip", "ua", "blk", "burst"] | None] = None,
     ) -> FraudFlagsOut:
-        """Clusters (``net:<cidr>``, ``ip:<ip_hash>``) with at least one signal, highest score first."""
+        """Clusters (``net:<cidr>``, ``ip:<ip_hash>``, ``ua:<signature>``, ``blk:<block hash>``,
+        ``burst:<candidate>:<from>-<to>``) with at least one suspicious signal, highest score first."""
         return answer(FraudFlagsOut, await service.flags(
             services.pool, campaign_id=parse_id(campaign_id, "campaign"), limit=limit, offset=offset,
             kind=kind, cache=services.fraud_flags))

@@ -1,9 +1,9 @@
-"""SQL for fraud review: clusters of a campaign's votes by network (``ip_net``, the /24 or /64) and by client
-address (``ip_hash``), their statistics, the campaign's baselines and which thresholds each cluster crosses.
+"""SQL for fraud review over the per-cluster summaries the flusher keeps (migration 0008; docs/fraud.md).
 
-Everything is computed in one statement so only flagged clusters leave Postgres (a national campaign has
-millions of addresses). The thresholds are parameters; their meaning is in ``admin_service.services.fraud``.
-Statistics count every vote (raw), already invalidated ones included, so a cluster stays visible after review.
+Nothing here reads the votes table to list flags: clusters come from ``fraud_clusters`` through its partial
+index of possible suspects (each with its top candidate, kept by the flusher), bursts from ``fraud_cluster_buckets`` through its partial index on
+candidate buckets. The votes of one cluster (to count or invalidate them) are read by the cluster's filter.
+The thresholds are parameters; their meaning is in ``admin_service.services.fraud``.
 """
 
 from __future__ import annotations
@@ -12,120 +12,138 @@ from typing import Any
 
 import asyncpg
 
-# $1 campaign id, $2 burst window (s), $3 cap-filling span (s), $4/$5 many-voters ratio/floor,
-# $6/$7 burst ratio/floor, $8 focus share, $9/$10 focus ratio/floor (votes), $11 cap-filling share,
-# $12/$13 cap-filling ratio/floor (voters), $14 limit, $15 offset, $16 kind ('net', 'ip' or NULL for both).
-FLAGGED_CLUSTERS = """
-WITH tagged AS (
-    -- Byte-order collation: grouping by the locale's rules would cost several times as much and mean nothing.
-    SELECT 'net'::text COLLATE "C" AS kind, ip_net::text COLLATE "C" AS key, voter COLLATE "C" AS voter,
-           candidate_id, cast_at, invalidated_at
-    FROM votes WHERE campaign_id = $1 AND ip_net IS NOT NULL
-    UNION ALL
-    SELECT 'ip'::text COLLATE "C", ip_hash COLLATE "C", voter COLLATE "C", candidate_id, cast_at, invalidated_at
-    FROM votes WHERE campaign_id = $1 AND ip_hash <> ''
-),
-windowed AS (
-    SELECT kind, key, count(*) OVER (PARTITION BY kind, key ORDER BY cast_at
-                                     RANGE BETWEEN CURRENT ROW AND make_interval(secs => $2) FOLLOWING) AS n
-    FROM tagged
-),
-peaks AS (SELECT kind, key, max(n) AS peak FROM windowed GROUP BY kind, key),
--- The rest is hash aggregation (no sort): per voter, then per cluster.
-per_voter AS (
-    SELECT kind, key, voter, count(*) AS n, count(invalidated_at) AS invalid, min(cast_at) AS first_at,
-           max(cast_at) AS last_at
-    FROM tagged GROUP BY kind, key, voter
-),
-per_candidate AS (SELECT kind, key, candidate_id, count(*) AS n FROM tagged GROUP BY kind, key, candidate_id),
-candidates AS (
-    -- max of [votes, -id]: the candidate with most votes, the lower id on a tie
-    SELECT kind, key, count(*) AS candidates, max(ARRAY[n, -candidate_id]) AS top
-    FROM per_candidate GROUP BY kind, key
-),
-clusters AS (
-    SELECT p.kind, p.key, sum(p.n)::bigint AS votes, count(*) AS voters, sum(p.invalid)::bigint AS invalidated,
-           min(p.first_at) AS first_at, max(p.last_at) AS last_at,
-           count(*) FILTER (WHERE p.n = k.votes_per_voter AND k.votes_per_voter > 1
-                            AND p.last_at - p.first_at <= make_interval(secs => $3)) AS cap_fillers
-    FROM per_voter p CROSS JOIN (SELECT votes_per_voter FROM campaigns WHERE id = $1) k
-    GROUP BY p.kind, p.key
-),
-stats AS (
-    SELECT g.kind, g.key, g.votes, g.voters, g.invalidated, c.candidates, g.first_at, g.last_at,
-           -c.top[2] AS top_candidate, c.top[1] AS top_votes, pk.peak, g.cap_fillers,
-           g.cap_fillers::float8 / g.voters AS cap_share
-    FROM clusters g JOIN candidates c USING (kind, key) JOIN peaks pk USING (kind, key)
-),
-base AS (
-    SELECT kind, count(*) AS clusters,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY voters) AS median_voters,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY peak) AS median_peak,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY votes) AS median_votes,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY cap_share) AS median_cap_share
-    FROM stats GROUP BY kind
-),
-judged AS (
-    SELECT s.*, b.clusters, b.median_voters, b.median_peak, b.median_votes, b.median_cap_share,
-           greatest($5::float8, $4 * b.median_voters) AS voters_threshold,
-           greatest($7::float8, $6 * b.median_peak) AS burst_threshold,
-           greatest($10::float8, $9 * b.median_votes) AS focus_min_votes,
-           greatest($11::float8, $12 * b.median_cap_share) AS cap_share_threshold
-    FROM stats s JOIN base b USING (kind)
-    WHERE $16::text IS NULL OR s.kind = $16
-),
-flagged AS (
-    SELECT j.*,
-           j.voters >= j.voters_threshold AS many_voters,
-           j.peak >= j.burst_threshold AS burst,
-           j.top_votes::float8 / j.votes >= $8 AND j.votes >= j.focus_min_votes AS focus,
-           j.voters >= $13 AND j.cap_share >= j.cap_share_threshold AS cap_filling
-    FROM judged j
-),
-scored AS (
-    SELECT f.*,
-           (CASE WHEN many_voters THEN voters / voters_threshold ELSE 0 END
-            + CASE WHEN burst THEN peak / burst_threshold ELSE 0 END
-            + CASE WHEN focus THEN top_votes::float8 / votes / $8 ELSE 0 END
-            + CASE WHEN cap_filling THEN cap_share / cap_share_threshold ELSE 0 END) AS score
-    FROM flagged f
-    WHERE many_voters OR burst OR focus OR cap_filling
-)
-SELECT scored.*, count(*) OVER () AS total
-FROM scored
-ORDER BY score DESC, votes DESC, kind DESC, key
-LIMIT $14 OFFSET $15
+TOTALS = "SELECT kind, clusters, votes, bucket_s, fast_s FROM fraud_kind_totals WHERE campaign_id = $1"
+
+# $1 campaign, $2 kinds. The WHERE clause repeats the predicate of the partial index fraud_clusters_suspects
+# (migration 0008) word for word, so the planner reads only that index: the clusters a detector may flag.
+# Linear counting: n ~ -m ln(zero bits / m); a full bitmap is read as its saturation value.
+CLUSTER_STATS = """
+SELECT c.kind, c.key, c.votes, c.fast_votes, c.auto_votes, c.tokenless_votes, c.seq_votes, c.invalid_votes,
+       c.dt_n, c.dt_sum, c.dt_sq, c.first_at, c.last_at, c.top_votes, c.top_candidate,
+       CASE WHEN c.voter_bits IS NULL THEN c.votes
+            ELSE least(c.votes, round(-1024 * ln(greatest(1024 - bit_count(c.voter_bits), 1) / 1024.0)))::bigint
+       END AS voters,
+       CASE WHEN c.net_bits IS NULL THEN NULL
+            ELSE round(-256 * ln(greatest(256 - bit_count(c.net_bits), 1) / 256.0))::bigint END AS nets,
+       coalesce(cand.votes, 0) AS top_candidate_total
+FROM fraud_clusters c
+LEFT JOIN fraud_clusters cand ON cand.campaign_id = c.campaign_id AND cand.kind = 'cand'
+                              AND cand.key = c.top_candidate::text
+WHERE c.campaign_id = $1 AND c.kind = ANY($2::text[])
+  AND c.votes >= 8 AND (c.auto_votes * 2 >= c.votes OR c.fast_votes * 2 >= c.votes OR c.seq_votes * 2 >= c.votes
+                        OR c.top_votes >= 8 OR (c.dt_n >= 10 AND c.dt_sq * c.dt_n <= 1.1225 * c.dt_sum * c.dt_sum))
 """
 
-# One cluster's votes: "net" matches the cidr column, "ip" the keyed address hash.
-CLUSTER_FILTER = {"net": "ip_net = $2::cidr", "ip": "ip_hash = $2"}
+# $1 campaign, $2 floor (votes in one bucket), $3 loose ratio over the expected votes by the candidate's share of
+# the whole campaign (the service compares each with a share that leaves the hot buckets out).
+# Hot buckets: a candidate's buckets with at least $2 votes and $3 x its campaign share of the bucket's votes.
+# Each candidate's buckets are read through the partial index (campaign, candidate, votes) from
+# max($2, $3 x its share x the median bucket's votes) up: its ordinary minutes are never read.
+BURSTS = """
+WITH t AS MATERIALIZED (SELECT votes FROM fraud_clusters WHERE campaign_id = $1 AND kind = 'all' AND key = ''),
+     med AS MATERIALIZED (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY votes) AS votes FROM fraud_cluster_buckets
+                          WHERE campaign_id = $1 AND kind = 'all' AND key = ''),
+     floors AS MATERIALIZED (
+         SELECT c.key, c.votes, ceil(greatest($2, $3 * c.votes::float8 / t.votes * med.votes))::bigint AS floor,
+                t.votes AS total
+         FROM fraud_clusters c CROSS JOIN t CROSS JOIN med WHERE c.campaign_id = $1 AND c.kind = 'cand')
+SELECT h.key::bigint AS candidate_id, h.bucket, h.votes, a.votes AS bucket_votes, f.votes AS candidate_votes,
+       f.total AS total_votes
+FROM floors f
+CROSS JOIN LATERAL (
+    SELECT b.key, b.bucket, b.votes FROM fraud_cluster_buckets b
+    WHERE b.campaign_id = $1 AND b.kind = 'cand' AND b.key = f.key AND b.votes >= f.floor
+    OFFSET 0  -- one index range per candidate: never flattened into a join over every bucket
+) h
+JOIN fraud_cluster_buckets a ON a.campaign_id = $1 AND a.kind = 'all' AND a.key = '' AND a.bucket = h.bucket
+WHERE h.votes::float8 * f.total >= $3 * f.votes * a.votes
+ORDER BY h.key, h.bucket
+"""
+
+# One cluster's votes. $1 campaign; the rest per kind (services.fraud.parse_cluster_id gives the arguments).
+CLUSTER_FILTER = {
+    "net": "ip_net = $2::cidr",
+    "ip": "ip_hash = $2",
+    "ua": ("ua_class = $2 AND page_token = $3 AND coalesce(accept_lang, '') = $5 AND ($4::boolean IS NULL OR "
+           "(signin_s < coalesce((SELECT fast_s FROM fraud_kind_totals WHERE campaign_id = $1 AND kind = 'ua'), 5)) "
+           "= $4)"),
+    "blk": "num_block = $2",
+    "burst": "candidate_id = $2 AND cast_at >= to_timestamp($3) AND cast_at < to_timestamp($4)",
+}
 
 COUNT_CLUSTER = """
 SELECT count(*) AS votes, count(invalidated_at) AS invalid FROM votes WHERE campaign_id = $1 AND {filter}
 """
 
+CLUSTER_VOTES = "SELECT vote_id FROM votes WHERE campaign_id = $1 AND {filter} ORDER BY vote_id LIMIT $6"
+
+# Invalidated votes come back with what places them in clusters, so the summaries' invalid counts follow.
 INVALIDATE_CLUSTER = """
-UPDATE votes SET invalidated_at = now(), invalidation_reason = $3, invalidated_by = $4
+UPDATE votes SET invalidated_at = now(), invalidation_reason = $6, invalidated_by = $7
 WHERE campaign_id = $1 AND {filter} AND invalidated_at IS NULL
-RETURNING vote_id, candidate_id
+RETURNING vote_id, candidate_id, ip_net::text AS ip_net, ip_hash, ua_class, page_token, signin_s, accept_lang,
+          num_block
+"""
+
+# $1 campaign, $2 kinds[], $3 keys[], $4 counts[]: add to the clusters' invalid counts.
+ADD_INVALID = """
+UPDATE fraud_clusters f SET invalid_votes = f.invalid_votes + d.n
+FROM (SELECT kind, key, sum(n)::bigint AS n FROM unnest($2::text[], $3::text[], $4::bigint[]) AS t (kind, key, n)
+      GROUP BY kind, key) d
+WHERE f.campaign_id = $1 AND f.kind = d.kind AND f.key = d.key
 """
 
 
-async def flagged_clusters(conn: asyncpg.Connection, *, campaign_id: int, params: dict[str, Any], limit: int,
-                           offset: int, kind: str | None, timeout: float | None = None) -> list[asyncpg.Record]:
-    p = params
-    return await conn.fetch(
-        FLAGGED_CLUSTERS, campaign_id, p["burst_window_s"], p["cap_span_s"], p["many_voters_ratio"],
-        p["many_voters_min"], p["burst_ratio"], p["burst_min"], p["focus_share"], p["focus_ratio"],
-        p["focus_min_votes"], p["cap_share"], p["cap_ratio"], p["cap_min_voters"], limit, offset, kind,
-        timeout=timeout)
+def _args(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A filter's arguments padded to $2..$5 (unused ones are NULL; every filter names at most four)."""
+    return (*args, *([None] * (4 - len(args))))
 
 
-async def count_cluster(conn: asyncpg.Connection, *, campaign_id: int, kind: str, key: str) -> asyncpg.Record:
-    return await conn.fetchrow(COUNT_CLUSTER.format(filter=CLUSTER_FILTER[kind]), campaign_id, key)
+async def totals(conn: asyncpg.Connection, campaign_id: int) -> dict[str, asyncpg.Record]:
+    return {r["kind"]: r for r in await conn.fetch(TOTALS, campaign_id)}
 
 
-async def invalidate_cluster(conn: asyncpg.Connection, *, campaign_id: int, kind: str, key: str, reason: str,
-                             actor_email: str) -> list[asyncpg.Record]:
-    return await conn.fetch(INVALIDATE_CLUSTER.format(filter=CLUSTER_FILTER[kind]), campaign_id, key, reason,
-                            actor_email)
+async def cluster_stats(conn: asyncpg.Connection, *, campaign_id: int, kinds: list[str]) -> list[asyncpg.Record]:
+    return await conn.fetch(CLUSTER_STATS, campaign_id, kinds)
+
+
+async def bursts(conn: asyncpg.Connection, *, campaign_id: int, floor: int, ratio: float) -> list[asyncpg.Record]:
+    return await conn.fetch(BURSTS, campaign_id, floor, ratio)
+
+
+async def count_cluster(conn: asyncpg.Connection, *, campaign_id: int, kind: str,
+                        args: tuple[Any, ...]) -> asyncpg.Record:
+    sql = COUNT_CLUSTER.format(filter=CLUSTER_FILTER[kind])
+    return await conn.fetchrow(_prepared(sql, kind), campaign_id, *_args(args))
+
+
+async def cluster_vote_ids(conn: asyncpg.Connection, *, campaign_id: int, kind: str, args: tuple[Any, ...],
+                           limit: int) -> list[str]:
+    sql = CLUSTER_VOTES.format(filter=CLUSTER_FILTER[kind])
+    return [r["vote_id"] for r in await conn.fetch(_prepared(sql, kind), campaign_id, *_args(args), limit)]
+
+
+async def invalidate_cluster(conn: asyncpg.Connection, *, campaign_id: int, kind: str, args: tuple[Any, ...],
+                             reason: str, actor_email: str) -> list[asyncpg.Record]:
+    sql = INVALIDATE_CLUSTER.format(filter=CLUSTER_FILTER[kind])
+    return await conn.fetch(_prepared(sql, kind), campaign_id, *_args(args), reason, actor_email)
+
+
+async def add_invalid(conn: asyncpg.Connection, *, campaign_id: int, counts: dict[tuple[str, str], int]) -> None:
+    if counts:
+        kinds, keys = zip(*counts)
+        await conn.execute(ADD_INVALID, campaign_id, list(kinds), list(keys), list(counts.values()))
+
+
+_PARAM_TYPES = {  # $2..$5 of each filter
+    "net": ("text", "text", "text", "text"), "ip": ("text", "text", "text", "text"),
+    "ua": ("text", "boolean", "boolean", "text"), "blk": ("text", "text", "text", "text"),
+    "burst": ("bigint", "float8", "float8", "text"),
+}
+
+
+def _prepared(sql: str, kind: str) -> str:
+    """Declare the types of $2..$5 (a filter that does not use one still has it in the statement)."""
+    types = _PARAM_TYPES[kind]
+    decl = " AND ".join(f"(${i + 2}::{t} IS NULL OR TRUE)" for i, t in enumerate(types))
+    return sql.replace("WHERE campaign_id = $1 AND", f"WHERE {decl} AND campaign_id = $1 AND", 1)

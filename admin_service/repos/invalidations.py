@@ -8,7 +8,8 @@ import asyncpg
 INVALIDATE = """
 UPDATE votes SET invalidated_at = now(), invalidation_reason = $3, invalidated_by = $4
 WHERE campaign_id = $1 AND vote_id = ANY($2::text[]) AND invalidated_at IS NULL
-RETURNING vote_id, candidate_id
+RETURNING vote_id, candidate_id, ip_net::text AS ip_net, ip_hash, ua_class, page_token, signin_s, accept_lang,
+          num_block
 """
 
 KNOWN = "SELECT vote_id FROM votes WHERE campaign_id = $1 AND vote_id = ANY($2::text[])"

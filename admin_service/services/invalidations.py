@@ -48,6 +48,7 @@ async def invalidate(pool: asyncpg.Pool, *, campaign_id: int, vote_ids: list[str
                            extra={"unknown": unknown[:50]}, key="vote_ids_unknown", params={"n": len(unknown)})
         marked = await repo.invalidate(conn, campaign_id=campaign_id, vote_ids=ids, reason=reason,
                                        actor_email=actor.email)
+        await fraud.record_invalidated(conn, campaign_id, marked)
         per_candidate = Counter(str(r["candidate_id"]) for r in marked)
         await audit.record(conn, actor=actor, action="votes.invalidate", entity_type="campaign",
                            entity_id=campaign_id, new={"invalidated": len(marked), "per_candidate": per_candidate,
@@ -64,12 +65,14 @@ async def invalidate_cluster(pool: asyncpg.Pool, *, campaign_id: int, cluster_id
     reason = reason.strip()
     if not reason:
         raise InvalidRequest("Say why these votes are invalid.", extra={"field": "reason"}, key="reason_needed")
-    kind, key = fraud.parse_cluster_id(cluster_id)
+    cluster = fraud.parse_cluster_id(cluster_id)
+    kind, key = cluster.kind, cluster.key
     async with pool.acquire() as conn, conn.transaction():
         await _lock_unfinalised(conn, campaign_id)
-        before = await fraud.cluster_exists(conn, campaign_id=campaign_id, kind=kind, key=key)
-        marked = await fraud_repo.invalidate_cluster(conn, campaign_id=campaign_id, kind=kind, key=key,
+        before = await fraud.cluster_exists(conn, campaign_id=campaign_id, cluster=cluster)
+        marked = await fraud_repo.invalidate_cluster(conn, campaign_id=campaign_id, kind=kind, args=cluster.args,
                                                      reason=reason, actor_email=actor.email)
+        await fraud.record_invalidated(conn, campaign_id, marked)
         per_candidate = Counter(str(r["candidate_id"]) for r in marked)
         ids = [r["vote_id"] for r in marked]
         await audit.record(conn, actor=actor, action="votes.invalidate", entity_type="campaign",

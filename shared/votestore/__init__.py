@@ -29,7 +29,7 @@ Modules, what they do, who calls them:
 - ``lua/layers.lua`` layered per-address / per-network counters (soft: proof of work, hard: refused) in keys
                   of their own (hash tag = the client's /24 or /48); ``lua/sms_budget.lua`` the national SMS
                   budget and its breaker.                 voting service (voting_service/services/guard.py)
-- ``vote``        ``vote_call`` (PURE: shard, KEYS, ARGV of one vote.lua call), ``limit_args`` (ARGV[6..7]),
+- ``vote``        ``vote_call`` (PURE: shard, KEYS, ARGV of one vote.lua call), ``limit_args`` (ARGV[7..8]),
                   ``layer_args`` / ``layer_batcher`` (layers.lua for votes), ``vote_batcher``,
                   ``Route``/``load_route`` (the routing hash), ``voter_choices``.
                                                 voting service (ballot box, routes); loadtests/memory.py

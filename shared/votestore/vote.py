@@ -45,19 +45,20 @@ async def load_route(r: aioredis.Redis, campaign_id: int) -> Route | None:
 
 
 def vote_call(*, campaign_id: int, shards: int, voter_buckets: int, voter: str, candidate_id: str, nonce: str,
-              ip_hash: str, ip_net: str) -> tuple[int, list[str], list[str]]:
-    """(shard, KEYS, ARGV[1..5]) of one vote.lua call; ARGV[6..7] are ``limit_args`` (appended by the batcher).
+              ip_hash: str, ip_net: str, signals: str = "") -> tuple[int, list[str], list[str]]:
+    """(shard, KEYS, ARGV[1..6]) of one vote.lua call; ARGV[7..8] are ``limit_args`` (appended by the batcher).
+    ``signals``: the vote's fraud signals packed by ``shared.fraud_signals.pack`` ('' when unknown).
     Pure: no I/O, the same inputs give the same call (a plain tuple: this runs once per vote)."""
     shard, bucket = keys.voter_route(voter, shards, voter_buckets)
     tag = keys.shard_tag(campaign_id, shard)
     return shard, [
         f"{tag}:cfg", f"{tag}:ballot", f"{tag}:v:{bucket}", f"{tag}:tally", f"{tag}:stream",
         f"{tag}:rl:v:{voter}",
-    ], [voter, candidate_id, nonce, ip_hash, ip_net]
+    ], [voter, candidate_id, nonce, ip_hash, ip_net, signals]
 
 
 def limit_args(settings: Settings) -> tuple[int, ...]:
-    """vote.lua's ARGV[6..7]: (limit, window s) for the voter (limit <= 0: off). Constant per process: the
+    """vote.lua's ARGV[7..8]: (limit, window s) for the voter (limit <= 0: off). Constant per process: the
     batcher packs them once and appends them to every call. The address and network limits are
     ``layer_args``, checked by layers.lua before the vote (voting_service/services/guard.py)."""
     return (settings.vote_limit_voter, settings.vote_limit_voter_window_s)

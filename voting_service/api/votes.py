@@ -9,8 +9,9 @@ from litestar.params import FromPath, JSONBody
 
 from shared.errors import AppError
 from voting_service import metrics
-from voting_service.deps import client_of, ChallengeSolution, voter_claims_of, voter_of
+from voting_service.deps import client_of, ChallengeSolution, voter_claims_of
 from voting_service.models import MyVotes, VoteAccepted, VoteIn
+from voting_service.services.ballot_box import PAGE_TOKEN_HEADER, signals_of
 from voting_service.services.directory import parse_campaign_id
 from voting_service.state import AppServices
 
@@ -22,12 +23,15 @@ class VoteController(Controller):
     @post("/votes", operation_id="castVote", status_code=201, opt={"problems": (401, 403, 409, 428, 429)})
     async def cast(self, request: Request, campaign_id: FromPath[str], data: JSONBody[VoteIn],
                    services: AppServices, solution: ChallengeSolution = None) -> VoteAccepted:
-        voter = voter_of(request, services)
+        claims = voter_claims_of(request, services)
         client = client_of(request, services)
+        h = request.headers
         try:
             accepted = await services.ballot_box.cast(
-                campaign_id=parse_campaign_id(campaign_id), voter=voter, candidate_id=data.candidate_id,
+                campaign_id=parse_campaign_id(campaign_id), voter=claims.voter, candidate_id=data.candidate_id,
                 ip_hash=client.ip_hash, ip_net=client.net, scope=client.scope, solution=solution,
+                signals=signals_of(claims, h.get("user-agent"), h.get("accept-language"),
+                                   PAGE_TOKEN_HEADER in h, time.time()),
             )
         except AppError as exc:
             metrics.votes().labels(exc.code).inc()

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from shared import fraud_signals
+from shared.crypto import VoterClaims
 from shared.errors import AppError, Conflict, Forbidden, NotFound, RateLimited
 from shared.settings import Settings
 from shared.votestore import keys, vote
@@ -34,6 +36,10 @@ class VoteLimitReached(Conflict):
     title = "You have used all your votes"
 
 
+# The portal's pages put a token in their vote requests; API clients do not (a fraud signal: its presence only).
+PAGE_TOKEN_HEADER = "x-page-token"
+
+
 @dataclass(frozen=True, slots=True)
 class Accepted:
     receipt: str
@@ -49,7 +55,7 @@ class BallotBox:
         self._routes = routes
         self._guard = guard if guard is not None else Guard(settings=settings, redis=redis)
         timeout_s = max(0.5, settings.redis_timeout_s)
-        # vote.lua's ARGV[6..7]: per-process constants, packed once by the batcher rather than per call.
+        # vote.lua's ARGV[7..8]: per-process constants, packed once by the batcher rather than per call.
         self.limit_args = vote.limit_args(settings)
         # A vote waits at most REDIS_TIMEOUT_S (default 1 s) for Redis, then answers 503: with a hung Redis
         # (SIGSTOP, a black-holed connection) every voter hears back within ~1 s plus scheduling, well inside the
@@ -64,7 +70,7 @@ class BallotBox:
                         if any(a > 0 for a in self.layer_args[0::3]) else None)
 
     async def cast(self, *, campaign_id: int, voter: str, candidate_id: str, ip_hash: str, ip_net: str,
-                   scope: str = "", solution: str | None = None) -> Accepted:
+                   scope: str = "", solution: str | None = None, signals: str = "") -> Accepted:
         route = await self._routes.get(campaign_id)
         # -- layered limits (issue 12): a presented proof of work is checked, then the address and its networks
         # count the attempt; past a soft limit a vote needs a solution (428), past a hard one it is refused.
@@ -77,8 +83,9 @@ class BallotBox:
         nonce = new_nonce()
         shard, keys_, args = vote.vote_call(campaign_id=campaign_id, shards=route.shards,
                                             voter_buckets=route.voter_buckets, voter=voter,
-                                            candidate_id=candidate_id, nonce=nonce, ip_hash=ip_hash, ip_net=ip_net)
-        result = await self._batcher(keys_, args)  # ARGV[1..5]; the batcher appends ARGV[6..7] (self.limit_args)
+                                            candidate_id=candidate_id, nonce=nonce, ip_hash=ip_hash, ip_net=ip_net,
+                                            signals=signals)
+        result = await self._batcher(keys_, args)  # ARGV[1..6]; the batcher appends ARGV[7..8] (self.limit_args)
         outcome = result[0]
         if outcome == "ok":
             return Accepted(make_receipt(campaign_id, shard, result[1], nonce), candidate_id, int(result[2]))
@@ -93,6 +100,14 @@ class BallotBox:
         await self._batcher.close()
         if self._layers is not None:
             await self._layers.close()
+
+
+def signals_of(claims: VoterClaims, user_agent: str | None, accept_language: str | None, page_token: bool,
+               now: float) -> str:
+    """The vote's fraud signals, packed for the stream (shared/fraud_signals.py): the token's sign-in facts and
+    the request's headers, classified through bounded caches."""
+    return fraud_signals.pack(int(now) - claims.iat, fraud_signals.ua_class(user_agent), page_token, claims.op,
+                              fraud_signals.accept_lang(accept_language), claims.blk, claims.seq)
 
 
 def _refusal(outcome: str, result: list[object]) -> AppError:
@@ -112,4 +127,4 @@ def _refusal(outcome: str, result: list[object]) -> AppError:
     return AppError(f"unexpected vote outcome {outcome!r}")
 
 
-__all__ = ["Accepted", "BallotBox"]
+__all__ = ["Accepted", "BallotBox", "signals_of"]

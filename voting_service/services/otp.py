@@ -18,6 +18,7 @@ from shared.votestore.script import Script
 from voting_service import metrics
 from voting_service import redis_keys as keys
 from voting_service.services.guard import CHALLENGE_DETAIL, Guard
+from voting_service.services.signin_risk import sequential_block_risk
 from voting_service.services.sms import SmsSender
 
 # The sign-in scripts are the voting service's own (keys in voting_service/redis_keys.py), not the vote store's.
@@ -99,6 +100,8 @@ class OtpService:
                 raise guard.challenges.require("otp", level, PHONE_CHALLENGE_DETAIL)
             metrics.limit_refusals().labels("otp", "phone").inc()
             raise RateLimited("A code was sent recently; wait before asking again.", retry_after=int(result[1]))
+        # The number's block of 100 remembers it asked (runs of sequential numbers: a risk signal).
+        await sequential_block_risk(self._redis, self._s.secrets.pseudonym_key, e164, record=True)
         await self._sms.send(phone=e164, phone_pseudonym=p, text=SMS_TEXT.format(code=code), code=code)
         return self._s.otp_ttl_s, self._s.otp_resend_s
 
@@ -123,7 +126,9 @@ class OtpService:
             # page says so, and API clients may too.
             raise InvalidCode("The code is wrong or has expired.", extra={"attempts_left": int(left)})
         voter = pseudonym(self._s.secrets.pseudonym_key, "voter", e164)
-        token, exp = self._tokens.issue(voter)
+        # Fraud signals carried by the token (shared/fraud_signals.py): operator, number block, sequential run.
+        block = await sequential_block_risk(self._redis, self._s.secrets.pseudonym_key, e164)
+        token, exp = self._tokens.issue(voter, op=block.operator, blk=block.block, seq=block.run)
         return token, datetime.fromtimestamp(exp, UTC)
 
     def outbox_pseudonym(self, phone: str) -> str:

@@ -10,7 +10,8 @@
 --         the per-address and per-network limits span shards and live in keys of their own: layers.lua)
 -- ARGV[1] voter pseudonym   ARGV[2] candidate id   ARGV[3] receipt nonce
 -- ARGV[4] ip hash   ARGV[5] ip network (/24 or /64)
--- ARGV[6..7] voter limit, window s (limit <= 0: off); constant per process (settings): the batcher packs
+-- ARGV[6] the vote's fraud signals, packed (shared/fraud_signals.py); written to the stream as is
+-- ARGV[7..8] voter limit, window s (limit <= 0: off); constant per process (settings): the batcher packs
 --            them once and appends them to every call
 --
 -- Returns {result, x}:
@@ -40,7 +41,7 @@ local function over(key, limit, window)
   end
   return 0
 end
-local wait = over(KEYS[6], ARGV[6], ARGV[7])
+local wait = over(KEYS[6], ARGV[7], ARGV[8])
 if wait > 0 then
   return {'rate_limited', wait}
 end
@@ -68,5 +69,6 @@ end
 
 redis.call('HSET', KEYS[3], ARGV[1], chosen)
 redis.call('HINCRBY', KEYS[4], candidate, 1)
-local id = redis.call('XADD', KEYS[5], '*', 'r', ARGV[3], 'c', candidate, 'v', ARGV[1], 'ih', ARGV[4], 'n', ARGV[5])
+local id = redis.call('XADD', KEYS[5], '*', 'r', ARGV[3], 'c', candidate, 'v', ARGV[1], 'ih', ARGV[4], 'n', ARGV[5],
+                        's', ARGV[6])
 return {'ok', id, k - n - 1}

@@ -16,7 +16,7 @@ async def test_fraud_page_lists_clusters_and_the_working_group_invalidates_one(s
     body = html(await auditor.get(url))
     assert f'data-cluster="net:{FARM_NET}"' in body and f'data-cluster="net:{CAP_NET}"' in body
     assert 'data-testid="invalidate"' not in body  # the auditor reads only
-    assert body.index(f"net:{FARM_NET}") < body.index(f"net:{CAP_NET}")  # highest score first
+    assert body.index('data-cluster="ua:script.n.x.en"') < body.index(f'data-cluster="net:{FARM_NET}"')  # score order
     # The signals explained in the page's language (the API's reason sentences are English).
     assert "разных голосующих" in body and "distinct voters" not in body and "flagged from" not in body
     for lang, words in (("kk", "түрлі дауыс беруші"), ("en", "distinct voters")):

@@ -85,11 +85,12 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def mint_token(settings: Settings, phone: str = "+77010000001", *, now: float | None = None) -> str:
+def mint_token(settings: Settings, phone: str = "+77010000001", *, now: float | None = None, op: str = "",
+               blk: str = "", seq: int = 0) -> str:
     """A voter token signed with the service's key, as the OTP flow would issue (``now`` back-dates it)."""
     tokens = VoterTokens(settings.secrets.token_keys, settings.voter_token_ttl_s)
     voter = pseudonym(settings.secrets.pseudonym_key, "voter", phone)
-    token, _ = tokens.issue(voter, now=time.time() if now is None else now)
+    token, _ = tokens.issue(voter, now=time.time() if now is None else now, op=op, blk=blk, seq=seq)
     return token
 
 

@@ -23,13 +23,13 @@ def _lua_header() -> str:
 
 def test_the_call_names_the_voters_shard_keys_in_the_order_vote_lua_reads_them():
     shard, ks, args = vote_call(campaign_id=17, shards=16, voter_buckets=1000, voter=VOTER, candidate_id="40",
-                                nonce="n0nce-123", ip_hash="iph", ip_net="10.1.2.0/24")
+                                nonce="n0nce-123", ip_hash="iph", ip_net="10.1.2.0/24", signals="3|b|1|701|ru|blk|0")
     assert (shard, keys.voter_route(VOTER, 16, 1000)) == (0x00010203 % 16, (0x00010203 % 16, 0x04050607 % 1000))
     sk = keys.ShardKeys.of(17, shard)
     assert ks == [sk.cfg, sk.ballot, sk.voters(0x04050607 % 1000), sk.tally, sk.stream,
                   sk.rl_voter(VOTER)]
     assert ks[0] == "{c17:s3}:cfg" and ks[2] == "{c17:s3}:v:%d" % (0x04050607 % 1000)
-    assert args == [VOTER, "40", "n0nce-123", "iph", "10.1.2.0/24"]
+    assert args == [VOTER, "40", "n0nce-123", "iph", "10.1.2.0/24", "3|b|1|701|ru|blk|0"]
 
 
 def test_the_call_fills_every_key_and_argument_vote_lua_declares():

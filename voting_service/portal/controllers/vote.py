@@ -4,6 +4,7 @@ rate limits and metrics are one), then 303 back to the page the voter was on, wh
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -20,6 +21,7 @@ from voting_service.portal.challenge import FIELD as CHALLENGE_FIELD, challenge_
 from voting_service.services.challenge import ChallengeFailed, ChallengeRequired
 from voting_service.portal.flows_blocks import REFUSALS
 from voting_service.portal.render import see_other
+from voting_service.services.ballot_box import signals_of
 from voting_service.state import AppServices
 
 OUTAGES = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, TimeoutError)
@@ -64,7 +66,9 @@ class VotePages(Controller):
                 accepted = await services.ballot_box.cast(
                     campaign_id=int(campaign_id), voter=claims.voter, candidate_id=candidate_id,
                     ip_hash=client.ip_hash, ip_net=client.net, scope=client.scope,
-                    solution=one(fields, CHALLENGE_FIELD) or None)
+                    solution=one(fields, CHALLENGE_FIELD) or None,
+                    signals=signals_of(claims, request.headers.get("user-agent"),
+                                       request.headers.get("accept-language"), True, time.time()))
             except ChallengeRequired as exc:
                 metrics.votes().labels(exc.code).inc()
                 return challenge_page(request, services, route="vote", action=f"/campaigns/{slug}/vote",
