@@ -106,8 +106,6 @@ def _n(x: Any) -> str:
 def signal_text(signal: Mapping[str, Any], cluster: Mapping[str, Any], lang: str) -> str:
     """A fraud signal's explanation in the reader's language (the API's ``reason`` is English), from the
     numbers the signal and its cluster carry."""
-    from admin_service.services.fraud import BURST_WINDOW_S, CAP_SPAN_S
-
     kind = str(signal.get("signal", ""))
     key = "fraud.reason.many_voters" if kind.startswith("many_voters") else f"fraud.reason.{kind}"
     own = catalogue(lang)
@@ -115,9 +113,9 @@ def signal_text(signal: Mapping[str, Any], cluster: Mapping[str, Any], lang: str
         return ""
     values = {"value": _n(signal.get("value")), "baseline": _n(signal.get("baseline")),
               "threshold": _n(signal.get("threshold")), "votes": cluster.get("votes", ""),
-              "voters": cluster.get("voters", ""), "fillers": cluster.get("cap_fillers", ""),
-              "window": BURST_WINDOW_S, "span": CAP_SPAN_S,
+              "voters": cluster.get("voters", ""),
               "candidate": (cluster.get("top_candidate") or {}).get("candidate_id", ""),
               "share": _n(100 * float(signal.get("value") or 0)),
+              "base_share": _n(100 * float(signal.get("baseline") or 0)),
               "share_threshold": _n(100 * float(signal.get("threshold") or 0))}
     return own[key].format(**values)

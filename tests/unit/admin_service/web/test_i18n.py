@@ -49,8 +49,9 @@ def dynamic_keys() -> set[str]:
     keys |= {f"campaign.state.{s}" for s in ("draft", "published", "closed", "finalised")}  # in messages
     keys |= {f"audit.act.{a}" for a in audit_actions()}
     keys |= {f"error.code.{c}" for c in CODES}  # error.html and web/messages.py
-    signals = set(re.findall(r'"signal": f?"([a-z_{}]+)"', (WEB.parent / "services" / "fraud.py").read_text("utf-8")))
-    signals = {s.replace("{where}", w) for s in signals for w in ("network", "address")}
+    source = (WEB.parent / "services" / "fraud.py").read_text("utf-8")
+    signals = set(re.findall(r'_signal\(\s*f?"([a-z_{}]+)"', source))
+    signals = {s.replace("{where}", w) for s in signals for w in ("network", "address", "signature", "block")}
     assert "burst" in signals and "many_voters_one_network" in signals
     keys |= {f"fraud.signal.{s}" for s in signals}
     keys |= {"fraud.reason." + ("many_voters" if s.startswith("many_voters") else s) for s in signals}
