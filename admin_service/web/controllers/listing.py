@@ -57,7 +57,7 @@ class Slice:
 
 
 def _page_number(raw: str | None) -> int:
-    return int(raw) if raw and raw.isdigit() and 0 < len(raw) < 7 else 1
+    return max(1, int(raw)) if raw and raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
 
 
 def slice_rows(rows: Sequence[dict[str, Any]], params: Mapping[str, str], *,
