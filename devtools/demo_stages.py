@@ -37,6 +37,7 @@ import asyncpg
 import msgspec
 import redis.asyncio as aioredis
 
+from devtools.demo import card_rows, generate_candidates
 from shared.repos import campaigns, candidates
 from shared.votestore import keys
 from shared.votestore import repo as votes_repo
@@ -196,12 +197,6 @@ class DemoStaff:
                 for role, email in STAFF]
 
 
-def _b64decode(value: str) -> bytes:
-    import base64
-
-    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-
-
 async def ensure_staff(conn: asyncpg.Connection, *, password: str | None = None,
                        staff_key: bytes | None = None, app_env: str | None = None) -> DemoStaff:
     """The demo staff records; with ``password`` (development or test only) active with that password, and
@@ -352,8 +347,6 @@ def _phone(rng: random.Random) -> str:
 
 
 async def _insert_stage_cards(conn: asyncpg.Connection, cards: list[Any]) -> dict[str, list[int]]:
-    from devtools.demo import card_rows
-
     ids: dict[str, list[int]] = {}
     at = 0
     for status, n in STAGES.items():
@@ -396,7 +389,6 @@ async def install_stages(pool: asyncpg.Pool, r: aioredis.Redis, *, staff: DemoSt
     """Create (once) the stage cards, nominations, the draft and the closed campaign; see the module."""
     from admin_service.auth.context import Staff
     from admin_service.services import campaigns as campaigns_service
-    from devtools.demo import generate_candidates
 
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     status = "existing"
@@ -416,8 +408,6 @@ async def install_stages(pool: asyncpg.Pool, r: aioredis.Redis, *, staff: DemoSt
                     draft_id = await conn.fetchval(INSERT_CAMPAIGN, DRAFT_SLUG, DRAFT_TITLE, now + timedelta(days=60),
                                                    now + timedelta(days=83), VOTES_PER_VOTER, 100, False)
                     await conn.execute(INSERT_BALLOT, draft_id, ids["shortlisted"][:DRAFT_BALLOT])
-                    from devtools.demo import card_rows
-
                     ballot = await candidates.insert_many(conn, card_rows(ballot_cards), status="shortlisted")
                     await candidates.record_transitions(conn, [
                         (cid, before, after, REASON, ACTOR)
