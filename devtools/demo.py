@@ -1,5 +1,8 @@
-"""The demo campaigns: a few hundred invented candidates on an open, published ballot, and a finalised past
-campaign with its own people, votes, an invalidated fraud cluster and the final 100.
+"""The demo campaigns: a few hundred invented candidates on an open, published ballot (with the first hour's
+votes), and a finalised past campaign with its own people, votes, an invalidated fraud cluster and the final
+100; then every other stage of the staff workflow (devtools/demo_stages.py: nominations in triage, cards at
+each lifecycle stage with their verifications and reviews, a draft campaign, a closed one ready to finalise
+with a suspicious cluster for the fraud review, the demo staff).
 
 ``python -m devtools.demo`` (DATABASE_URL, REDIS_URL from the environment) or ``await load_demo(db_url, redis_url)``.
 Idempotent: the campaign is found by its slug; a second run creates nothing and projects the ballot to Redis again.
@@ -298,8 +301,8 @@ def generate_candidates(n: int = DEMO_SIZE, *, seed: int = DEMO_SEED,
 
 # --- loading -----------------------------------------------------------------------------------------
 
-async def _insert_cards(conn: asyncpg.Connection, cards: list[DemoCandidate]) -> list[int]:
-    """The cards, shortlisted, with their history (nominated ... shortlisted)."""
+def card_rows(cards: list[DemoCandidate]) -> list[dict[str, Any]]:
+    """The cards as ``candidates.insert_many`` takes them."""
     rows = []
     for card in cards:
         own, others = card.stored_texts()
@@ -309,7 +312,12 @@ async def _insert_cards(conn: asyncpg.Connection, cards: list[DemoCandidate]) ->
             "achievements": [msgspec.structs.asdict(a) for a in own.achievements], "text_lang": card.text_lang,
             "texts": others, "source_kind": card.source_kind, "source_name": card.source_name,
         })
-    ids = await candidates.insert_many(conn, rows, status=LIFECYCLE[-1])
+    return rows
+
+
+async def _insert_cards(conn: asyncpg.Connection, cards: list[DemoCandidate]) -> list[int]:
+    """The cards, shortlisted, with their history (nominated ... shortlisted)."""
+    ids = await candidates.insert_many(conn, card_rows(cards), status=LIFECYCLE[-1])
     await candidates.record_transitions(conn, [
         (cid, before, after, REASON, ACTOR)
         for cid in ids for before, after in zip((None, *LIFECYCLE[:-1]), LIFECYCLE, strict=True)])
@@ -326,9 +334,15 @@ async def _publish(conn: asyncpg.Connection, *, slug: str, title: dict[str, str]
 
 
 async def _create(conn: asyncpg.Connection, *, now: datetime) -> tuple[int, int]:
+    from devtools.demo_stages import ordinary_votes, write_votes
+
     ids = await _insert_cards(conn, generate_candidates())
-    campaign_id = await _publish(conn, slug=DEMO_SLUG, title=TITLE, opens=now - timedelta(hours=1),
+    opens = now - timedelta(hours=1)
+    campaign_id = await _publish(conn, slug=DEMO_SLUG, title=TITLE, opens=opens,
                                  closes=now + timedelta(days=30), seats=SEATS, ids=ids)
+    # The first hour's votes, as the flusher would have written them (the tally follows after commit).
+    await write_votes(conn, campaign_id, ordinary_votes(ids, start_ms=int(opens.timestamp() * 1000),
+                                                        span_ms=45 * 60 * 1000, seed=DEMO_SEED, scale=25), DEMO_SEED)
     return campaign_id, len(ids)
 
 
@@ -359,6 +373,10 @@ async def install(conn: asyncpg.Connection, r: aioredis.Redis, *, now: datetime 
     # After commit: the voting service must never see a ballot that could still roll back.
     for projection in await campaigns.projections(conn, campaign_id=campaign_id):
         await project(r, projection)
+    if created:  # the tally of the first hour's votes, as the vote script left it (the stream drained)
+        from devtools.demo_stages import reconcile_tally
+
+        await reconcile_tally(conn, r, campaign_id)
     found = await conn.fetchrow(FIND_CAMPAIGN, DEMO_SLUG)
     return {
         "status": status, "campaign_id": campaign_id, "slug": DEMO_SLUG, "state": found["state"],
@@ -514,33 +532,56 @@ FROM campaigns c WHERE c.id = $1
 """
 
 
-async def load_demo(database_url: str, redis_url: str, *, signing_key: bytes | None = None) -> dict[str, Any]:
-    """Make sure the demo campaign exists, is published and is in Redis, and that the finalised past
-    campaign exists; return what was done.
+async def load_demo(database_url: str, redis_url: str, *, signing_key: bytes | None = None,
+                    staff_password: str | None = None, staff_key: bytes | None = None,
+                    contact_public_key: bytes | None = None) -> dict[str, Any]:
+    """Make sure the demo campaign exists, is published and is in Redis, that the finalised past campaign
+    exists, and that every stage of the staff workflow has something in it (devtools/demo_stages.py); return
+    what was done.
 
     ``status`` is ``created`` (first run), ``existing`` (found by slug, projected again) or ``closed``
     (found but its window has passed: left untouched); ``past`` says the same of the past campaign
-    (``created``, ``existing``, or ``finalised`` when an interrupted run was completed).
+    (``created``, ``existing``, or ``finalised`` when an interrupted run was completed); ``stages`` of the
+    stage data. ``staff_password`` (APP_ENV development or test only) makes the demo staff accounts usable,
+    ``staff_key`` (STAFF_KEY) gives the admin and the working group an authenticator secret, listed under
+    ``staff``; ``contact_public_key`` (CONTACT_PUBLIC_KEY) seals the nominators' contacts of the nominations
+    waiting in triage (none without it).
     """
+    from devtools import demo_stages
+
     pool = await create_pool(database_url, min_size=1, max_size=4)  # finalisation holds two at once
     r = create_redis(redis_url, timeout_s=5.0)
     try:
         async with pool.acquire() as conn:
             result = await install(conn, r)
         result["past"] = await install_past(pool, r, signing_key=signing_key)
+        async with pool.acquire() as conn:
+            staff = await demo_stages.ensure_staff(conn, password=staff_password, staff_key=staff_key)
+        taken = frozenset(c.full_name for c in (*generate_candidates(),
+                                                *generate_candidates(PAST_SIZE, seed=PAST_SEED)))
+        result["stages"] = await demo_stages.install_stages(pool, r, staff=staff,
+                                                            contact_public_key=contact_public_key, taken=taken)
+        async with pool.acquire() as conn, conn.transaction():
+            names = {x["code"]: x["name"]["ru"] for x in reference.regions()}
+            result["stages"]["paperwork"] = await demo_stages.paperwork(conn, staff, names)
+        result["staff"] = {"can_sign_in": staff.can_sign_in, "accounts": staff.accounts()}
         return result
     finally:
         await r.aclose()
         await pool.close()
 
 
+def _key_env(name: str) -> bytes | None:
+    value = os.environ.get(name, "").strip()
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)) if value else None
+
+
 def main() -> None:
     database_url = os.environ.get("DATABASE_URL", "postgresql://127.0.0.1:5432/postgres")
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     try:
-        key = os.environ.get("TREE_HEAD_SIGNING_KEY", "").strip()
-        signing_key = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4)) if key else None
-        result = asyncio.run(load_demo(database_url, redis_url, signing_key=signing_key))
+        result = asyncio.run(load_demo(database_url, redis_url, signing_key=_key_env("TREE_HEAD_SIGNING_KEY"),
+                                       contact_public_key=_key_env("CONTACT_PUBLIC_KEY")))
     except asyncpg.UndefinedTableError as exc:
         raise SystemExit(f"devtools.demo: {exc}; apply the migrations first (python -m shared.migrate)") from exc
     print(json.dumps(result, ensure_ascii=False, indent=2))

@@ -44,6 +44,7 @@ ADMIN_SECRETS = ("CONTACT_PRIVATE_KEY", "CONTACT_PRIVATE_KEY_PREVIOUS", "STAFF_K
 SECRET_NAMES = ("VOTER_TOKEN_KEY", "PSEUDONYM_KEY", "CONTACT_PRIVATE_KEY", "CONTACT_PUBLIC_KEY", "STAFF_KEY",
                 "TREE_HEAD_SIGNING_KEY")
 DEV_ENV_FILE = DATA / "dev.env"  # what the command-line tools need after `make run` (--env-file)
+DEMO_STAFF_FILE = DATA / "demo-staff.env"  # the demo staff accounts' password (development only)
 SYSTEM_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SYSTEM_REDIS_URL = "redis://127.0.0.1:6379/0"
 STOP_TIMEOUT_S = 10.0
@@ -284,9 +285,25 @@ async def prepare_database() -> dict:
 
     applied = await migrate_url(os.environ["DATABASE_URL"])
     say(f"migrations: {len(applied)} applied" + (f" ({', '.join(applied)})" if applied else ", up to date"))
-    key = os.environ["TREE_HEAD_SIGNING_KEY"]  # ensure_secrets put it there; the past campaign is signed with it
+    def key(name: str) -> bytes:  # ensure_secrets put them there
+        value = os.environ[name]
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+
+    # The demo staff can sign in on a development machine only (never in production, not even by mistake).
+    development = os.environ.get("APP_ENV") == "development"
     return await load_demo(os.environ["DATABASE_URL"], os.environ["REDIS_URL"],
-                           signing_key=base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))) or {}
+                           signing_key=key("TREE_HEAD_SIGNING_KEY"), contact_public_key=key("CONTACT_PUBLIC_KEY"),
+                           staff_password=demo_staff_password(DEMO_STAFF_FILE) if development else None,
+                           staff_key=key("STAFF_KEY") if development else None) or {}
+
+
+def demo_staff_password(path: Path) -> str:
+    """The demo staff accounts' password: generated once per machine, kept in ``path`` (0600)."""
+    stored = read_env_file(path)
+    if not stored.get("DEMO_STAFF_PASSWORD"):
+        stored["DEMO_STAFF_PASSWORD"] = "Demo-" + secrets.token_urlsafe(12)
+        write_env_file(path, stored)
+    return stored["DEMO_STAFF_PASSWORD"]
 
 
 def fresh_dir(path: Path) -> str:
@@ -390,6 +407,22 @@ def write_dev_env(voting_url: str, admin_url: str) -> None:
                                   "VOTING_URL": voting_url, "ADMIN_URL": admin_url})
 
 
+def demo_staff_rows(admin: str, demo: dict) -> list[tuple[str, str]]:
+    """The demo staff accounts (development only: load_demo makes them usable only there), one per role; the
+    admin and the working group sign in with a code from an authenticator app (STAFF_MFA=required, as in
+    production): add the printed secret to one (or: oathtool --totp -b SECRET)."""
+    staff = demo.get("staff") or {}
+    if not staff.get("can_sign_in") or os.environ.get("APP_ENV") != "development":
+        return []
+    password = read_env_file(DEMO_STAFF_FILE).get("DEMO_STAFF_PASSWORD", "?")
+    lines = [f"sign in at {admin}/login, password {password} (kept in {DEMO_STAFF_FILE.relative_to(ROOT)})"]
+    for account in staff.get("accounts", []):
+        secret = account.get("totp_secret")
+        lines.append(f"{account['role']:<14} {account['email']}"
+                     + (f"  TOTP secret {secret}" if secret else ""))
+    return [("demo staff", f"\n{'':17}".join(lines))]
+
+
 def print_banner(host: str, voting_port: int, admin_port: int, demo: dict) -> None:
     voting = f"http://{host}:{voting_port}"
     admin = f"http://{host}:{admin_port}"
@@ -404,15 +437,17 @@ def print_banner(host: str, voting_port: int, admin_port: int, demo: dict) -> No
         rows.append(("SMS outbox", f"{voting}/api/v1/dev/sms-outbox?phone={SAMPLE_PHONE}"))
     rows += [
         ("admin", f"{admin}/login  (internal; OpenAPI {admin}/schema/openapi.json)"),
-        ("first admin", "there are no default accounts; in another terminal, in this folder:\n"
-                        f"{'':17}{CREATE_ADMIN}\n"
-                        f"{'':17}then sign in at {admin}/login: an admin is asked to set up an authenticator app\n"
-                        f"{'':17}(TOTP) before anything else (STAFF_MFA=required; STAFF_MFA=optional turns that off)"),
+        *demo_staff_rows(admin, demo),
+        ("own admin", "in another terminal, in this folder:\n"
+                      f"{'':17}{CREATE_ADMIN}\n"
+                      f"{'':17}then sign in at {admin}/login: an admin is asked to set up an authenticator app\n"
+                      f"{'':17}(TOTP) before anything else (STAFF_MFA=required; STAFF_MFA=optional turns that off)"),
         ("metrics", f"{voting}/metrics  {admin}/metrics  flusher: http://127.0.0.1:{flusher_port}/metrics"),
         ("demo campaign", f"id={campaign} slug={demo.get('slug', '?')}  {voting}/campaigns/{demo.get('slug', '?')}"),
         *([("final 100", f"{voting}/campaigns/{past['slug']}/final  (the finalised past demo campaign)")]
           if isinstance(past := demo.get("past"), dict) and past.get("slug") else []),
-        ("demo details", ", ".join(f"{k}={v}" for k, v in demo.items() if k not in ("campaign_id", "slug")) or "-"),
+        ("demo details", ", ".join(f"{k}={v}" for k, v in demo.items()
+                                   if k not in ("campaign_id", "slug", "staff")) or "-"),
         ("DATABASE_URL", os.environ["DATABASE_URL"]),
         ("REDIS_URL", os.environ["REDIS_URL"]),
     ]

@@ -17,12 +17,14 @@ from admin_service.services import candidates as candidates_service
 from admin_service.services.campaign_reports import composition_of
 from admin_service.services.common import parse_id
 from admin_service.web.controllers.forms import form_list, form_of, int_or_none
+from admin_service.web.controllers.listing import slice_rows
 from admin_service.web.render import page, see_other
 from admin_service.state import AppServices, Services
 from shared.errors import Conflict, InvalidRequest
 
 WG = roles("working_group")
 PAGE = 200  # the service's largest page; the builder reads every shortlisted candidate
+BALLOT_SORTS = {"ballot": lambda c: c["pos"], "name": lambda c: (c["full_name"].casefold(), c["pos"])}
 
 
 def _utc(value: str, field: str) -> str:
@@ -98,10 +100,17 @@ class CampaignPages(Controller):
         staff = staff_of(request)
         editable = campaign["state"] == "draft" and staff.has("working_group")
         on_ballot = {c["id"] for c in campaign["ballot"]}
-        choices = [*campaign["ballot"], *(c for c in await _shortlisted(services) if c["id"] not in on_ballot)] \
-            if editable else []
-        return page(request, "campaigns/campaign.html", campaign=campaign, editable=editable, choices=choices,
-                    selected=on_ballot, composition=composition_of(campaign["ballot"]))
+        rows = [*campaign["ballot"], *(c for c in await _shortlisted(services) if c["id"] not in on_ballot)] \
+            if editable else campaign["ballot"]
+        # A long ballot is shown a page at a time (search, region, sphere, order from the query); the boxes
+        # ticked on other pages travel with the form as hidden fields, so saving keeps them.
+        rows = [{**c, "pos": n} for n, c in enumerate(rows)]
+        listed = slice_rows(rows, request.query_params, sorts=BALLOT_SORTS)
+        shown = {c["id"] for c in listed.items}
+        return page(request, "campaigns/campaign.html", campaign=campaign, editable=editable, ls=listed,
+                    selected=on_ballot, hidden_selected=[i for i in campaign["ballot"] if i["id"] not in shown],
+                    ballot_sorts=[("ballot", "list.sort_ballot"), ("name", "list.sort_name")],
+                    composition=composition_of(campaign["ballot"]))
 
     @post("/{campaign_id:str}/ballot/preview", operation_id="webBallotPreview", include_in_schema=False,
           guards=[WG], opt={"form": True})

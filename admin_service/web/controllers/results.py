@@ -23,12 +23,16 @@ from admin_service.services import finalise as finalise_service
 from admin_service.services import selection
 from admin_service.services.common import parse_id
 from admin_service.web.controllers.forms import form_of
+from admin_service.web.controllers.listing import slice_rows
 from admin_service.web.render import page, see_other
 from admin_service.state import AppServices, Services
 from shared.errors import AppError, InvalidRequest
 from shared.reference import GENDERS, demographics, regions, spheres
 
 BOUND_ROWS = 6  # rows of the bounds table on the form
+# The count table's orders (?sort=): by valid votes (the rank), the fewest first, by name.
+COUNT_SORTS = {"votes": lambda c: c["rank"], "votes_asc": lambda c: -c["rank"],
+               "name": lambda c: (c["full_name"].casefold(), c["rank"])}
 
 
 def policy_choices(fields: dict[str, str]) -> dict[str, Any]:
@@ -101,7 +105,11 @@ async def _results_page(request: Request, services: Services, cid: int, *, statu
     staff = staff_of(request)
     can_finalise = ended and staff.has("working_group")
     can_preview = ended and (staff.has("working_group") or staff.has("auditor"))
-    return page(request, "campaigns/results.html", status=status, campaign=campaign, results=results,
+    ranked = [{**c, "rank": n} for n, c in enumerate(results["candidates"], start=1)]
+    listed = slice_rows(ranked, request.query_params, sorts=COUNT_SORTS)
+    return page(request, "campaigns/results.html", status=status, campaign=campaign, results=results, ls=listed,
+                count_sorts=[("votes", "list.sort_votes"), ("votes_asc", "list.sort_votes_asc"),
+                             ("name", "list.sort_name")],
                 snapshot=snapshot, can_finalise=can_finalise, can_preview=can_preview, error=error,
                 preview=preview, choice=policy_choices(fields or {}), bound_rows=BOUND_ROWS,
                 groups=group_options(),

@@ -23,6 +23,10 @@ from voting_service.app import create_app
 from voting_service.state import Services
 from devtools.demo import (ACTOR, DEMO_SIZE, DEMO_SLUG, FRAUD_NET, LIFECYCLE, PAST_SEATS, PAST_SIZE, PAST_SLUG,
                            VOTES_PER_VOTER, load_demo)
+from devtools.demo_stages import CLOSED_SIZE, DRAFT_BALLOT, PATHS, STAGES
+
+STAGE_CARDS = sum(STAGES.values())
+STAGE_TRANSITIONS = sum(n * len(PATHS[status]) for status, n in STAGES.items())
 
 COUNTS = """
 SELECT (SELECT count(*) FROM candidates)                               AS candidates,
@@ -70,13 +74,18 @@ async def test_load_twice_creates_once_and_projects_again(fresh_database_url: st
     campaign_id = first["campaign_id"]
     after_first = await counts(fresh_database_url)
     assert after_first == {
-        "candidates": DEMO_SIZE + PAST_SIZE, "on_ballot": DEMO_SIZE, "finalists": PAST_SEATS,
-        "regions": len(reference.region_codes()), "spheres": len(reference.sphere_codes()), "campaigns": 2,
-        "ballot": DEMO_SIZE + PAST_SIZE,
-        # nominated ... shortlisted, then on_ballot at publication (and finalist / not_selected at finalisation)
-        "transitions": DEMO_SIZE * (len(LIFECYCLE) + 1) + PAST_SIZE * (len(LIFECYCLE) + 2),
+        "candidates": DEMO_SIZE + PAST_SIZE + STAGE_CARDS + CLOSED_SIZE, "on_ballot": DEMO_SIZE + CLOSED_SIZE,
+        "finalists": PAST_SEATS, "regions": len(reference.region_codes()),
+        "spheres": len(reference.sphere_codes()), "campaigns": 4,
+        "ballot": DEMO_SIZE + PAST_SIZE + CLOSED_SIZE + DRAFT_BALLOT,
+        # nominated ... shortlisted, then on_ballot at publication (and finalist / not_selected at finalisation);
+        # the stage cards along their own paths
+        "transitions": (DEMO_SIZE + CLOSED_SIZE) * (len(LIFECYCLE) + 1) + PAST_SIZE * (len(LIFECYCLE) + 2)
+                       + STAGE_TRANSITIONS,
         "foreign_transitions": 0,
     }
+    assert first["stages"]["status"] == "created" and first["stages"]["closed_state"] == "closed"
+    assert first["stages"]["nominations_waiting"] == 0  # no contact key given: no sealed nominator
     assert first["past"]["status"] == "created" and first["past"]["state"] == "finalised"
     await assert_projected(r, campaign_id)
 
@@ -108,6 +117,8 @@ async def test_load_twice_creates_once_and_projects_again(fresh_database_url: st
     assert second["campaign_id"] == campaign_id
     assert second["candidates_created"] == 0
     assert second["past"]["status"] == "existing" and second["past"]["invalidated_now"] == 0
+    assert second["stages"]["status"] == "existing" and second["stages"]["paperwork"] == {"verifications": 0,
+                                                                                         "reviews": 0}
     assert await counts(fresh_database_url) == after_first
     await assert_projected(r, campaign_id)
     meta = await r.hgetall(keys.campaign_meta(second["past"]["campaign_id"]))
@@ -121,7 +132,8 @@ async def test_concurrent_loaders_create_one_campaign(fresh_database_url: str,
     assert sorted(res["status"] for res in results) == ["created", "existing"]
     assert sorted(res["past"]["status"] for res in results) == ["created", "existing"]
     found = await counts(fresh_database_url)
-    assert (found["candidates"], found["campaigns"], found["finalists"]) == (DEMO_SIZE + PAST_SIZE, 2, PAST_SEATS)
+    assert (found["candidates"], found["campaigns"], found["finalists"]) == (
+        DEMO_SIZE + PAST_SIZE + STAGE_CARDS + CLOSED_SIZE, 4, PAST_SEATS)
 
 
 async def test_closed_demo_campaign_is_left_alone(fresh_database_url: str,
@@ -140,7 +152,7 @@ async def test_closed_demo_campaign_is_left_alone(fresh_database_url: str,
     assert again["campaign_id"] == created["campaign_id"]
     assert "closed" in again["message"]
     assert await r.exists(keys.campaign_meta(created["campaign_id"])) == 0  # untouched, not re-projected
-    assert (await counts(fresh_database_url))["campaigns"] == 2  # the open one (closed now) and the past one
+    assert (await counts(fresh_database_url))["campaigns"] == 4  # the open one (closed now), past, draft, closed
 
 
 async def test_command_line(fresh_database_url: str, demo_redis: tuple[str, aioredis.Redis]) -> None:

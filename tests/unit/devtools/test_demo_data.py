@@ -189,3 +189,17 @@ def test_past_votes_respect_the_caps_and_hold_one_fraud_cluster() -> None:
     opens, closes = (int(t.timestamp() * 1000) for t in (demo.PAST_OPENS, demo.PAST_CLOSES))
     assert all(opens <= v.cast_ms < closes for v in votes)
     assert {v.candidate_id for v in votes} == set(ids)
+
+
+def test_stage_votes_stay_in_their_window_and_voters_within_k() -> None:
+    from collections import defaultdict
+
+    from devtools.demo_stages import VOTES_PER_VOTER, cluster_votes, ordinary_votes
+
+    start, span = 1_700_000_000_000, 45 * 60 * 1000
+    votes = ordinary_votes(list(range(1, 60)), start_ms=start, span_ms=span, seed=7)
+    assert votes and all(start <= v.cast_ms <= start + span for v in votes)
+    chosen = defaultdict(list)
+    for v in votes + cluster_votes([1, 2, 3], at_ms=start, seed=7):
+        chosen[v.voter].append(v.candidate_id)
+    assert all(len(c) == len(set(c)) <= VOTES_PER_VOTER for c in chosen.values())
