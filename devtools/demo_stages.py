@@ -42,6 +42,7 @@ from shared.repos import campaigns, candidates
 from shared.votestore import keys
 from shared.votestore import repo as votes_repo
 from shared.votestore.projection import project
+from voting_service.repos import votes as flushed_votes
 
 ACTOR = "demo-loader"
 REASON = "demo data"
@@ -170,12 +171,6 @@ INSERT INTO nominations (nominee, story, achievements, nominator_kind, nominator
                          ip_hash, consent, phone_confirmed, created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 """
-INSERT_VOTES = """
-INSERT INTO votes (campaign_id, vote_id, candidate_id, voter, ip_hash, ip_net, cast_at)
-SELECT $1, v, cand, voter, ih, net::cidr, timestamptz 'epoch' + ms * interval '1 millisecond'
-FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[]) AS t (v, cand, voter, ih, net, ms)
-ON CONFLICT (campaign_id, vote_id) DO NOTHING
-"""
 
 
 # --- staff -------------------------------------------------------------------------------------------
@@ -271,6 +266,17 @@ class Vote(msgspec.Struct, frozen=True):
     ip_hash: str
     ip_net: str
     cast_ms: int
+    # the live signals the voting service records with a vote (shared/fraud_signals.py, docs/fraud.md)
+    signin_s: int | None = None
+    ua_class: str | None = None
+    page_token: bool | None = None
+    operator: str | None = None
+    accept_lang: str | None = None
+    num_block: str | None = None
+    seq_run: int | None = None
+
+
+OPERATORS = ("701", "702", "705", "707", "747", "771", "775", "777", "778")
 
 
 def _h(text: str) -> str:
@@ -294,20 +300,27 @@ def ordinary_votes(candidate_ids: Sequence[int], *, start_ms: int, span_ms: int,
             at = start_ms + rng.randrange(span_ms)
         chosen.add(cid)
         at = min(at + rng.randrange(2 * 60_000, 90 * 60_000), start_ms + span_ms)  # back later, not in one go
-        out.append(Vote(cid, voter, _h(f"{voter}-ip")[:32], net, at))
+        # a person on the portal: a browser with the page token, minutes after signing in, Kazakh or Russian
+        out.append(Vote(cid, voter, _h(f"{voter}-ip")[:32], net, at, signin_s=rng.randrange(40, 900),
+                        ua_class="browser", page_token=True, operator=rng.choice(OPERATORS),
+                        accept_lang=rng.choice(("kk", "ru")), num_block=_h(f"{voter}-block")[:22], seq_run=1))
     return out
 
 
 def cluster_votes(candidate_ids: Sequence[int], *, at_ms: int, seed: int) -> list[Vote]:
     """CLUSTER_VOTERS voters from one /24 within three minutes, each casting the full VOTES_PER_VOTER votes for
-    the same candidates within seconds: many voters on one network, a burst, cap filling."""
+    the same candidates within seconds: many voters on one network, scripts without the page token, seconds after signing in with sequential numbers of one block."""
     rng = random.Random(seed)
     out = []
     for i in range(CLUSTER_VOTERS):
         bot = _h(f"demo-cluster-{seed}-{i}")
         first = at_ms + rng.randrange(3 * 60 * 1000)
         for j, cid in enumerate(candidate_ids[:VOTES_PER_VOTER]):
-            out.append(Vote(cid, bot, _h(f"{bot}-ip")[:32], CLUSTER_NET, first + j * rng.randrange(1500, 4000)))
+            # a script: no page token, seconds after a sign-in with the next number of one block
+            out.append(Vote(cid, bot, _h(f"{bot}-ip")[:32], CLUSTER_NET, first + j * rng.randrange(1500, 4000),
+                            signin_s=1 + j, ua_class="script", page_token=False, operator="747",
+                            accept_lang="en", num_block=_h(f"demo-cluster-block-{seed}")[:22],
+                            seq_run=min(i + 1, 100)))
     return out
 
 
@@ -324,10 +337,12 @@ def vote_ids(campaign_id: int, votes: Sequence[Vote], rng: random.Random) -> lis
 
 
 async def write_votes(conn: asyncpg.Connection, campaign_id: int, votes: Sequence[Vote], seed: int) -> None:
-    """As the flusher writes them (the receipts the vote script issued)."""
-    await conn.execute(INSERT_VOTES, campaign_id, vote_ids(campaign_id, votes, random.Random(seed)),
-                       [v.candidate_id for v in votes], [v.voter for v in votes], [v.ip_hash for v in votes],
-                       [v.ip_net for v in votes], [v.cast_ms for v in votes])
+    """As the flusher writes them (the receipts the vote script issued), with the flusher's own statement, so
+    the fraud review's summaries hold them too."""
+    ids = vote_ids(campaign_id, votes, random.Random(seed))
+    await flushed_votes.insert_batch(conn, [
+        (campaign_id, vid, v.candidate_id, v.voter, v.ip_hash, v.ip_net, v.cast_ms, v.signin_s, v.ua_class,
+         v.page_token, v.operator, v.accept_lang, v.num_block, v.seq_run) for vid, v in zip(ids, votes)])
 
 
 async def reconcile_tally(conn: asyncpg.Connection, r: aioredis.Redis, campaign_id: int) -> None:

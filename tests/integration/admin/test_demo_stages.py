@@ -121,7 +121,11 @@ async def test_the_closed_campaign_shows_the_cluster_and_finalises_as_it_is(load
     flagged = await fraud.flags(pool, campaign_id=cid, kind="net")
     assert flagged["items"] and flagged["items"][0]["cluster_id"] == f"net:{CLUSTER_NET}", flagged["items"][:2]
     signals = {s["signal"] for s in flagged["items"][0]["signals"]}
-    assert {"many_voters_one_network", "burst", "cap_filling"} <= signals, signals
+    assert {"many_voters_one_network", "automated_clients", "fast_after_signin", "same_candidates"} <= signals, signals
+    # the same votes seen as their client signature and their number block (the summaries the flusher keeps)
+    for kind, signal in (("ua", "automated_clients"), ("blk", "sequential_numbers")):
+        items = (await fraud.flags(pool, campaign_id=cid, kind=kind))["items"]
+        assert any(signal in {s["signal"] for s in i["signals"]} for i in items), (kind, items[:2])
     # Drained and reconciled: the working group can finalise it now, without waiting for anything.
     wg = await pool.fetchrow("SELECT id, email FROM users WHERE email = $1",
                              next(e for role, e in STAFF if role == "working_group"))
