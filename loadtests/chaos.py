@@ -412,14 +412,14 @@ class Chaos:
         for p in (self.flusher, service):  # the single-Redis stack is done: its CPU to the cluster phases
             if p is not None:
                 await asyncio.to_thread(p.stop)
-        phases = {}
+        phases: dict[str, dict[str, Any]] = {}
         for name, wait in zip(CLUSTER_FAULTS, (1, 0)):
             if "cluster_failover" in o.skip or name in o.skip:
                 log(f"{name}: skipped (--skip)")
                 continue
             # Each campaign its own ballot (and candidates); phone numbers past the single-Redis phase's.
             phases[name] = await self.cluster_phase(pool, voters, token_key, pseudonym_key, name, wait)
-        report = self.report(self.ledger, rows, rec.returncode == 0, left, t_end - t_load, phases)
+        report = self.report(self.ledger, rows, rec.returncode == 0, left, t_end - t_load, phases, whole=True)
         report["machine_busy_pct"] = self.busy_pct()  # over the whole run, cluster phases included
         return report
 
@@ -507,7 +507,8 @@ class Chaos:
             log("the voting service answered 500; its log says:\n" + text[max(0, at - 200):at + 4000])
 
     def report(self, led: Ledger, rows: list[Any], reconcile_ok: bool, undrained: int, load_s: float,
-               phases: dict[str, dict[str, Any]]) -> dict[str, Any]:
+               phases: dict[str, dict[str, Any]], *, whole: bool = False) -> dict[str, Any]:
+        """One phase's counts (``whole``: the run's, with the cluster phases' ``phases`` folded in)."""
         stored = Counter(row["vote_id"] for row in rows)
         pairs = Counter((row["voter"], row["candidate_id"]) for row in rows)
         acknowledged = set(led.receipts)
@@ -542,7 +543,7 @@ class Chaos:
             "vote_statuses": {str(k): v for k, v in sorted(Counter(a.status for a in votes).items())},
             "load_s": round(load_s, 1), "faults": faults,
         }
-        if not phases:
+        if not whole:
             return out
         out["flusher_starts"] = self.flusher_starts
         out["skipped"] = list(self.o.skip)
