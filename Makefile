@@ -57,9 +57,10 @@ BENCH_ARGS ?=
 bench: venv
 	$(PY) -m loadtests.bench $(BENCH_ARGS)
 
-# Faults under a steady vote load (loadtests/chaos.py, ~1 min, loopback only): its own Postgres (initdb) and
+# Faults under a steady vote load (loadtests/chaos.py, 2-4 min, loopback only): its own Postgres (initdb) and
 # redis-server (AOF, appendfsync always) on free ports; kill -9 the flusher 10 times, restart Postgres, kill -9 and
-# restart Redis, freeze Redis 10 s (SIGSTOP); then drain, reconcile and print as last line one JSON object
+# restart Redis, freeze Redis 10 s (SIGSTOP); then on a Redis Cluster (3 primaries x 2 replicas) kill -9 a primary
+# with REDIS_WAIT_REPLICAS=1 (counted) and =0 (reported apart); then drain, reconcile and print as last line one JSON object
 # (acknowledged, lost, duplicated, reconcile_ok, max_unavailable_response_s). Exit 1 if a target is missed
 # (lost 0, duplicated 0, reconcile_ok, <= 2 s). Needs the PostgreSQL server binaries. CHAOS_ARGS="--help" lists options.
 CHAOS_ARGS ?=

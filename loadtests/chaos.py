@@ -1,4 +1,4 @@
-"""Faults under load: ``python -m loadtests.chaos`` (``make chaos``), bounded to about three minutes, loopback only.
+"""Faults under load: ``python -m loadtests.chaos`` (``make chaos``), bounded to about four minutes, loopback only.
 
 It stands up a private stack — a PostgreSQL cluster (initdb, from the installed server binaries) and a
 redis-server with AOF and ``appendfsync always`` (as docker-compose.yml runs it), both on free loopback ports in
@@ -10,11 +10,21 @@ loadtests/votedata.py) at a steady rate while it injects, one after the other:
 2. ``postgres_restart``: Postgres stopped in immediate mode (a crash for Postgres) and started again;
 3. ``redis_restart``: redis-server killed -9 and started again on the same AOF;
 4. ``redis_unresponsive``: redis-server frozen with SIGSTOP for 10 s (the port open, nothing answered), then SIGCONT;
-5. ``cluster_failover``: the hook for a Redis Cluster primary's failover (see ``Chaos.fault_cluster_failover``).
 
 Then it stops the load, waits for the flusher to drain the streams, runs ``python -m voting_service reconcile``
-and compares what the clients were told with what Postgres holds. Progress goes to stderr; the last stdout line
-is one JSON object:
+and compares what the clients were told with what Postgres holds. Then, on the same Postgres, the cluster phases:
+
+5. ``cluster_failover``: a Redis Cluster of 3 primaries with ``--cluster-replicas`` replicas each (default 2;
+   devtools/rediscluster.py) on loopback, a second voting service and flusher on it with
+   ``REDIS_WAIT_REPLICAS=1`` (a vote is answered 201 once a replica holds it), the same steady load on a campaign
+   of its own; kill -9 the primary of the campaign's shard 0, its replica takes over, the killed node is
+   restarted ``--cluster-restart-after`` s later (it rejoins as a replica), then the same drain, reconcile and
+   comparison. Counted in ``lost`` / ``duplicated`` / ``reconcile_ok`` like every other fault;
+6. ``cluster_failover_no_wait``: the same on a fresh cluster with ``REDIS_WAIT_REPLICAS=0`` (asynchronous
+   replication: a vote acknowledged by the primary and not yet copied dies with it). Reported apart:
+   ``failover_no_wait_lost`` (and ``failover_no_wait``: its own counts), never in ``lost`` (issue 13).
+
+Progress goes to stderr; the last stdout line is one JSON object:
 
 - ``acknowledged``: votes answered 201 (with a receipt);
 - ``lost``: acknowledged votes whose receipt is not in Postgres after the drain;
@@ -27,6 +37,9 @@ is one JSON object:
 - ``baseline_max_response_s`` / ``baseline_p99_response_s``: the same measure over the answers given while every
   store was up, and ``machine_busy_pct``: on a busy shared machine the scheduler alone delays answers, and these
   say by how much;
+- ``failover_unavailable_s``: for the failover with replica wait, first to last vote refused (503 or no answer)
+  from the kill on: how long voters of the failed primary's slots are turned away (each refusal itself quick,
+  within ``max_unavailable_response_s``); ``failover_no_wait_unavailable_s`` the same without the wait;
 - ``internal_errors``: answers 5xx other than 503 (a bug whatever the fault; the service log's traceback is
   printed to stderr);
 - per fault: when, how long, the slowest answer during it (votes, readiness probes) and the statuses seen.
@@ -60,16 +73,17 @@ import httpx
 
 from devtools.campaigns import publish_campaign
 from devtools.ports import free_port
+from devtools.rediscluster import LocalCluster
 from devtools.servers import PostgresServer, RedisServer
 from loadtests.stack import Process, contact_public_key, cpu_busy, wait_ready
 from shared import store_access
 from shared.crypto import VoterTokens, pseudonym
 from shared.infra import create_pool, create_redis
 from shared.migrate import migrate_url
-from shared.votestore import drain
+from shared.votestore import drain, keys
 
 TARGET_UNAVAILABLE_S = 2.0
-NOT_BUILT = "not built: one redis-server, no cluster"
+CLUSTER_FAULTS = ("cluster_failover", "cluster_failover_no_wait")
 
 
 def log(msg: str) -> None:
@@ -87,9 +101,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=1, help="granian workers of the voting service (default 1)")
     p.add_argument("--shards", type=int, default=4, help="campaign shards, one stream each (default 4)")
     p.add_argument("--drain-timeout", type=float, default=60.0)
+    p.add_argument("--cluster-replicas", type=int, default=2,
+                   help="replicas per primary of the failover's cluster (3 primaries; default 2: with 1, the "
+                        "promoted replica has none of its own until the killed node is back and synced, and with "
+                        "REDIS_WAIT_REPLICAS=1 its slots refuse votes that long, ~10 s here)")
+    p.add_argument("--cluster-restart-after", type=float, default=1.0,
+                   help="seconds after the replica took over before the killed node is started again (default 1)")
     p.add_argument("--skip", action="append", default=[], metavar="FAULT",
                    help="leave out a fault (flusher_kill9, postgres_restart, redis_restart, redis_unresponsive, "
-                        "cluster_failover); repeatable")
+                        "cluster_failover (both cluster phases), cluster_failover_no_wait); repeatable")
     p.add_argument("--keep", type=Path, default=None, help="copy the processes' logs here at the end")
     return p.parse_args(argv)
 
@@ -128,13 +148,17 @@ class Ledger:
 class Voters:
     """Voter ``n`` (phone +7770<n>) votes for ``k`` distinct candidates, one after the other."""
 
-    def __init__(self, token_key: bytes, pseudonym_key: bytes, candidates: list[int], k: int) -> None:
+    def __init__(self, token_key: bytes, pseudonym_key: bytes, candidates: list[int], k: int, first: int = 0) -> None:
         self._issuer = VoterTokens(token_key, 3600)
         self._pseudonym_key = pseudonym_key
         self._candidates = candidates
         self._k = k
-        self._next = 0
+        self._next = first
         self._rng = random.Random(2026)
+
+    @property
+    def used(self) -> int:
+        return self._next
 
     def next(self) -> tuple[int, str, list[int]]:
         n, self._next = self._next, self._next + 1
@@ -229,6 +253,8 @@ class Chaos:
         self.flusher: Process | None = None
         self.flusher_starts = 0
         self._busy0: tuple[int, int, int] | None = None
+        self._env: dict[str, str] = {}
+        self._cluster: tuple[LocalCluster, int] | None = None
 
     # -- plumbing
 
@@ -250,13 +276,14 @@ class Chaos:
         self.flusher.proc.wait(10)
         self.flusher.stop()
 
-    async def fault(self, name: str, action: Callable[[], Awaitable[str | None]]) -> None:
+    async def fault(self, name: str, action: Callable[[], Awaitable[str | None]],
+                    ledger: Ledger | None = None) -> None:
         if name in self.o.skip:
             log(f"{name}: skipped (--skip)")
             return
         loop = asyncio.get_running_loop()
         f = Fault(name, loop.time())
-        self.ledger.faults.append(f)
+        (ledger or self.ledger).faults.append(f)
         log(f"{name} ...")
         f.note = await action() or ""
         f.t1 = loop.time()
@@ -293,12 +320,18 @@ class Chaos:
         return ""
 
     async def fault_cluster_failover(self) -> str:
-        """Fail over a Redis Cluster primary under load: the slot for it. Not built here: this run uses one
-        redis-server. With the cluster (a module starting 3 primaries + 3 replicas and failing one over, e.g.
-        devtools/rediscluster.py), start the stack on it instead of ``self.redis_server`` and do the failover
-        here; acknowledged votes lost by an asynchronous failover (no replica wait) are to be reported apart from
-        ``lost`` (issue 13)."""
-        return NOT_BUILT
+        """kill -9 the primary of the campaign's shard 0 on the cluster phase's cluster; wait until its replica
+        serves the slots (the cluster's own failover, ``node_timeout`` 1 s), then start the killed node again
+        (as an orchestrator would: it rejoins as the new primary's replica)."""
+        assert self._cluster is not None
+        cluster, campaign_id = self._cluster
+        target = await asyncio.to_thread(cluster.primary_for_key, keys.ShardKeys.of(campaign_id, 0).stream)
+        t0 = time.monotonic()
+        killed, promoted = await asyncio.to_thread(cluster.kill_primary, target)
+        took_over = time.monotonic() - t0
+        await asyncio.sleep(self.o.cluster_restart_after)
+        await asyncio.to_thread(cluster.restart, killed)
+        return f"(primary {killed} killed, replica {promoted} took over in {took_over:.1f} s, {killed} restarted)"
 
     # -- the whole run
 
@@ -361,7 +394,6 @@ class Chaos:
             await self.fault("postgres_restart", self.fault_postgres_restart)
             await self.fault("redis_restart", self.fault_redis_restart)
             await self.fault("redis_unresponsive", self.fault_redis_unresponsive)
-            await self.fault("cluster_failover", self.fault_cluster_failover)
         finally:
             await load.stop()
         t_end = loop.time()
@@ -377,7 +409,95 @@ class Chaos:
         log(f"reconcile (exit {rec.returncode}): {rec.stdout.strip()[-400:]} {rec.stderr.strip()[-400:]}")
         rows = await pool.fetch("SELECT vote_id, voter, candidate_id FROM votes WHERE campaign_id = $1", campaign.id)
         self.show_unhandled(service)
-        return self.report(rows, rec.returncode == 0, left, t_end - t_load)
+        for p in (self.flusher, service):  # the single-Redis stack is done: its CPU to the cluster phases
+            if p is not None:
+                await asyncio.to_thread(p.stop)
+        phases: dict[str, dict[str, Any]] = {}
+        for name, wait in zip(CLUSTER_FAULTS, (1, 0)):
+            if "cluster_failover" in o.skip or name in o.skip:
+                log(f"{name}: skipped (--skip)")
+                continue
+            # Each campaign its own ballot (and candidates); phone numbers past the single-Redis phase's.
+            phases[name] = await self.cluster_phase(pool, voters, token_key, pseudonym_key, name, wait)
+        report = self.report(self.ledger, rows, rec.returncode == 0, left, t_end - t_load, phases, whole=True)
+        report["machine_busy_pct"] = self.busy_pct()  # over the whole run, cluster phases included
+        return report
+
+    async def cluster_phase(self, pool: Any, prev: Voters, token_key: bytes, pseudonym_key: bytes, name: str,
+                            wait_replicas: int) -> dict[str, Any]:
+        """The same stack on a fresh Redis Cluster (same Postgres), the same steady load, one primary killed."""
+        o = self.o
+        loop = asyncio.get_running_loop()
+        t_phase = loop.time()
+        cluster = LocalCluster(primaries=3, replicas=o.cluster_replicas)
+        await asyncio.to_thread(cluster.start)
+        ledger = Ledger()
+        procs: list[Process] = []
+        saved_env, saved_flusher = self._env, self.flusher
+        try:
+            url = cluster.url()
+            self._env = {**saved_env, **{store_access.redis_var(s): url for s in store_access.SERVICES},
+                         "REDIS_WAIT_REPLICAS": str(wait_replicas), "REDIS_WAIT_TIMEOUT_MS": "100",
+                         "FLUSHER_CONSUMER": f"chaos-{name}"}
+            log(f"{name}: cluster of 3 primaries x {o.cluster_replicas} replicas up ({url}), "
+                f"REDIS_WAIT_REPLICAS={wait_replicas}")
+            async with create_redis(url, timeout_s=5.0) as r:
+                campaign = await publish_campaign(pool, r, candidates=20, k=3, shards=o.shards, voter_buckets=64)
+            port = free_port()
+            service = Process(f"voting-{name}", [sys.executable, "-m", "voting_service", "serve", "--host",
+                                                  "127.0.0.1", "--port", str(port), "--workers", str(o.workers)],
+                              self.env(), self.workdir / f"voting-{name}.log", port=port).start()
+            procs.append(service)
+            self.procs.append(service)
+            base = f"http://127.0.0.1:{port}"
+            await asyncio.to_thread(wait_ready, service, f"{base}/health/ready")
+            self.flusher = Process(f"flusher-{name}", [sys.executable, "-m", "voting_service", "flusher"],
+                                   self.env(), self.workdir / f"flusher-{name}.log").start()
+            procs.append(self.flusher)
+            self.procs.append(self.flusher)
+            voters = Voters(token_key, pseudonym_key, campaign.candidate_ids, campaign.k, first=prev.used)
+            load = Load(base, campaign.id, voters, ledger, rate=o.rate, concurrency=o.concurrency)
+            self._cluster = (cluster, campaign.id)
+            t_load = loop.time()
+            load.start()
+            try:
+                await asyncio.sleep(o.settle)
+                await self.fault(name, self.fault_cluster_failover, ledger)
+            finally:
+                await load.stop()
+            t_end = loop.time()
+            async with create_redis(url, timeout_s=5.0) as fresh:
+                left = await drain.wait_drained(fresh, campaign.id, list(range(campaign.shards)), o.drain_timeout)
+            rec = await asyncio.to_thread(
+                subprocess.run, [sys.executable, "-m", "voting_service", "reconcile", "--campaign",
+                                 str(campaign.id), "--wait", "30"],
+                env=self.env(), capture_output=True, text=True, timeout=120)
+            log(f"{name}: reconcile (exit {rec.returncode}): {rec.stdout.strip()[-400:]} {rec.stderr.strip()[-400:]}")
+            rows = await pool.fetch("SELECT vote_id, voter, candidate_id FROM votes WHERE campaign_id = $1",
+                                    campaign.id)
+            self.show_unhandled(service)
+            out = self.report(ledger, rows, rec.returncode == 0, left, t_end - t_load, {})
+            out["phase_s"] = round(loop.time() - t_phase, 1)
+            out["replicas_per_primary"] = o.cluster_replicas
+            out["wait_replicas"] = wait_replicas
+            out["unavailable_s"] = self.refusal_window(ledger)
+            log(f"{name}: {out['acknowledged']} acknowledged, {out['lost']} lost, {out['duplicated']} duplicated, "
+                f"votes refused for {out['unavailable_s']} s, phase {out['phase_s']} s")
+            return out
+        finally:
+            for p in reversed(procs):
+                await asyncio.to_thread(p.stop)
+            self._env, self.flusher = saved_env, saved_flusher
+            await asyncio.to_thread(cluster.stop)
+
+    @staticmethod
+    def refusal_window(ledger: Ledger) -> float:
+        """First to last vote refused (503, other 5xx or no answer) from the fault's start on."""
+        if not ledger.faults:
+            return 0.0
+        t0 = ledger.faults[0].t0
+        bad = [a for a in ledger.answers if a.kind == "vote" and a.t1 >= t0 and (a.status == 0 or a.status >= 500)]
+        return round(max(a.t1 for a in bad) - min(a.t0 for a in bad), 3) if bad else 0.0
 
     def show_unhandled(self, service: Process) -> None:
         """A 500 is a bug whatever the fault: its traceback from the service's log, to stderr."""
@@ -386,14 +506,15 @@ class Chaos:
         if at >= 0:
             log("the voting service answered 500; its log says:\n" + text[max(0, at - 200):at + 4000])
 
-    def report(self, rows: list[Any], reconcile_ok: bool, undrained: int, load_s: float) -> dict[str, Any]:
-        led = self.ledger
+    def report(self, led: Ledger, rows: list[Any], reconcile_ok: bool, undrained: int, load_s: float,
+               phases: dict[str, dict[str, Any]], *, whole: bool = False) -> dict[str, Any]:
+        """One phase's counts (``whole``: the run's, with the cluster phases' ``phases`` folded in)."""
         stored = Counter(row["vote_id"] for row in rows)
         pairs = Counter((row["voter"], row["candidate_id"]) for row in rows)
         acknowledged = set(led.receipts)
         lost = len(acknowledged - set(stored))
         duplicated = sum(n - 1 for n in stored.values()) + sum(n - 1 for n in pairs.values())
-        store_faults = [f for f in led.faults if f.name != "flusher_kill9" and f.note != NOT_BUILT]
+        store_faults = [f for f in led.faults if f.name != "flusher_kill9"]
         during = [a for a in led.answers if any(f.overlaps(a) for f in store_faults)]
         max_unavailable = max((a.t1 - a.t0 for a in during), default=0.0)
         # The same measure with every store up: what the machine itself (a shared or busy box) adds to any answer.
@@ -411,19 +532,39 @@ class Chaos:
                 "statuses": {str(k): v for k, v in sorted(Counter(a.status for a in seen).items())},
             })
         votes = [a for a in led.answers if a.kind == "vote"]
-        return {
+        out: dict[str, Any] = {
             "acknowledged": len(acknowledged), "lost": lost, "duplicated": duplicated, "reconcile_ok": reconcile_ok,
             "max_unavailable_response_s": round(max_unavailable, 3),
             "baseline_max_response_s": round(calm[-1], 3) if calm else None,
             "baseline_p99_response_s": round(calm[int(0.99 * (len(calm) - 1))], 3) if calm else None,
-            "machine_busy_pct": self.busy_pct(),
             "stored": len(rows), "recorded_unacknowledged": len(set(stored) - acknowledged), "undrained": undrained,
             "vote_requests": len(votes),
             "internal_errors": sum(1 for a in led.answers if a.status >= 500 and a.status != 503),
             "vote_statuses": {str(k): v for k, v in sorted(Counter(a.status for a in votes).items())},
-            "load_s": round(load_s, 1), "flusher_starts": self.flusher_starts, "faults": faults,
-            "skipped": [*self.o.skip, *(f.name for f in led.faults if f.note == NOT_BUILT)],
+            "load_s": round(load_s, 1), "faults": faults,
         }
+        if not whole:
+            return out
+        out["flusher_starts"] = self.flusher_starts
+        out["skipped"] = list(self.o.skip)
+        fo = phases.get("cluster_failover")
+        if fo is not None:  # with replica wait: it counts like every other fault
+            for k in ("acknowledged", "lost", "duplicated", "stored", "recorded_unacknowledged", "undrained",
+                      "vote_requests", "internal_errors"):
+                out[k] += fo[k]
+            out["reconcile_ok"] = out["reconcile_ok"] and fo["reconcile_ok"]
+            out["max_unavailable_response_s"] = max(out["max_unavailable_response_s"], fo["max_unavailable_response_s"])
+            out["failover_unavailable_s"] = fo["unavailable_s"]
+            out["faults"] += fo["faults"]
+            out["failover"] = {k: v for k, v in fo.items() if k != "faults"}
+        nw = phases.get("cluster_failover_no_wait")
+        if nw is not None:  # without replica wait: reported apart, never in lost / duplicated / reconcile_ok
+            out["failover_no_wait_lost"] = nw["lost"]
+            out["failover_no_wait_unavailable_s"] = nw["unavailable_s"]
+            out["internal_errors"] += nw["internal_errors"]
+            out["faults"] += nw["faults"]
+            out["failover_no_wait"] = {k: v for k, v in nw.items() if k != "faults"}
+        return out
 
     def busy_pct(self) -> float | None:
         """How busy the whole machine was during the run (all processes, /proc/stat): above ~80 % the latency
