@@ -4,7 +4,8 @@
 database flushed: TEST_LOCUST_REDIS_DB, else TEST_BENCH_REDIS_DB; a published campaign, the voting service
 under granian on a free port, the flusher), runs the locustfile headless for two seconds, reconciles, tears everything down and prints the summary JSON as its
 last stdout line. Two scenarios: ``steady`` (the real OTP sign-in through the dev outbox) and ``bots`` (whose
-refused votes must show, and whose accepted votes must stay within tokens x k).
+refused votes must show, and whose accepted votes must stay within tokens x k). Verdicts on correctness, not
+speed: it runs beside the other tests (``make test``'s parallel phase).
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ def run_scenario(*args: str, timeout: float = 50) -> tuple[int, dict[str, Any], 
 
 
 @pytest.mark.e2e
-@pytest.mark.alone
 @pytest.mark.timeout(120)
 def test_steady_and_bots_scenarios_pass_against_a_real_stack() -> None:
     rc, s, err = run_scenario("steady", "-u", "8", "-r", "8", "-t", "2s", "--sign-in", "outbox",
