@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
@@ -17,8 +16,8 @@ import redis.asyncio as aioredis
 
 from shared.crypto import new_contact_keypair
 from shared.infra import create_pool, create_redis
-from shared.migrate import migrate_url
 from shared.settings import Settings
+from tests.databases import create_database, drop_all, drop_database
 from tests.redis_dbs import redis_db
 from tests.stores import (  # noqa: F401 - fixtures: the services' restricted roles and ACL users
     admin_pool, admin_redis, flusher_pool, flusher_redis, service_database_urls, service_env, service_redis_urls,
@@ -61,24 +60,16 @@ def contact_keypair_env() -> dict[str, str]:
             "CONTACT_PUBLIC_KEY": base64.urlsafe_b64encode(public).decode()}
 
 
-def _with_db(url: str, dbname: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + dbname))
-
-
 @pytest.fixture(scope="session")
-def server_url() -> str:
-    return os.environ.get("DATABASE_URL", "postgresql://127.0.0.1:5432/postgres")
+def server_url() -> Iterator[str]:
+    yield os.environ.get("DATABASE_URL", "postgresql://127.0.0.1:5432/postgres")
+    drop_all()  # the databases tests made for themselves (tests/databases.py), dropped in the background, and templates
 
 
 @pytest.fixture(scope="session")
 async def database_url(server_url: str) -> AsyncIterator[str]:
-    name = f"faces_test_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_db(server_url, name)
+    url = await create_database(server_url, "faces_test")  # a copy of the migrations' template (tests/databases.py)
     try:
-        await migrate_url(url)
         # Ids start somewhere random so that Redis keys of an earlier (or concurrent) run never collide.
         conn = await asyncpg.connect(url)
         try:
@@ -89,8 +80,7 @@ async def database_url(server_url: str) -> AsyncIterator[str]:
             await conn.close()
         yield url
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        drop_database(url)
 
 
 @pytest.fixture(scope="session")
