@@ -15,7 +15,6 @@ import os
 import re
 from typing import Any
 
-import httpx
 import pytest
 import requests
 import schemathesis
@@ -33,6 +32,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.contract.conftest import Server
+from tests.http import http
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           positive_data_acceptance]
@@ -135,11 +135,11 @@ def test_voting_service_keeps_its_contract(voting_server: Server):
 
 
 def options_list_every_method(server: Server) -> None:
-    doc = httpx.get(f"{server.base}/schema/openapi.json").json()
+    doc = http().get(f"{server.base}/schema/openapi.json").json()
     for path, item in doc["paths"].items():
         documented = {m.upper() for m in item if m in ("get", "put", "post", "delete", "patch")}
         url = server.base + re.sub(r"\{[^}]+\}", "1", path)  # any id: OPTIONS does not look it up
-        r = httpx.options(url)
+        r = http().options(url)
         assert r.status_code == 204, (path, r.status_code, r.text)
         allowed = {m.strip() for m in r.headers["allow"].split(",")}
         assert documented <= allowed, (path, documented - allowed)
@@ -151,7 +151,7 @@ def test_options_lists_every_method_of_a_path(service, voting_server: Server):
 
 
 def documents_list_problems_and_refuse_unknown_fields(server: Server, service: str) -> None:
-    doc = httpx.get(f"{server.base}/schema/openapi.json").json()
+    doc = http().get(f"{server.base}/schema/openapi.json").json()
     schemas = doc["components"]["schemas"]
     assert set(schemas["Problem"]["required"]) == {"type", "title", "status", "detail", "code"}
     bodies = 0
