@@ -4,6 +4,8 @@ pytest-xdist worker can fuzz it while the voting service's is fuzzed)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import requests
 
@@ -14,7 +16,7 @@ from tests.contract.test_openapi_contract import (
 
 
 @pytest.fixture(scope="module")
-def staff_session(admin_server: Server, fuzz_staff_email: str) -> requests.Session:
+def staff_session(admin_server: Server, fuzz_staff_email: str) -> Iterator[requests.Session]:
     r = requests.post(f"{admin_server.base}/api/v1/session", json={"email": fuzz_staff_email, "password": PASSWORD},
                       timeout=10)
     assert r.status_code == 200, r.text
@@ -24,7 +26,8 @@ def staff_session(admin_server: Server, fuzz_staff_email: str) -> requests.Sessi
     session.headers["X-CSRF-Token"] = r.json()["csrf_token"]
     # Without a working session every admin answer would be an (allowed) 401 and the fuzzing would prove nothing.
     assert session.get(f"{admin_server.base}/api/v1/session", timeout=10).status_code == 200
-    return session
+    yield session
+    session.close()  # its kept-alive connections would hold up the server's graceful stop
 
 
 def test_admin_service_keeps_its_contract(admin_server: Server, staff_session: requests.Session):
