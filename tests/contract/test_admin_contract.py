@@ -27,7 +27,7 @@ def staff_session(admin_server: Server, fuzz_staff_email: str) -> Iterator[reque
     # Without a working session every admin answer would be an (allowed) 401 and the fuzzing would prove nothing.
     assert session.get(f"{admin_server.base}/api/v1/session", timeout=10).status_code == 200
     yield session
-    session.close()  # its kept-alive connections would hold up the server's graceful stop
+    session.close()  # its kept-alive connections closed before the server is stopped
 
 
 def test_admin_service_keeps_its_contract(admin_server: Server, staff_session: requests.Session):
