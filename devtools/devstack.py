@@ -511,8 +511,8 @@ async def cmd_test(pytest_args: list[str]) -> int:
         say(f"DATABASE_URL={os.environ['DATABASE_URL']} REDIS_URL={os.environ['REDIS_URL']}")
         # Two phases (tests/conftest.py): the suite in the workers asked for (-n), then the tests marked
         # ``alone`` (load generators) in this one process, with nothing else running beside them. The first
-        # phase writes how many ``alone`` tests it left out to FACES_TEST_ALONE_REPORT; none: no second phase
-        # (it would spend its whole time collecting the suite to run nothing).
+        # phase writes the ``alone`` tests it left out to FACES_TEST_ALONE_REPORT; the second collects only
+        # their files, and does not run when there is none.
         codes = []
         report = DATA / "test" / f"alone-{os.getpid()}.txt"
         report.parent.mkdir(parents=True, exist_ok=True)
@@ -521,7 +521,7 @@ async def cmd_test(pytest_args: list[str]) -> int:
             for phase, extra in (("parallel", []), ("alone", ["-n", "0"] if "-n" in pytest_args else [])):
                 if interrupted:
                     return 130
-                if phase == "alone" and report.exists() and report.read_text().strip() == "0":
+                if phase == "alone" and report.exists() and not report.read_text().strip():
                     say("no test is marked alone: no second phase")
                     break
                 say(f"pytest, {phase} phase")

@@ -8,6 +8,7 @@ import base64
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -27,11 +28,24 @@ from tests.stores import (  # noqa: F401 - fixtures: the services' restricted ro
 REDIS_TEST_DB = redis_db("TEST")
 
 # ``make test`` runs the suite in two phases (devtools/devstack.py): "parallel" (every test but the ``alone``
-# ones, in pytest-xdist workers) then "alone" (tests that measure throughput or need a quiet CPU, one at a time,
-# so that they neither starve nor are starved by the timing-sensitive tests; skipped when there is none). The
-# load-tool smoke tests (bench, finalise bench, locust) assert correctness only and run in the parallel phase.
+# ones, in pytest-xdist workers) then "alone" (tests that would disturb or be disturbed by the timing-sensitive
+# ones: the locust smoke test, whose users must get requests through in two seconds; one at a time). The bench
+# and finalise-bench smoke tests assert what their tools count, not speed, and run in the parallel phase.
 # Unset, as in a plain ``pytest`` run: everything.
 PHASE = os.environ.get("FACES_TEST_PHASE", "")
+# The first phase writes the ``alone`` tests it left out there, one node id a line; the second phase collects only
+# their files (not the ~100 others: ~10 s), and devstack skips it when there is none.
+ALONE_REPORT = os.environ.get("FACES_TEST_ALONE_REPORT", "")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if PHASE != "alone" or not ALONE_REPORT or not os.path.exists(ALONE_REPORT):
+        return None
+    if collection_path.suffix != ".py" or not collection_path.name.startswith("test_"):
+        return None
+    with open(ALONE_REPORT, encoding="utf-8") as f:
+        files = {config.rootpath / line.split("::", 1)[0] for line in f if line.strip()}
+    return collection_path not in files or None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -43,11 +57,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
-    # devstack skips the second phase when the first one left no ``alone`` test out (each xdist worker collects
-    # the whole suite and writes the same number).
-    if PHASE == "parallel" and (report := os.environ.get("FACES_TEST_ALONE_REPORT")):
-        with open(report, "w", encoding="ascii") as f:
-            f.write(f"{len(drop)}\n")
+    if PHASE == "parallel" and ALONE_REPORT:  # each xdist worker collects the whole suite: the same lines
+        with open(ALONE_REPORT, "w", encoding="utf-8") as f:
+            f.writelines(f"{item.nodeid}\n" for item in drop)
 
 
 def _key() -> str:
