@@ -28,10 +28,9 @@ from tests.stores import (  # noqa: F401 - fixtures: the services' restricted ro
 REDIS_TEST_DB = redis_db("TEST")
 
 # ``make test`` runs the suite in two phases (devtools/devstack.py): "parallel" (every test but the ``alone``
-# ones, in pytest-xdist workers) then "alone" (tests that would disturb or be disturbed by the timing-sensitive
-# ones: the locust smoke test, whose users must get requests through in two seconds; one at a time). The bench
-# and finalise-bench smoke tests assert what their tools count, not speed, and run in the parallel phase.
-# Unset, as in a plain ``pytest`` run: everything.
+# ones, in pytest-xdist workers) then "alone" (the load generators: bench, finalise-bench and locust smoke tests,
+# one at a time, so that they neither starve nor are starved by the timing-sensitive tests, nor take the
+# server's connections from them). Unset, as in a plain ``pytest`` run: everything.
 PHASE = os.environ.get("FACES_TEST_PHASE", "")
 # The first phase writes the ``alone`` tests it left out there, one node id a line; the second phase collects only
 # their files (not the ~100 others: ~10 s), and devstack skips it when there is none.

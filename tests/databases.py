@@ -68,6 +68,14 @@ async def create_database(server_url: str, prefix: str) -> str:
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.05)
+    # A copy does not take the template's database-level privileges (the migrations revoke TEMPORARY from PUBLIC):
+    # copied from the catalogue, whatever they are.
+    conn = await asyncpg.connect(maintenance)
+    try:
+        await conn.execute("UPDATE pg_database SET datacl = (SELECT datacl FROM pg_database WHERE datname = $1) "
+                           "WHERE datname = $2", template, name)
+    finally:
+        await conn.close()
     return with_path(server_url, name)
 
 

@@ -3,7 +3,6 @@ the ballot page of its 200-candidate campaign to anonymous phone browsers (the p
 
 Runs ``python -m loadtests.bench`` as ``make bench`` would (1 s per phase, 8 connections: thousands of votes) on the servers
 ``DATABASE_URL`` / ``REDIS_URL`` name; the bench creates and drops its own database. Skipped without wrk.
-It asserts what the bench counts, not how fast: it runs beside the other tests (``make test``'s parallel phase).
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ SMOKE_REDIS_DB = str(redis_db("BENCH"))  # not the bench's 12 nor the tests' 13/
 
 
 @pytest.mark.e2e
+@pytest.mark.alone
 @pytest.mark.timeout(120)
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install -y wrk)")
 def test_bench_runs_and_reconciles() -> None:

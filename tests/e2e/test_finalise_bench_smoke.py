@@ -1,6 +1,5 @@
 """The finalisation benchmark end to end, very short (3,000 votes, 1 s of lookups per phase): it must finalise,
-serve receipts with proofs that verify against the signed root, and report its figures. Skipped without wrk.
-It asserts correctness, not speed: it runs beside the other tests (``make test``'s parallel phase)."""
+serve receipts with proofs that verify against the signed root, and report its figures. Skipped without wrk."""
 
 from __future__ import annotations
 
@@ -18,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.e2e
+@pytest.mark.alone
 @pytest.mark.timeout(150)
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install -y wrk)")
 def test_finalise_bench_runs_and_its_proofs_verify() -> None:
