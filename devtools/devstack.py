@@ -550,22 +550,34 @@ async def cmd_test(pytest_args: list[str]) -> int:
             return 130
         say(f"DATABASE_URL={os.environ['DATABASE_URL']} REDIS_URL={os.environ['REDIS_URL']}")
         # Two phases (tests/conftest.py): the suite in the workers asked for (-n), then the tests marked
-        # ``alone`` (load generators) in this one process, with nothing else running beside them.
+        # ``alone`` (load generators) in this one process, with nothing else running beside them. The first
+        # phase writes the ``alone`` tests it left out to FACES_TEST_ALONE_REPORT; the second collects only
+        # their files, and does not run when there is none.
         codes = []
-        for phase, extra in (("parallel", []), ("alone", ["-n", "0"] if "-n" in pytest_args else [])):
-            if interrupted:
-                return 130
-            say(f"pytest, {phase} phase")
-            pytest = await asyncio.create_subprocess_exec(sys.executable, "-m", "pytest", *pytest_args, *extra,
-                                                          cwd=ROOT, env={**os.environ, "FACES_TEST_PHASE": phase})
-            codes.append(await pytest.wait())
+        report = DATA / "test" / f"alone-{os.getpid()}.txt"
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.unlink(missing_ok=True)
+        try:
+            for phase, extra in (("parallel", []), ("alone", ["-n", "0"] if "-n" in pytest_args else [])):
+                if interrupted:
+                    return 130
+                if phase == "alone" and report.exists() and not report.read_text().strip():
+                    say("no test is marked alone: no second phase")
+                    break
+                say(f"pytest, {phase} phase")
+                pytest = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "pytest", *pytest_args, *extra, cwd=ROOT,
+                    env={**os.environ, "FACES_TEST_PHASE": phase, "FACES_TEST_ALONE_REPORT": str(report)})
+                codes.append(await pytest.wait())
+        finally:
+            report.unlink(missing_ok=True)
     except StackError as exc:
         say(f"ERROR: {exc}")
         return 1
     finally:
         await infra.stop()
     failed = [c for c in codes if c not in (0, 5)]
-    code = failed[0] if failed else (5 if codes == [5, 5] else 0)
+    code = failed[0] if failed else (5 if all(c == 5 for c in codes) else 0)
     if code == 5:
         say("pytest collected no tests (exit code 5): treated as a failure")
     elif code != 0:

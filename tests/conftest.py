@@ -7,8 +7,8 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -17,8 +17,8 @@ import redis.asyncio as aioredis
 
 from shared.crypto import new_contact_keypair
 from shared.infra import create_pool, create_redis
-from shared.migrate import migrate_url
 from shared.settings import Settings
+from tests.databases import create_database, drop_all, drop_database
 from tests.redis_dbs import redis_db
 from tests.stores import (  # noqa: F401 - fixtures: the services' restricted roles and ACL users
     admin_pool, admin_redis, flusher_pool, flusher_redis, service_database_urls, service_env, service_redis_urls,
@@ -28,9 +28,23 @@ from tests.stores import (  # noqa: F401 - fixtures: the services' restricted ro
 REDIS_TEST_DB = redis_db("TEST")
 
 # ``make test`` runs the suite in two phases (devtools/devstack.py): "parallel" (every test but the ``alone``
-# ones, in pytest-xdist workers) then "alone" (the load generators, one at a time, so that they neither starve
-# nor are starved by the timing-sensitive tests). Unset, as in a plain ``pytest`` run: everything.
+# ones, in pytest-xdist workers) then "alone" (the load generators: bench, finalise-bench and locust smoke tests,
+# one at a time, so that they neither starve nor are starved by the timing-sensitive tests, nor take the
+# server's connections from them). Unset, as in a plain ``pytest`` run: everything.
 PHASE = os.environ.get("FACES_TEST_PHASE", "")
+# The first phase writes the ``alone`` tests it left out there, one node id a line; the second phase collects only
+# their files (not the ~100 others: ~10 s), and devstack skips it when there is none.
+ALONE_REPORT = os.environ.get("FACES_TEST_ALONE_REPORT", "")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if PHASE != "alone" or not ALONE_REPORT or not os.path.exists(ALONE_REPORT):
+        return None
+    if collection_path.suffix != ".py" or not collection_path.name.startswith("test_"):
+        return None
+    with open(ALONE_REPORT, encoding="utf-8") as f:
+        files = {config.rootpath / line.split("::", 1)[0] for line in f if line.strip()}
+    return collection_path not in files or None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -42,6 +56,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    if PHASE == "parallel" and ALONE_REPORT:  # each xdist worker collects the whole suite: the same lines
+        with open(ALONE_REPORT, "w", encoding="utf-8") as f:
+            f.writelines(f"{item.nodeid}\n" for item in drop)
 
 
 def _key() -> str:
@@ -54,24 +71,16 @@ def contact_keypair_env() -> dict[str, str]:
             "CONTACT_PUBLIC_KEY": base64.urlsafe_b64encode(public).decode()}
 
 
-def _with_db(url: str, dbname: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + dbname))
-
-
 @pytest.fixture(scope="session")
-def server_url() -> str:
-    return os.environ.get("DATABASE_URL", "postgresql://127.0.0.1:5432/postgres")
+def server_url() -> Iterator[str]:
+    yield os.environ.get("DATABASE_URL", "postgresql://127.0.0.1:5432/postgres")
+    drop_all()  # the databases tests made for themselves (tests/databases.py), dropped in the background, and templates
 
 
 @pytest.fixture(scope="session")
 async def database_url(server_url: str) -> AsyncIterator[str]:
-    name = f"faces_test_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_db(server_url, name)
+    url = await create_database(server_url, "faces_test")  # a copy of the migrations' template (tests/databases.py)
     try:
-        await migrate_url(url)
         # Ids start somewhere random so that Redis keys of an earlier (or concurrent) run never collide.
         conn = await asyncpg.connect(url)
         try:
@@ -82,8 +91,7 @@ async def database_url(server_url: str) -> AsyncIterator[str]:
             await conn.close()
         yield url
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        drop_database(url)
 
 
 # TEST_REDIS_CLUSTER=1: the whole session runs on a Redis Cluster of 3 primaries and 3 replicas started for it

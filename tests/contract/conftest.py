@@ -19,6 +19,7 @@ import pytest
 from admin_service.services.users import create_user
 from devtools.ports import free_port
 from shared.infra import create_pool
+from tests.http import http
 from tests.integration.admin.conftest import CHEAP, env_on_own_database
 
 ALL_ROLES = ["admin", "secretariat", "expert", "working_group", "auditor"]
@@ -53,7 +54,7 @@ def serve(module: str, env: dict[str, str]) -> Server:
         if proc.poll() is not None:
             raise RuntimeError(f"{module} exited: {server.stop()}")
         try:
-            if httpx.get(f"{server.base}/health/live", timeout=0.5).status_code == 200:
+            if http().get(f"{server.base}/health/live", timeout=0.5).status_code == 200:
                 return server
         except httpx.HTTPError:
             pass

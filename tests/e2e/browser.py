@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.http import http
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # As root without a sandbox; nothing that phones home (the machine's network is closed: those requests fail loudly).
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -37,7 +39,7 @@ needs_axe = pytest.mark.skipif(
 
 def answers(url: str) -> bool:
     try:
-        return httpx.get(url, timeout=1.0).status_code == 200
+        return http().get(url, timeout=1.0).status_code == 200
     except httpx.HTTPError:
         return False
 

@@ -16,13 +16,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 
-import httpx
 import pytest
 
 from admin_service.services.users import create_user
 from devtools.ports import free_port
 from tests.e2e.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, answers, fresh_dir, needs_browser
 from tests.e2e.conftest import wait_for
+from tests.http import http
 from tests.integration.admin.conftest import CHEAP
 
 try:
@@ -205,7 +205,7 @@ def test_candidate_to_published_ballot_in_a_browser(services: dict[str, str]) ->
     # --- the voting side serves the published ballot --------------------------------------------------------
     url = f"{services['voting']}/api/v1/campaigns/{campaign_id}/candidates"
     wait_for(lambda: answers(url), 5, "the voting service to serve the ballot")
-    ballot = httpx.get(url, timeout=2.0).json()
+    ballot = http().get(url, timeout=2.0).json()
     assert [(c["id"], c["full_name"]) for c in ballot] == [(candidate_id, name)]
     assert not problems, problems  # no CSP violations, no script errors
     assert time.monotonic() - started < 90

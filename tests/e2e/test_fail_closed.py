@@ -24,6 +24,7 @@ import pytest
 from devtools.ports import free_port
 from shared.crypto import new_contact_keypair
 from tests.e2e.conftest import wait_for
+from tests.http import http
 from shared.store_access import database_var, redis_var
 
 pytestmark = pytest.mark.e2e
@@ -76,7 +77,7 @@ def start(env: dict[str, str]) -> Iterator:
 
 def _up(url: str) -> bool:
     try:
-        return httpx.get(url, timeout=0.5).status_code == 200
+        return http().get(url, timeout=0.5).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -97,9 +98,9 @@ def test_voting_service_in_production_has_no_dev_route_and_needs_no_admin_key(st
     base = f"http://127.0.0.1:{port}"
     wait_for(lambda: _up(f"{base}/health/live") or p.poll() is not None, 30, "the voting service")
     assert p.poll() is None, p.stdout.read() if p.stdout else ""
-    r = httpx.get(f"{base}/api/v1/dev/sms-outbox", params={"phone": "+77011234567"})
+    r = http().get(f"{base}/api/v1/dev/sms-outbox", params={"phone": "+77011234567"})
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
-    assert "/api/v1/dev/sms-outbox" not in httpx.get(f"{base}/schema/openapi.json").json()["paths"]
+    assert "/api/v1/dev/sms-outbox" not in http().get(f"{base}/schema/openapi.json").json()["paths"]
 
 
 @pytest.mark.parametrize(("environment", "reason"), [
@@ -122,7 +123,7 @@ def test_admin_service_starts_with_only_its_keys_and_not_with_the_voting_ones(st
               service="admin")
     wait_for(lambda: _up(f"http://127.0.0.1:{port}/health/live") or p.poll() is not None, 30, "the admin service")
     assert p.poll() is None
-    r = httpx.get(f"http://127.0.0.1:{port}/login")
+    r = http().get(f"http://127.0.0.1:{port}/login")
     assert r.status_code == 200
     assert all(c.startswith("__Host-") and "Secure" in c for c in r.headers.get_list("set-cookie")), r.headers
     line = _refused(start(["-m", "admin_service", "serve", "--port", str(free_port())],

@@ -16,6 +16,7 @@ from devtools.ports import free_port
 from tests.e2e.conftest import wait_for
 from tests.e2e.test_flusher_crash import wait_until
 from tests.factories import make_campaign
+from tests.http import http, ssl_context
 from tests.integration.voting.conftest import mint_token
 from tests.stores import acl_user, role_name
 
@@ -31,12 +32,12 @@ async def test_served_voting_service_and_flusher_use_their_own_role_and_user(env
 
     def live() -> bool:
         try:
-            return httpx.get(f"{base}/health/ready", timeout=0.5).status_code == 200
+            return http().get(f"{base}/health/ready", timeout=0.5).status_code == 200
         except httpx.HTTPError:
             return False
 
     await asyncio.to_thread(wait_for, live, 30, "the voting service to be ready")
-    async with httpx.AsyncClient(base_url=base, timeout=5) as c:
+    async with httpx.AsyncClient(verify=ssl_context(), base_url=base, timeout=5) as c:
         assert (await c.get(f"/api/v1/campaigns/{camp.id}/candidates")).status_code == 200  # from Postgres
         r = await c.post(f"/api/v1/campaigns/{camp.id}/votes", json={"candidate_id": str(camp.candidate_ids[1])},
                          headers={"Authorization": f"Bearer {mint_token(settings, '+77017000001')}"})

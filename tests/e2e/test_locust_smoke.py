@@ -4,7 +4,8 @@
 database flushed: TEST_LOCUST_REDIS_DB, else TEST_BENCH_REDIS_DB; a published campaign, the voting service
 under granian on a free port, the flusher), runs the locustfile headless for two seconds, reconciles, tears everything down and prints the summary JSON as its
 last stdout line. Two scenarios: ``steady`` (the real OTP sign-in through the dev outbox) and ``bots`` (whose
-refused votes must show, and whose accepted votes must stay within tokens x k).
+refused votes must show, and whose accepted votes must stay within tokens x k). ``alone`` (make test's second
+phase): with two seconds to run, a machine busy with the other tests can leave its users without a request sent.
 """
 
 from __future__ import annotations

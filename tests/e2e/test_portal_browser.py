@@ -42,6 +42,7 @@ from tests.e2e.browser import (
     sideways_overflow,
 )
 from tests.e2e.conftest import Spawner, wait_for
+from tests.http import http, ssl_context
 from tests.integration.admin.conftest import CHEAP
 
 try:
@@ -189,7 +190,7 @@ def new_page(browser: Browser, portal: Portal, *, locale: str = "kk-KZ", viewpor
 
 
 def outbox_code(portal: Portal, phone: str) -> str:
-    messages = httpx.get(f"{portal.voting}/api/v1/dev/sms-outbox", params={"phone": phone}, timeout=5.0).json()
+    messages = http().get(f"{portal.voting}/api/v1/dev/sms-outbox", params={"phone": phone}, timeout=5.0).json()
     assert messages, f"no SMS to {phone} in the outbox"
     return messages[0]["code"]
 
@@ -208,7 +209,7 @@ class Admin:
     """The admin service's JSON API as one staff member (session cookie + CSRF header)."""
 
     def __init__(self, portal: Portal, role: str) -> None:
-        self.client = httpx.Client(base_url=portal.admin, timeout=60.0)
+        self.client = httpx.Client(base_url=portal.admin, timeout=60.0, verify=ssl_context())
         r = self.client.post("/api/v1/session", json={"email": portal.users[role], "password": PASSWORD})
         assert r.status_code == 200, r.text
         self.client.headers["X-CSRF-Token"] = r.json()["csrf_token"]

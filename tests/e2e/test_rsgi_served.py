@@ -23,6 +23,7 @@ from litestar import Litestar
 from devtools.ports import free_port
 from tests.e2e.conftest import wait_for
 from tests.factories import make_campaign
+from tests.http import http, ssl_context
 from tests.integration.voting.conftest import CLIENT_IP, settings_with
 from tests.integration.voting.test_vote_fastpath import RECEIPT, _cases
 from voting_service.app import create_app
@@ -50,7 +51,7 @@ class Served:
     def _live(self) -> bool:
         assert self.proc.poll() is None, self.proc.communicate()[0]
         try:
-            return httpx.get(f"{self.base}/health/live", timeout=0.5).status_code == 200
+            return http().get(f"{self.base}/health/live", timeout=0.5).status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -118,7 +119,8 @@ async def test_vote_route_over_rsgi_answers_like_litestar(env, settings, pool, r
     for served in (True, False):
         camp = await make_campaign(pool, redis, candidates=3, k=1)
         closed = await make_campaign(pool, redis, candidates=1, opens_in=dt.timedelta(hours=1))
-        client = httpx.AsyncClient(base_url=server.base, timeout=5) if served else litestar_only(app_settings)
+        client = (httpx.AsyncClient(verify=ssl_context(), base_url=server.base, timeout=5) if served
+                  else litestar_only(app_settings))
         got = []
         async with client:
             for method, path, headers, body in _cases(app_settings, camp, closed,
@@ -175,7 +177,7 @@ async def test_other_routes_pass_through_the_bridge_unchanged(settings, pool, re
     answers = []
     for served, phone in ((True, "+77015550198"), (False, "+77015550199")):
         got = []
-        client = httpx.AsyncClient(base_url=server.base, timeout=5) if served else litestar_only()
+        client = httpx.AsyncClient(verify=ssl_context(), base_url=server.base, timeout=5) if served else litestar_only()
         async with client:
             for method, path, headers, body in requests(phone):
                 r = await client.request(method, path, headers=headers, content=body)
@@ -198,9 +200,9 @@ async def test_other_routes_pass_through_the_bridge_unchanged(settings, pool, re
 async def test_lifespan_runs_and_sigterm_stops_cleanly(env, servers):
     server = Served(env, {})
     try:
-        r = httpx.get(f"{server.base}/health/ready", timeout=5)  # needs the services the lifespan built
+        r = http().get(f"{server.base}/health/ready", timeout=5)  # needs the services the lifespan built
         assert r.status_code == 200, r.text
-        assert httpx.get(f"{server.base}/metrics", timeout=5).status_code == 200
+        assert http().get(f"{server.base}/metrics", timeout=5).status_code == 200
     finally:
         code, out = server.stop()
     assert code == 0, out

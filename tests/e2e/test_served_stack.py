@@ -13,6 +13,7 @@ import pytest
 from devtools.ports import free_port
 from tests.e2e.conftest import wait_for
 from tests.factories import make_campaign
+from tests.http import http, ssl_context
 
 pytestmark = pytest.mark.e2e
 
@@ -37,13 +38,13 @@ async def test_two_workers_sign_in_vote_and_sum_their_metrics(env, pool, redis, 
 
     def live() -> bool:
         try:
-            return httpx.get(f"{base}/health/live", timeout=0.5).status_code == 200
+            return http().get(f"{base}/health/live", timeout=0.5).status_code == 200
         except httpx.HTTPError:
             return False
 
     wait_for(live, 30, "granian to answer")
     accepted = 0
-    async with httpx.AsyncClient(base_url=base, timeout=5) as c:
+    async with httpx.AsyncClient(verify=ssl_context(), base_url=base, timeout=5) as c:
         assert (await c.get("/health/ready")).status_code == 200
         for i in range(12):  # new connections each time: spread over both workers
             phone = f"+7701555{i:04d}"
@@ -51,7 +52,7 @@ async def test_two_workers_sign_in_vote_and_sum_their_metrics(env, pool, redis, 
             code = (await c.get("/api/v1/dev/sms-outbox", params={"phone": phone})).json()[0]["code"]
             token = (await c.post("/api/v1/auth/otp/verify", json={"phone": phone, "code": code})).json()["token"]
             for cand in camp.candidate_ids[: 1 + i % 3]:
-                async with httpx.AsyncClient(base_url=base, timeout=5) as fresh:
+                async with httpx.AsyncClient(verify=ssl_context(), base_url=base, timeout=5) as fresh:
                     r = await fresh.post(f"/api/v1/campaigns/{camp.id}/votes", json={"candidate_id": str(cand)},
                                          headers={"Authorization": f"Bearer {token}"})
                 assert r.status_code == 201, r.text
@@ -60,7 +61,7 @@ async def test_two_workers_sign_in_vote_and_sum_their_metrics(env, pool, redis, 
             assert (await c.get(f"/api/v1/receipts/{receipt}")).json()["status"] in ("accepted", "recorded")
 
         async def browse() -> int:
-            async with httpx.AsyncClient(base_url=base, timeout=5) as fresh:
+            async with httpx.AsyncClient(verify=ssl_context(), base_url=base, timeout=5) as fresh:
                 return (await fresh.get(f"/api/v1/campaigns/{camp.id}")).status_code
 
         # Concurrent fresh connections: the kernel hands them to both workers' accept loops.

@@ -14,7 +14,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from shared.infra import create_redis
-from shared.migrate import migrate_url
+from tests.databases import create_database, drop_database
 from tests.redis_dbs import redis_db
 
 DEMO_REDIS_DB = redis_db("DEMO")  # two suites at once: give each its own
@@ -26,24 +26,13 @@ def with_path(url: str, path: str) -> str:
 
 @asynccontextmanager
 async def temporary_database(server_url: str) -> AsyncIterator[str]:
-    """A new database on the server of ``server_url``, migrated, dropped afterwards."""
-    name = f"faces_admin_{uuid.uuid4().hex[:10]}"
-    maintenance = with_path(server_url, "postgres")
-    conn = await asyncpg.connect(maintenance)
+    """A new database on the server of ``server_url``, migrated (a copy of a migrated template: tests/databases.py),
+    dropped afterwards."""
+    url = await create_database(server_url, "faces_admin")
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    url = with_path(server_url, name)
-    try:
-        await migrate_url(url)
         yield url
     finally:
-        conn = await asyncpg.connect(maintenance)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        drop_database(url)
 
 
 @asynccontextmanager
