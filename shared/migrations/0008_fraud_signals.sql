@@ -49,7 +49,6 @@ CREATE TABLE fraud_clusters (
     net_bits         bit(256),
     PRIMARY KEY (campaign_id, kind, key)
 );
-CREATE INDEX fraud_clusters_votes ON fraud_clusters (campaign_id, kind, votes);
 -- The clusters a detector may flag (admin_service/services/fraud.py): at least 8 votes and one of the loosest
 -- forms of its conditions. The review reads this index only, never the millions of ordinary clusters; the
 -- service's thresholds must stay at least as strict as these constants.

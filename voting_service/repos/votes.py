@@ -131,5 +131,10 @@ async def insert_batch(conn: asyncpg.Connection, rows: list[tuple], *, bucket_s:
     """Insert the rows (``flusher.to_row``) and fold the new ones into the fraud summaries; returns how many
     were new."""
     cols = list(zip(*rows)) if rows else [[]] * ROW_WIDTH
+    if conn.is_in_transaction():
+        # The planner joins the clusters' aggregate to ``tops`` with a merge join whose inner side it rescans
+        # (EXPLAIN ANALYZE: 780 k rows materialised for 1 825 clusters, ~70 % of the statement); a hash join
+        # does the same work in a fraction (per vote ~270 -> ~160 us of Postgres time, 1 200-vote batches).
+        await conn.execute("SET LOCAL enable_mergejoin = off")
     return await conn.fetchval(INSERT_BATCH, *[list(c) for c in cols], bucket_s, fast_s, seq_run)
 
