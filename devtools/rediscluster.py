@@ -333,7 +333,21 @@ class LocalCluster:
             c.execute_command("CLUSTER", "FAILOVER")
         self._wait_promoted(replica, timeout_s)
         self.wait_ok(timeout_s)
+        self._wait_demoted(port, timeout_s)
         return port, replica
+
+    def _wait_demoted(self, port: int, timeout_s: float) -> None:
+        """Until the cluster's view (the node ``primary_for_key`` asks) no longer has ``port`` as a primary: the
+        promoted replica's claim spreads by gossip, a moment after the replica itself says it is the primary."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                if not any(int(r["port"]) == port and "master" in r["flags"] for r in self._view()):
+                    return
+            except redis.RedisError:
+                pass
+            time.sleep(0.05)
+        raise ClusterError(f"node {port} still a primary in the cluster's view after {timeout_s} s")
 
     def _wait_promoted(self, port: int, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s

@@ -29,10 +29,12 @@ and ``wait_cost_p50_ms``/``wait_cost_p99_ms``. docs/capacity.md "Failover" says 
 from __future__ import annotations
 
 import argparse
+import base64
 import asyncio
 import json
 import os
 import random
+import secrets
 import signal
 import statistics
 import sys
@@ -42,6 +44,7 @@ from typing import Any
 
 from devtools.campaigns import publish_campaign
 from devtools.rediscluster import LocalCluster
+from loadtests.stack import contact_public_key
 from shared.crypto import b64u
 from shared.errors import AppError
 from shared.infra import create_pool, create_redis
@@ -111,8 +114,12 @@ async def run_once(*, database_url: str, wait_replicas: int, primaries: int = 3,
         env = {"APP_ENV": "test", "DATABASE_URL": database_url, "REDIS_URL": cluster.url(),
                "VOTE_LIMIT_VOTER": "0", "VOTE_LIMIT_IP": "0", "VOTE_LIMIT_NET": "0",
                "REDIS_WAIT_REPLICAS": str(wait_replicas), "REDIS_WAIT_TIMEOUT_MS": str(wait_timeout_ms),
-               "FLUSHER_CLAIM_IDLE_MS": "1000", "FLUSHER_METRICS_PORT": "0"}
-        settings = Settings.from_env(env)
+               "FLUSHER_CLAIM_IDLE_MS": "1000", "FLUSHER_METRICS_PORT": "0",
+               # the voting service's own keys (its ballot box keys proof-of-work challenges with one)
+               "VOTER_TOKEN_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+               "PSEUDONYM_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+               "CONTACT_PUBLIC_KEY": contact_public_key(), "SMS_BACKEND": "outbox"}
+        settings = Settings.from_env(env, service="voting")
         pool = await create_pool(database_url, min_size=1, max_size=8)
         r = create_redis(cluster.url(), timeout_s=1.0)
         fr = create_redis(cluster.url(), timeout_s=2.0)

@@ -81,6 +81,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--redis-db", type=int, default=int(os.environ.get("BENCH_REDIS_DB", "12")))
     p.add_argument("--keep", type=Path, default=None)
     p.add_argument("--profile", type=Path, default=None)
+    # the vote benchmark's options this one does not take (it always runs on one Redis)
+    p.set_defaults(redis_cluster=False, cluster_primaries=3, cluster_replicas=1)
     # internal: the finalisation child
     p.add_argument("--finalise-child", nargs=3, metavar=("DATABASE_URL", "REDIS_URL", "CAMPAIGN"),
                    help=argparse.SUPPRESS)

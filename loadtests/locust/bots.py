@@ -13,7 +13,8 @@ Bot kinds (locust user classes, by weight):
 
 Expected answers (successes in locust's statistics, counted by outcome): 201 for a bot's genuinely new
 vote, 401 ``invalid_token``, 404 ``candidate_not_on_ballot`` / ``campaign_not_found``, 409 ``already_voted``
-/ ``vote_limit_reached``, 429 ``rate_limited``. Anything else is a failure; so is a 201 for a replay, a
+/ ``vote_limit_reached``, 428 ``challenge_required`` (an address or /24 past its soft limit must solve a proof of
+work, which these bots do not), 429 ``rate_limited``. Anything else is a failure; so is a 201 for a replay, a
 forged token or a phantom candidate. The run FAILS when the bots got more accepted votes than
 ``tokens used x k`` (the cap), or any single token more than k; the summary's ``bots`` block says how many
 bot votes got through and how many were refused, by reason. Tokens: ``--tokens-file`` (offline-minted; the
@@ -58,7 +59,7 @@ REFUSED: Counter[str] = Counter()            # refused bot votes by code
 WRONG: Counter[str] = Counter()              # things that must never be accepted but were
 
 VOTE_ANSWERS = {201: (), 401: ("invalid_token",), 404: ("candidate_not_on_ballot", "campaign_not_found"),
-                409: ("already_voted", "vote_limit_reached"), 429: ("rate_limited",)}
+                409: ("already_voted", "vote_limit_reached"), 428: ("challenge_required",), 429: ("rate_limited",)}
 
 
 @common.add_check
