@@ -8,6 +8,7 @@ the cut, the digest and Merkle root with links to the files that let anyone reco
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from typing import Any
 
@@ -57,7 +58,8 @@ def policy_from_form(fields: dict[str, str]) -> selection.Policy:
             for end in ("min", "max"):
                 raw = fields.get(f"bound_{end}_{n}", "")
                 if raw:
-                    if not raw.isdigit():
+                    # ASCII digits only: str.isdigit() also accepts '²' and other digits int() refuses
+                    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
                         raise InvalidRequest(f"Row {n + 1}: {end} must be a whole number.",
                                              extra={"field": f"bound_{end}_{n}"}, key=f"bound_{end}_number",
                                              params={"row": n + 1})
@@ -75,8 +77,10 @@ def policy_from_form(fields: dict[str, str]) -> selection.Policy:
         try:
             tolerance = float(fields.get("tolerance") or "25") / 100
         except ValueError:
+            tolerance = math.nan
+        if not 0 <= tolerance <= 1:  # also NaN and infinities, which float() reads from 'nan', 'inf', '1e999'
             raise InvalidRequest("The tolerance is a percentage.", extra={"field": "tolerance"},
-                                 key="tolerance_percent") from None
+                                 key="tolerance_percent")
         raw_policy = {"kind": "proportional", "dimensions": dims, "tolerance": tolerance}
     else:
         raw_policy = {"kind": "top_votes"}

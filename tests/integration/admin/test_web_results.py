@@ -101,6 +101,12 @@ async def test_policy_preview_and_finalise_through_the_form(signed_in, pool, red
     body = html(await wg.post(f"/campaigns/{camp.id}/finalise", data={
         "policy_kind": "bounds", "bound_group_0": "gender:female", "bound_min_0": "x", "csrf_token": wg.token}), 422)
     assert 'data-code="invalid_request"' in body
+    for bad in ({"policy_kind": "bounds", "bound_group_0": "gender:female", "bound_min_0": "²"},
+                {"policy_kind": "bounds", "bound_group_0": "gender:female", "bound_max_0": "9" * 30},
+                {"policy_kind": "proportional", "dimension_region": "on", "tolerance": "nan"},
+                {"policy_kind": "proportional", "dimension_region": "on", "tolerance": "1e999"}):
+        body = html(await wg.post(f"/campaigns/{camp.id}/finalise/preview", data={**bad, "csrf_token": wg.token}), 422)
+        assert 'data-code="invalid_request"' in body, bad  # never a 500
     assert await pool.fetchval("SELECT state FROM campaigns WHERE id = $1", camp.id) == "closed"
 
     r = await wg.post(f"/campaigns/{camp.id}/finalise", data={**one_woman, "csrf_token": wg.token})
