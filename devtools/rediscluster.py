@@ -95,19 +95,49 @@ class LocalCluster:
                 self._spawn(node)
             for node in self.nodes:
                 self._wait_port(node.port, timeout_s)
-            cmd = ["redis-cli", "--cluster", "create", *[f"{self.host}:{n.port}" for n in self.nodes],
-                   "--cluster-replicas", str(self.replicas_n), "--cluster-yes"]
-            if self.password:
-                cmd[1:1] = ["-a", self.password, "--no-auth-warning"]
-            out = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
-            if out.returncode != 0:
-                raise ClusterError(f"redis-cli --cluster create failed: {out.stdout.decode()[-2000:]}"
-                                   f"{out.stderr.decode()[-2000:]}")
+            if self.primaries_n >= 3:
+                cmd = ["redis-cli", "--cluster", "create", *[f"{self.host}:{n.port}" for n in self.nodes],
+                       "--cluster-replicas", str(self.replicas_n), "--cluster-yes"]
+                if self.password:
+                    cmd[1:1] = ["-a", self.password, "--no-auth-warning"]
+                out = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
+                if out.returncode != 0:
+                    raise ClusterError(f"redis-cli --cluster create failed: {out.stdout.decode()[-2000:]}"
+                                       f"{out.stderr.decode()[-2000:]}")
+            else:
+                self._create_small()  # redis-cli --cluster create wants at least 3 primaries
             self.wait_ok(timeout_s, replicas=True)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _create_small(self) -> None:
+        """1 or 2 primaries (a baseline for scaling figures): the slots split by hand, the nodes introduced to the
+        first, each primary's replicas attached to it."""
+        primaries = self.nodes[:self.primaries_n]
+        share = 16384 // self.primaries_n
+        for i, node in enumerate(primaries):
+            hi = 16383 if i == self.primaries_n - 1 else (i + 1) * share - 1
+            with self.client(node.port) as c:
+                c.execute_command("CLUSTER", "ADDSLOTSRANGE", i * share, hi)
+        with self.client(self.nodes[0].port) as c:
+            for node in self.nodes[1:]:
+                c.execute_command("CLUSTER", "MEET", self.host, node.port, node.bus_port)
+        deadline = time.monotonic() + 30
+        for i, node in enumerate(self.nodes[self.primaries_n:]):
+            primary = primaries[i % self.primaries_n]
+            while True:
+                with self.client(primary.port) as c:
+                    primary_id = c.execute_command("CLUSTER", "MYID")
+                try:
+                    with self.client(node.port) as c:
+                        c.execute_command("CLUSTER", "REPLICATE", primary_id)
+                    break
+                except redis.RedisError:  # not yet known to it (gossip)
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
 
     def stop(self) -> None:
         atexit.unregister(self.stop)
