@@ -21,7 +21,7 @@ import os
 import random
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -451,8 +451,9 @@ def past_votes(candidate_ids: list[int], *, seed: int = PAST_SEED) -> list[PastV
     return out
 
 
-def _vote_ids(campaign_id: int, votes: list[PastVote], rng: random.Random) -> list[str]:
-    """Receipts in the voting service's format (shared/votestore/receipts.py): campaign.shard.ms-seq.nonce."""
+def vote_ids(campaign_id: int, votes: Sequence[Any], rng: random.Random) -> list[str]:
+    """Receipts in the voting service's format (shared/votestore/receipts.py): campaign.shard.ms-seq.nonce, for
+    votes with a ``cast_ms`` (this module's and devtools/demo_stages.py's)."""
     seen: dict[int, int] = {}
     ids = []
     for v in votes:
@@ -467,8 +468,8 @@ async def _create_past(conn: asyncpg.Connection) -> int:
     campaign_id = await _publish(conn, slug=PAST_SLUG, title=PAST_TITLE, opens=PAST_OPENS, closes=PAST_CLOSES,
                                  seats=PAST_SEATS, ids=ids)
     votes = past_votes(ids)
-    vote_ids = _vote_ids(campaign_id, votes, random.Random(PAST_SEED))
-    await conn.execute(INSERT_VOTES, campaign_id, vote_ids, [v.candidate_id for v in votes],
+    receipts = vote_ids(campaign_id, votes, random.Random(PAST_SEED))
+    await conn.execute(INSERT_VOTES, campaign_id, receipts, [v.candidate_id for v in votes],
                        [v.voter for v in votes], [v.ip_hash for v in votes], [v.ip_net for v in votes],
                        [v.cast_ms for v in votes])
     return campaign_id

@@ -37,7 +37,7 @@ import asyncpg
 import msgspec
 import redis.asyncio as aioredis
 
-from devtools.demo import card_rows, generate_candidates
+from devtools.demo import card_rows, generate_candidates, vote_ids
 from shared.repos import campaigns, candidates
 from shared.votestore import keys
 from shared.votestore import repo as votes_repo
@@ -322,18 +322,6 @@ def cluster_votes(candidate_ids: Sequence[int], *, at_ms: int, seed: int) -> lis
                             accept_lang="en", num_block=_h(f"demo-cluster-block-{seed}")[:22],
                             seq_run=min(i + 1, 100)))
     return out
-
-
-def vote_ids(campaign_id: int, votes: Sequence[Vote], rng: random.Random) -> list[str]:
-    """Receipts in the voting service's format (shared/votestore/receipts.py): campaign.shard.ms-seq.nonce."""
-    import base64
-
-    seen: dict[int, int] = {}
-    ids = []
-    for v in votes:
-        seq = seen[v.cast_ms] = seen.get(v.cast_ms, -1) + 1
-        ids.append(f"{campaign_id}.0.{v.cast_ms}-{seq}.{base64.urlsafe_b64encode(rng.randbytes(9)).decode()}")
-    return ids
 
 
 async def write_votes(conn: asyncpg.Connection, campaign_id: int, votes: Sequence[Vote], seed: int) -> None:
