@@ -15,8 +15,9 @@ safe with several: each stream is trimmed below the group's oldest pending entry
 
 Every few seconds it also re-projects published campaigns into Redis (a Redis that lost its data gets
 its ballots back); the lag gauges are refreshed once a second. After a pass in which no stream filled its
-share it waits ``FILL_WAIT_S`` so the next batch is bigger: each batch pays a fixed cost (read, COMMIT,
-XACK, XPENDING, XTRIM), so fuller batches cost less per vote, for at most ``FILL_WAIT_S`` more lag.
+share it waits ``FLUSHER_FILL_MS`` (200 ms) so the next batch is bigger: each batch pays a fixed cost (read,
+COMMIT, XACK, XPENDING, XTRIM, and the fraud summaries' rows shared by many votes: a candidate, a network, the
+campaign), so fuller batches cost less per vote, for at most that much more lag.
 Its own pending entries (delivered, not acknowledged) can only exist after a crash or a failed batch, so
 they are re-read at start and after an error rather than on every pass.
 
@@ -49,7 +50,6 @@ from voting_service.repos import votes as votes_repo
 
 log = logging.getLogger("voting_service.flusher")
 
-FILL_WAIT_S = 0.05   # pause after a partial batch, to let the next one fill
 LAG_EVERY_S = 1.0    # refresh of the lag gauges
 
 Entry = streams.Entry
@@ -207,7 +207,7 @@ class Flusher:
                     await self.update_lag()
                     last_lag = now
                 if not self.more_waiting:  # caught up: let the next batch fill (or idle)
-                    wait = FILL_WAIT_S if moved else self.settings.flusher_block_ms / 1000
+                    wait = self.settings.flusher_fill_ms / 1000 if moved else self.settings.flusher_block_ms / 1000
                     try:
                         await asyncio.wait_for(stop.wait(), wait)
                     except TimeoutError:

@@ -14,8 +14,8 @@ import asyncpg
 
 TOTALS = "SELECT kind, clusters, votes, bucket_s, fast_s FROM fraud_kind_totals WHERE campaign_id = $1"
 
-# $1 campaign, $2 kinds. The WHERE clause repeats the predicate of the partial index fraud_clusters_suspects
-# (migration 0008) word for word, so the planner reads only that index: the clusters a detector may flag.
+# $1 campaign, $2 kinds. ``suspect`` is the stored predicate of the partial index fraud_clusters_suspects
+# (migrations 0008, 0009), so the planner reads only that index: the clusters a detector may flag.
 # Linear counting: n ~ -m ln(zero bits / m); a full bitmap is read as its saturation value.
 CLUSTER_STATS = """
 SELECT c.kind, c.key, c.votes, c.fast_votes, c.auto_votes, c.tokenless_votes, c.seq_votes, c.invalid_votes,
@@ -29,9 +29,7 @@ SELECT c.kind, c.key, c.votes, c.fast_votes, c.auto_votes, c.tokenless_votes, c.
 FROM fraud_clusters c
 LEFT JOIN fraud_clusters cand ON cand.campaign_id = c.campaign_id AND cand.kind = 'cand'
                               AND cand.key = c.top_candidate::text
-WHERE c.campaign_id = $1 AND c.kind = ANY($2::text[])
-  AND c.votes >= 8 AND (c.auto_votes * 2 >= c.votes OR c.fast_votes * 2 >= c.votes OR c.seq_votes * 2 >= c.votes
-                        OR c.top_votes >= 8 OR (c.dt_n >= 10 AND c.dt_sq * c.dt_n <= 1.1225 * c.dt_sum * c.dt_sum))
+WHERE c.campaign_id = $1 AND c.kind = ANY($2::text[]) AND c.suspect
 """
 
 # $1 campaign, $2 floor (votes in one bucket), $3 loose ratio over the expected votes by the candidate's share of

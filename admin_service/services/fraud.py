@@ -64,7 +64,7 @@ import asyncpg
 from admin_service.repos import fraud as repo
 from shared.errors import InvalidRequest, NotFound
 
-FLOOR = 8  # also in the partial index fraud_clusters_suspects (migration 0008), with the loosest conditions
+FLOOR = 8  # also in fraud_clusters.suspect (migrations 0008, 0009), with the loosest conditions
 MANY_VOTERS_MIN = 10
 MANY_VOTERS_RATIO = 10.0
 FOCUS_MIN_VOTES = 8

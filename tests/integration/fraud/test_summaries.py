@@ -38,7 +38,7 @@ FROM tagged GROUP BY kind, key
 
 SUMMARY = """
 SELECT kind, key, votes, fast_votes, auto_votes, tokenless_votes, seq_votes, dt_n, dt_sum, dt_sq, first_at, last_at,
-       bit_count(voter_bits) AS voter_bits_set, bit_count(net_bits) AS net_bits_set, top_votes, top_candidate
+       bit_count(voter_bits) AS voter_bits_set, bit_count(net_bits) AS net_bits_set, top_votes, top_candidate, suspect
 FROM fraud_clusters WHERE campaign_id = $1
 """
 
@@ -110,6 +110,11 @@ async def test_summaries_equal_a_recount_of_the_votes_after_any_batches_and_rede
             if kind in ("net", "ip", "ua", "blk"):
                 counts = {c: n for (k, kk, c), n in per_cand.items() if (k, kk) == (kind, key)}
                 assert got["top_votes"] == max(counts.values()) and counts[got["top_candidate"]] == got["top_votes"]
+            # the stored predicate of the partial index the review reads (migration 0009), from the counts
+            v, top = got["votes"], got["top_votes"] or 0
+            assert got["suspect"] == (v >= 8 and (
+                got["auto_votes"] * 2 >= v or got["fast_votes"] * 2 >= v or got["seq_votes"] * 2 >= v or top >= 8
+                or (got["dt_n"] >= 10 and got["dt_sq"] * got["dt_n"] <= 1.1225 * got["dt_sum"] ** 2))), (kind, key)
         buckets = {(r["kind"], r["key"], r["bucket"]): r["votes"] for r in await conn.fetch(
             "SELECT kind, key, bucket, votes FROM fraud_cluster_buckets WHERE campaign_id = $1", cid)}
         want_buckets = {(r["kind"], r["key"], r["b"]): r["n"] for r in await conn.fetch(
