@@ -300,13 +300,14 @@ class Bench:
                                             if r.get("signin_ceiling_rps") else None)
 
     def signin_file(self, name: str, lines: int, first: int) -> Path:
-        """``<phone> <address>`` lines, phones ``first``.. (distinct: no resend throttle), clients over
+        """``<phone> <address>`` lines, phones ``first``.. (distinct: no resend throttle; spread over the blocks of
+        100 numbers, so no block looks walked), clients over
         ``--networks`` x 8 /24s (a national sign-in comes from many more networks than one bench's votes)."""
         path = self.workdir / f"{name}.txt"
         nets = max(1, self.o.networks * 8)
         with open(path, "w") as f:
             for i in range(first, first + lines):
-                f.write(f"+7701{i % 10_000_000:07d} {client_address(i, nets)}\n")
+                f.write(f"{stack.spread_phone(i)} {client_address(i, nets)}\n")
         return path
 
     def signin_script(self, data: Path) -> tuple[Path, list[str]]:
@@ -544,8 +545,7 @@ class Bench:
 # What a phone browser sends for a navigation (wrk/page.lua sends the same).
 PAGE_HEADERS = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
                 "Accept-Encoding": "gzip, deflate, br, zstd", "Accept-Language": "kk-KZ,kk;q=0.9,ru;q=0.8",
-                "User-Agent": "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) "
-                              "Chrome/131.0.0.0 Mobile Safari/537.36"}
+                "User-Agent": stack.BROWSER_UA}
 MIN_CARDS = 20  # devtools.demo.generate_candidates puts every region on the ballot: 20 people at least
 
 

@@ -216,7 +216,8 @@ class Load:
         next_at = loop.time()
         while not self.stopping.is_set():
             n, token, choices = self.voters.next()
-            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                       "User-Agent": stack.BROWSER_UA}  # citizens: scripts would turn the attack mode on
             for candidate in choices:
                 next_at = max(next_at + self.interval, loop.time() - 1.0)
                 await asyncio.sleep(max(0.0, next_at - loop.time()))

@@ -252,6 +252,22 @@ def machine() -> dict[str, Any]:
     return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version()}
 
 
+# A phone's browser, as the load tools' citizens present themselves: an HTTP library's User-Agent counts as a script
+# (shared/fraud_signals.py), and a minute of mostly scripted votes turns the national attack mode on in production
+# (voting_service/services/attack.py). wrk/vote.lua and locust/common.py send the same string.
+BROWSER_UA = ("Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+              "Mobile Safari/537.36")
+
+
+def spread_phone(k: int, codes: Sequence[int] = (701,)) -> str:
+    """The ``k``-th of distinct Kazakhstan mobile numbers spread over the blocks of 100 as real people's are.
+    Numbers of one block signing in one after another look like a SIM farm walking a range, and their codes
+    cost proof of work (voting_service/services/signin_risk.py): consecutive ``k`` fall in different blocks, one
+    block comes back only 100 000 numbers later. Distinct for k < 10**7 x len(codes)."""
+    block, position = (k * 7919) % 100_000, (k // 100_000) % 100  # 7919 is prime to 10**5: a permutation
+    return f"+7{codes[(k // 10**7) % len(codes)]}{block:05d}{position:02d}"
+
+
 def production_env(*, database_url: str, redis_url: str, service_urls: dict[str, str], token_key: bytes,
                    pseudonym_key: bytes) -> dict[str, str]:
     """The environment of a throwaway voting service configured as production runs it (``APP_ENV=production``,

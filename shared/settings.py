@@ -162,6 +162,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sms_challenge_percent: int = 50          # past this share of the minute's budget every code needs PoW
     sms_breaker_cooldown_s: int = 60
     challenge_ttl_s: int = 300
+    # The national attack mode of the vote (voting_service/services/attack.py): over the last minute at least
+    # ATTACK_MIN_PER_MINUTE votes from automated clients or sequential numbers, and at least this share of all
+    # votes: every vote needs proof of work for ATTACK_HOLD_S (renewed while it lasts). 0: off. Unset: 50 in
+    # production, 0 elsewhere (tests and load tools vote with scripts on purpose).
+    attack_share_percent: int = 50
+    attack_min_per_minute: int = 600
+    attack_hold_s: int = 120
     challenge_base_maxnumber: int = 50_000   # difficulty just over a soft limit (~0.1-0.5 s in a browser)
     challenge_max_maxnumber: int = 2_000_000
     redis_timeout_s: float = 1.0
@@ -274,6 +281,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             )
         except msgspec.ValidationError as exc:
             raise ConfigError(f"bad setting: {exc}") from exc
+        if not env.get("ATTACK_SHARE_PERCENT") and app_env != "production":
+            settings = msgspec.structs.replace(settings, attack_share_percent=0)
         _check_abuse_limits(settings)
         return msgspec.structs.replace(settings, secrets=secrets)
 
@@ -291,6 +300,10 @@ def _check_abuse_limits(s: Settings) -> None:
             raise ConfigError(f"{name.upper()} must be at least 1, not {getattr(s, name)}")
     if s.otp_free_per_phone_hour < 0:
         raise ConfigError(f"OTP_FREE_PER_PHONE_HOUR must be 0 or more, not {s.otp_free_per_phone_hour}")
+    if not 0 <= s.attack_share_percent <= 100:
+        raise ConfigError(f"ATTACK_SHARE_PERCENT must be 0..100 (0: off), not {s.attack_share_percent}")
+    if s.attack_min_per_minute < 1 or s.attack_hold_s < 1:
+        raise ConfigError("ATTACK_MIN_PER_MINUTE and ATTACK_HOLD_S must be at least 1")
     if not 1 <= s.sms_challenge_percent <= 100:
         raise ConfigError(f"SMS_CHALLENGE_PERCENT must be 1..100, not {s.sms_challenge_percent}")
     if not 1_000 <= s.challenge_base_maxnumber <= s.challenge_max_maxnumber <= 100_000_000:

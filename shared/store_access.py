@@ -75,6 +75,7 @@ REDIS_COMMANDS: dict[str, tuple[str, ...]] = {
         *_CONNECTION, *_PROJECTION, *_RECONCILE,
         "xreadgroup", "xack", "xautoclaim", "xtrim", "xpending", "xrange", "xinfo|groups",
         "wait",                  # REDIS_WAIT_REPLICAS > 0: after its reads (shared/votestore/streams.py)
+        "get", "set", "ttl",     # the national attack level (voting_service/services/attack.py)
     ),
     "admin": (
         *_CONNECTION, *_PROJECTION, *_RECONCILE,

@@ -92,6 +92,31 @@ async def _reconcile_main(args: argparse.Namespace) -> int:
     return 0 if all(rep.clean for rep in reports) else 1
 
 
+async def _attack_main(args: argparse.Namespace) -> int:
+    """Show, set or clear the national attack level of the vote (voting_service/services/attack.py)."""
+    from shared.infra import create_redis
+    from shared.store_access import service_urls
+    from shared.votestore import keys
+    from voting_service.services.attack import MAX_LEVEL, current_level
+
+    _, redis_url = service_urls(os.environ, "flusher")  # the flusher's credentials: it declares the level too
+    r = create_redis(redis_url, timeout_s=5.0)
+    try:
+        if args.action == "set":
+            if not 1.0 <= args.level <= MAX_LEVEL:
+                print(f"voting_service attack: the level must be 1..{MAX_LEVEL:g}, not {args.level:g}",
+                      file=sys.stderr)
+                return 2
+            await r.set(keys.ATTACK_LEVEL, repr(args.level), ex=args.hold)
+        elif args.action == "clear":
+            await r.delete(keys.ATTACK_LEVEL)
+        level, ttl = await current_level(r)
+    finally:
+        await r.aclose()
+    print(f"attack level {level:g} for {ttl} s more" if level else "no attack declared")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     parser = argparse.ArgumentParser(prog="python -m voting_service")
@@ -113,6 +138,12 @@ def main(argv: list[str] | None = None) -> int:
                           "(reconcile_mismatch_votes, ...) on --metrics-port (voting_service/reconcile_watch.py)")
     rec.add_argument("--metrics-port", type=int, default=int(os.environ.get("RECONCILE_METRICS_PORT", "9102")))
     sub.add_parser("migrate", help="apply database migrations")
+    att = sub.add_parser("attack", help="show, set or clear the national attack level: every vote needs proof of "
+                         "work while it is set (the flusher sets it by itself: docs/fraud.md)")
+    att.add_argument("action", choices=("show", "set", "clear"))
+    att.add_argument("level", type=float, nargs="?", default=1.0,
+                     help="set: 1 (the base difficulty) .. 16; each doubling doubles the work")
+    att.add_argument("--hold", type=int, default=3600, help="set: seconds before it lapses (default 3600)")
     args = parser.parse_args(argv)
     if args.command == "serve" and args.interface not in ("rsgi", "asgi"):  # a bad VOTING_INTERFACE
         parser.error(f"VOTING_INTERFACE must be rsgi or asgi, not {args.interface!r}")
@@ -136,6 +167,8 @@ def _run(args: argparse.Namespace) -> int:
         return uvloop.run(_flusher_main())
     if args.command == "reconcile":
         return asyncio.run(_reconcile_main(args))
+    if args.command == "attack":
+        return asyncio.run(_attack_main(args))
     from shared.migrate import main as migrate_main
 
     migrate_main()

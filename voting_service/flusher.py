@@ -47,6 +47,7 @@ from shared.votestore.projection import is_current, project
 from shared.votestore.receipts import make_receipt
 from voting_service import flusher_metrics as m
 from voting_service.repos import votes as votes_repo
+from voting_service.services.attack import AttackWatch
 
 log = logging.getLogger("voting_service.flusher")
 
@@ -82,6 +83,7 @@ class Flusher:
     more_waiting: bool = False  # the last pass filled some stream's share: go again without waiting
     active: int = 0  # streams that gave entries in the last pass (0: none, or no pass yet)
     own_pending_possible: bool = True  # at start (a previous run may have died mid-batch) and after errors
+    attack: AttackWatch | None = None  # the national attack mode (services/attack.py); from settings
 
     @property
     def wait(self) -> tuple[int, int]:
@@ -97,6 +99,8 @@ class Flusher:
         self.consumer = (self.consumer or self.settings.flusher_consumer
                          or f"flusher-{socket.gethostname()}-{os.getpid()}")
         m.suspect_votes()  # exported from the start, every signal at 0
+        if self.attack is None:
+            self.attack = AttackWatch(self.settings)
 
     async def refresh_streams(self) -> None:
         self.streams = await streams.registered(self.redis)
@@ -124,26 +128,34 @@ class Flusher:
         await streams.ack_and_trim(self.redis, {ref: list(entries) for ref, entries in batch.items()})
         m.batch_seconds().observe(time.perf_counter() - started)
         m.flushed().inc(len(rows))
-        self._count_suspects(rows)
+        flagged = self._count_suspects(rows)
+        if self.attack is not None and self.attack.enabled:
+            level = self.attack.observe(len(rows), flagged)
+            if level:
+                await self.attack.declare(self.redis, level)
         self.flushed += len(rows)
         self.batches += 1
         return len(rows)
 
-    def _count_suspects(self, rows: list[tuple[Any, ...]]) -> None:
+    def _count_suspects(self, rows: list[tuple[Any, ...]]) -> int:
         """Votes of the batch with a suspicious live signal (to_row's columns 7 signin_s, 8 ua_class, 13 seq_run),
-        for the surge alert; the review itself reads the summaries."""
+        for the surge alert; the review itself reads the summaries. Returns the votes from an automated client
+        or a sequential number (the attack mode's share)."""
         fast_s, seq_run = self.settings.fraud_fast_s, self.settings.fraud_seq_run
-        auto = fast = seq = 0
+        auto = fast = seq = flagged = 0
         for r in rows:
             if r[8] is None:
                 continue
-            auto += r[8] != "browser"
+            a, s = r[8] != "browser", r[13] >= seq_run
+            auto += a
             fast += r[7] < fast_s
-            seq += r[13] >= seq_run
+            seq += s
+            flagged += a or s
         c = m.suspect_votes()
         for name, n in (("automated", auto), ("fast_after_signin", fast), ("sequential_numbers", seq)):
             if n:
                 c.labels(name).inc(n)
+        return flagged
 
     def share(self) -> int:
         """Entries per stream in one pass, so that a pass totals about ``flusher_batch``: divided among the

@@ -106,7 +106,7 @@ class Bot(FastHttpUser):
 
     def vote(self, *, token: str | None, candidate: str, ip: str, name: str, campaign: str | None = None,
              must_refuse: str = "") -> None:
-        h = headers(ip, self.environment, token)
+        h = headers(ip, self.environment, token, browser=False)
         if token is None:
             h.pop("Authorization", None)
         with self.client.post(f"{API}/campaigns/{campaign or CAMPAIGN.id}/votes", json={"candidate_id": candidate},

@@ -40,6 +40,8 @@ import requests
 from locust import events
 from locust.env import Environment
 
+from loadtests.stack import BROWSER_UA, spread_phone
+
 API = "/api/v1"
 log = logging.getLogger("loadtests.locust")
 
@@ -116,10 +118,9 @@ _phone_seq = itertools.count()
 
 
 def new_phone() -> str:
-    """A Kazakhstan mobile number not used before in this run (random base: rarely in an earlier one)."""
-    n = next(_phone_seq)
-    code = MOBILE_CODES[(n // 10**7 + _PHONE_BASE) % len(MOBILE_CODES)]
-    return f"+7{code}{(_PHONE_BASE + n) % 10**7:07d}"
+    """A Kazakhstan mobile number not used before in this run (random base: rarely in an earlier one), spread
+    over the blocks of 100 numbers as real people's are (``stack.spread_phone``)."""
+    return spread_phone(_PHONE_BASE + next(_phone_seq), MOBILE_CODES)
 
 
 def random_ip(rng: random.Random = _RUN) -> str:
@@ -162,8 +163,14 @@ def sign_in_mode(env: Environment) -> str:
     return "tokens" if opts(env).tokens_file else "outbox"
 
 
-def headers(ip: str | None, env: Environment, token: str | None = None) -> dict[str, str]:
+# Citizens vote from a phone's browser (the portal), BROWSER_UA; the bots say what they are (``browser=False``).
+
+
+def headers(ip: str | None, env: Environment, token: str | None = None, *, browser: bool = True) -> dict[str, str]:
+    """A request's headers; ``browser=False``: no User-Agent of a browser (the bots say what they are)."""
     h = {"Content-Type": "application/json"}
+    if browser:
+        h["User-Agent"] = BROWSER_UA
     if ip and not opts(env).no_xff:
         h["X-Forwarded-For"] = ip
     if token:

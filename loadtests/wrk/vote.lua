@@ -35,6 +35,9 @@ function init(args)
           ["Host"] = wrk.host .. ":" .. wrk.port,
           ["Authorization"] = "Bearer " .. token,
           ["Content-Type"] = "application/json",
+          -- citizens vote from a phone's browser; a script's User-Agent (wrk sends none) would count as automated
+          -- and a minute of it turns the national attack mode on (voting_service/services/attack.py)
+          ["User-Agent"] = "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
         }
         if address ~= "" then
           headers["X-Forwarded-For"] = address

@@ -17,6 +17,8 @@ Per campaign there are ``shards`` hash-tag buckets ``{c<campaign>:s<shard>}``; a
                                  16 shards give a farm the budget of 1 (``layer_keys``)
     rl:{sms}:m:<minute> / rl:{sms}:breaker   the national SMS budget and its circuit breaker (sms_budget.lua)
     rl:{pow}:<challenge>  string with TTL   a spent proof-of-work challenge (replay guard)
+    rl:{attack}:vote      string with TTL   the national attack level of the vote (set by the flusher or an
+                                 operator, read by every voting worker once a second; voting_service/services/attack.py)
 
     faces:campaign:<id>   hash   shards, voter_buckets, k, live_results, state, opens_ms, closes_ms (routing)
     faces:streams         set    "<campaign>:<shard>" of every stream the flusher drains
@@ -85,6 +87,9 @@ def layer_keys(route: str, ip_hash: str, net: str, scope: str) -> tuple[str, ...
     if not scope or scope == net:  # IPv4: the /24 is the widest layer
         return (f"{tag}:a:{ip_hash}", f"{tag}:net")
     return (f"{tag}:a:{ip_hash}", f"{tag}:net:{net}", f"{tag}:wide")
+
+
+ATTACK_LEVEL = "rl:{attack}:vote"
 
 
 def sms_minute(minute: int) -> str:

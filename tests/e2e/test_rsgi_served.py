@@ -214,7 +214,7 @@ async def test_proof_of_work_over_rsgi(env, pool, redis, servers):
     garbage or a replayed solution is 403 challenge_failed, the right one is counted; two header lines go to
     Litestar (the fast path answers one line at most), which reads the first."""
     from tests.integration.voting.conftest import bearer, mint_token
-    from tests.integration.voting.test_abuse_defence import solve
+    from tests.integration.voting.conftest import solve
 
     extra = {"VOTE_LIMIT_IP": "1", "CHALLENGE_BASE_MAXNUMBER": "1000", "CHALLENGE_MAX_MAXNUMBER": "8000"}
     server = servers(**extra)

@@ -12,6 +12,7 @@ from shared.errors import AppError, Conflict, Forbidden, NotFound, RateLimited
 from shared.settings import Settings
 from shared.votestore import keys, vote
 from shared.votestore.receipts import make_receipt, new_nonce
+from voting_service.services.attack import AttackLevel
 from voting_service.services.directory import CampaignNotFound, RouteTable
 from voting_service.services.guard import Guard
 
@@ -36,6 +37,9 @@ class VoteLimitReached(Conflict):
     title = "You have used all your votes"
 
 
+ATTACK_DETAIL = ("Voting is under attack by automated clients right now. Your browser has to solve a short puzzle "
+                 "(proof of work) before each vote; send the vote again with the solution.")
+
 # The portal's pages put a token in their vote requests; API clients do not (a fraud signal: its presence only).
 PAGE_TOKEN_HEADER = "x-page-token"
 
@@ -54,6 +58,7 @@ class BallotBox:
         self._redis = redis
         self._routes = routes
         self._guard = guard if guard is not None else Guard(settings=settings, redis=redis)
+        self.attack = AttackLevel(redis)  # the national attack level (services/attack.py), read once a second
         timeout_s = max(0.5, settings.redis_timeout_s)
         # vote.lua's ARGV[7..8]: per-process constants, packed once by the batcher rather than per call.
         self.limit_args = vote.limit_args(settings)
@@ -75,6 +80,9 @@ class BallotBox:
         # -- layered limits (issue 12): a presented proof of work is checked, then the address and its networks
         # count the attempt; past a soft limit a vote needs a solution (428), past a hard one it is refused.
         solved = 0 if solution is None else await self._guard.challenges.check("vote", solution)
+        attack = await self.attack.level()
+        if attack and solved * 2 < self._guard.challenges.difficulty(attack):
+            raise self._guard.challenges.require("vote", attack, ATTACK_DETAIL)
         if self._layers is not None:
             verdict = await self._layers(keys.layer_keys("vote", ip_hash, ip_net, scope), ())
             if verdict[0]:

@@ -23,6 +23,8 @@ from voting_service.services.sms import SmsSender
 
 # The sign-in scripts are the voting service's own (keys in voting_service/redis_keys.py), not the vote store's.
 OTP_LUA = "voting_service.lua"
+BLOCK_CHALLENGE_DETAIL = ("Many numbers close to this one asked for codes in the last minutes. Your browser has to "
+                          "solve a short puzzle (proof of work) before we send a code.")
 PHONE_CHALLENGE_DETAIL = ("Several codes were already sent to this number this hour. Your browser has to solve a "
                           "short puzzle (proof of work) before we send another.")
 SMS_TEXT = "100 New Faces: your code is {code}. Do not share it. / Код: {code}. Никому не сообщайте."
@@ -80,6 +82,15 @@ class OtpService:
         p = self._phone_pseudonym(e164)
         guard = self._guard
         solved = await guard.admit("otp", client, solution)
+        # A number range being walked (a SIM farm, a script over a block): the numbers of this one's block of 100
+        # that asked in the window, and their longest consecutive run (signin_risk.py). Past a run of 3 or 8
+        # numbers each further code of the block costs proof of work, harder as the run grows (2**(4 x risk):
+        # 16 x the base difficulty at full risk). A person's neighbours asking the same quarter of an hour are rare.
+        block = await sequential_block_risk(self._redis, self._s.secrets.pseudonym_key, e164)
+        if block.risk > 0:
+            level = 2 ** (4 * block.risk)
+            if solved * 2 < guard.challenges.difficulty(level):
+                raise guard.challenges.require("otp", level, BLOCK_CHALLENGE_DETAIL)
         reserved, sent_before = await guard.sms.take()
         global_level = guard.sms.risk(sent_before)
         if global_level and not solved:

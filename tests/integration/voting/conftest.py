@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import json
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+import altcha
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
@@ -64,9 +67,23 @@ def settings_with(env: Mapping[str, str], **overrides: str) -> Settings:
     return Settings.from_env({**env, **overrides}, service="voting")
 
 
-async def sign_in(client: httpx.AsyncClient, phone: str) -> str:
-    """The real flow: request a code, read it from the dev outbox, exchange it for a token."""
+def solve(challenge: dict) -> str:
+    """What the portal's worker (or any ALTCHA client) sends back: base64 of the solution's JSON."""
+    found = altcha.solve_challenge_v1(challenge["challenge"], challenge["salt"], challenge["algorithm"],
+                                      challenge["maxnumber"])
+    assert found is not None
+    payload = {"algorithm": challenge["algorithm"], "challenge": challenge["challenge"], "number": found.number,
+               "salt": challenge["salt"], "signature": challenge["signature"]}
+    return base64.b64encode(json.dumps(payload).encode()).decode()
+
+
+async def sign_in(client: httpx.AsyncClient, phone: str, *, solve_pow: bool = False) -> str:
+    """The real flow: request a code, read it from the dev outbox, exchange it for a token. ``solve_pow``: a
+    428 challenge (e.g. the 5th number of a block in sequence) is solved and the request sent again."""
     r = await client.post("/api/v1/auth/otp", json={"phone": phone})
+    if r.status_code == 428 and solve_pow:
+        r = await client.post("/api/v1/auth/otp", json={"phone": phone},
+                              headers={"X-Challenge-Solution": solve(r.json()["challenge"])})
     assert r.status_code == 202, r.text
     outbox = await client.get("/api/v1/dev/sms-outbox", params={"phone": phone})
     code = outbox.json()[0]["code"]

@@ -9,7 +9,6 @@ import base64
 import json
 import time
 
-import altcha
 import pytest
 from prometheus_client import REGISTRY
 
@@ -24,6 +23,7 @@ from tests.integration.voting.conftest import (
     outbox_code,
     settings_with,
     sign_in,
+    solve,
 )
 from voting_service.services.challenge import Challenges
 from voting_service.services.guard import challenges_of
@@ -33,16 +33,6 @@ VERIFY = "/api/v1/auth/otp/verify"
 OUTBOX = "/api/v1/dev/sms-outbox"
 PROXY = "203.0.113.0/24"      # the test client's address is 203.0.113.7: a trusted proxy when asked
 EASY = {"CHALLENGE_BASE_MAXNUMBER": "1000", "CHALLENGE_MAX_MAXNUMBER": "64000"}  # quick to solve in a test
-
-
-def solve(challenge: dict) -> str:
-    """What the portal's worker (or any ALTCHA client) sends back: base64 of the solution's JSON."""
-    found = altcha.solve_challenge_v1(challenge["challenge"], challenge["salt"], challenge["algorithm"],
-                                      challenge["maxnumber"])
-    assert found is not None
-    payload = {"algorithm": challenge["algorithm"], "challenge": challenge["challenge"], "number": found.number,
-               "salt": challenge["salt"], "signature": challenge["signature"]}
-    return base64.b64encode(json.dumps(payload).encode()).decode()
 
 
 def pow_header(solution: str) -> dict[str, str]:
@@ -299,6 +289,30 @@ async def test_code_checks_escalate_per_address(env, pool, redis):
                             "challenge_required")["challenge"]
         r = await c.post(VERIFY, json={"phone": "+77014441111", "code": code}, headers=pow_header(solve(ch)))
         assert r.status_code == 200, r.text
+
+
+async def test_walking_a_block_of_numbers_makes_its_further_codes_cost_work(env, pool, redis):
+    """A SIM farm or a script asking codes for +7 701 555 00 00, 00 01, 00 02...: each from a new network, so no
+    address layer sees it; the block of 100 numbers does (signin_risk.py). Past a run of 3 every further code of
+    the block needs proof of work, harder as the run grows; a number of another block stays free."""
+    s = settings_with(env, TRUSTED_PROXIES=PROXY, **EASY)
+    async with app_client(s, pool, redis) as c:
+        def ask(phone: str, n: int, solution: str | None = None):
+            headers = {"X-Forwarded-For": f"198.51.{n}.1", **(pow_header(solution) if solution else {})}
+            return c.post(OTP, json={"phone": phone}, headers=headers)
+
+        for n in range(4):  # a run of 4 is recorded; no one was asked for work
+            assert (await ask(f"+770155500{n:02d}", n)).status_code == 202
+        difficulties = []
+        for n in range(4, 9):
+            ch = assert_problem(await ask(f"+770155500{n:02d}", n), 428, "challenge_required")["challenge"]
+            assert "r=otp" in ch["salt"]
+            difficulties.append(ch["maxnumber"])
+            r = await ask(f"+770155500{n:02d}", n, solve(ch))
+            assert r.status_code == 202, r.text
+            assert len((await c.get(OUTBOX, params={"phone": f"+770155500{n:02d}"})).json()) == 1
+        assert difficulties == sorted(difficulties) and difficulties[-1] > difficulties[0]
+        assert (await ask("+77015550200", 30)).status_code == 202  # another block (02xx): nothing unusual there
 
 
 # --- the national SMS budget and its breaker -------------------------------------------------------------

@@ -10,7 +10,7 @@ async def test_flush(client, pool, redis, settings, flusher_pool, flusher_redis)
     camp = await make_campaign(pool, redis, candidates=4, k=3)
     receipts = []
     for i in range(5):
-        token = await sign_in(client, f"+7701123450{i}")
+        token = await sign_in(client, f"+7701123{i}450")
         for c in camp.candidate_ids[:3]:
             r = await client.post(f"/api/v1/campaigns/{camp.id}/votes", json={"candidate_id": str(c)},
                                   headers={"Authorization": f"Bearer {token}"})
