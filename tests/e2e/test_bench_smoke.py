@@ -51,6 +51,8 @@ def test_bench_runs_and_reconciles() -> None:
     assert report["page_rps"] > 0 and report["page_p99_ms"] > 0
     assert set(report["page_encodings"]) == {check["content_encoding"]}, report["page_encodings"]
     assert report["page_ratio_vs_ceiling"] == round(report["page_rps"] / report["ceiling_rps"], 3)
+    assert report["page_latency_rps"] > 0 and 0 < report["page_latency_p50_ms"] <= report["page_latency_p99_ms"]
+    assert report["page_latency_ratio_vs_ceiling"] == round(report["page_latency_rps"] / report["ceiling_rps"], 3)
     # the sign-in phase (issue 12): code requests and checks, against the ceiling's sign-in routes in the same run
     assert report["signin_errors"] == 0, report["signin_statuses"]
     assert set(report["signin_statuses"]) <= {"202", "401"} and report["signin_statuses"].get("202"), report
