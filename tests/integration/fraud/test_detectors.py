@@ -78,8 +78,9 @@ async def test_an_organic_crowd_with_nat_and_a_broadcast_surge_raises_no_flag(po
 
 
 async def test_the_review_reads_no_votes(pool, redis):
-    """The listing's statements, explained: no scan of votes at all (only summaries), and the cluster statement
-    through the partial index of suspects."""
+    """The listing's statements, explained: no scan of votes at all (only summaries), the cluster statement
+    through the partial index of suspects, the bursts' through the covering indexes of candidate and campaign
+    buckets."""
     from admin_service.repos import fraud as repo
 
     camp = await make_campaign(pool, redis, candidates=12, k=3)
@@ -87,8 +88,11 @@ async def test_the_review_reads_no_votes(pool, redis):
     async with pool.acquire() as conn:
         await conn.execute("ANALYZE fraud_clusters; ANALYZE fraud_cluster_buckets; ANALYZE fraud_kind_totals")
         plans = []
+        first = await conn.fetchval("SELECT min(bucket) FROM fraud_cluster_buckets WHERE campaign_id = $1", camp.id)
         for sql, args in ((repo.CLUSTER_STATS, (camp.id, list(fraud.CLUSTER_KINDS))),
-                          (repo.BURSTS, (camp.id, 8, 1.25)), (repo.TOTALS, (camp.id,))):
+                          (repo.BURSTS, (camp.id, 8, 1.25, 5.0)), (repo.TOTALS, (camp.id,)),
+                          (repo.CAMPAIGN_SPAN, (camp.id,)),
+                          (repo.BUCKETS_AROUND, (camp.id, camp.candidate_ids[:2], [first] * 2, [first] * 2))):
             await conn.execute("SET enable_seqscan = off")  # what the plan would be at scale (tables are tiny)
             plans.append("\n".join(r[0] for r in await conn.fetch(f"EXPLAIN {sql}", *args)))
             await conn.execute("RESET enable_seqscan")
@@ -96,3 +100,5 @@ async def test_the_review_reads_no_votes(pool, redis):
         assert " votes" not in plan.replace("fraud_", "_"), plan
         assert "Seq Scan" not in plan, plan
     assert "fraud_clusters_suspects" in plans[0], plans[0]
+    # bursts: each candidate's buckets and the campaign's, from the covering indexes of migration 0010
+    assert "fraud_cluster_buckets_cand" in plans[1] and "fraud_cluster_buckets_all" in plans[1], plans[1]
