@@ -63,6 +63,30 @@ async def test_every_attack_is_flagged_and_the_crowd_is_not(pool, redis):
     assert all(i["score"] > 0 and all(s["reason"] for s in i["signals"]) for i in items)
 
 
+async def test_a_burst_is_listed_with_its_own_minutes_and_a_listed_farm_is_not_listed_again(pool, redis):
+    """The paid voters' burst covers the minutes they voted in (plus at most an adjacent minute with its own
+    excess), not a blind margin of the candidate's organic minutes; the one-/24 farm's votes for its favourite
+    are a burst too, but its network and signature already name exactly them: no burst is listed for it."""
+    camp = await make_campaign(pool, redis, candidates=12, k=3)
+    c = camp.candidate_ids
+    traffic = Traffic(camp.id, c, seed=5)
+    traffic.organic(3000, duration_s=4 * 3600)
+    traffic.farm_one_24(60, at_s=3600, cand=c[5])
+    traffic.paid_burst(120, at_s=3 * 3600 + 30, cand=c[8], within_s=60)
+    await _load(pool, traffic)
+    items, flagged = await _review(pool, camp.id)
+    bursts = {i["cluster_id"].split(":")[1]: i for i in items if i["kind"] == "burst"}
+    assert set(bursts) == {str(c[8])}, list(bursts)
+    assert "net:203.0.113.0/24" in flagged
+    paid = bursts[str(c[8])]
+    start, end = (int(x) for x in paid["cluster_id"].split(":")[2].split("-"))
+    assert end - start <= 3 * 60, paid["cluster_id"]  # 60 s of paid votes straddle at most two minutes
+    labels = [traffic.labels[v] for v in flagged[paid["cluster_id"]]]
+    assert labels.count("paid_burst") == 120 and labels.count("organic") <= 12, labels
+    signal = paid["signals"][0]
+    assert signal["signal"] == "burst" and signal["score"] >= 1 and signal["value"] >= signal["threshold"]
+
+
 async def test_an_organic_crowd_with_nat_and_a_broadcast_surge_raises_no_flag(pool, redis):
     camp = await make_campaign(pool, redis, candidates=12, k=3)
     traffic = Traffic(camp.id, camp.candidate_ids, seed=11)
