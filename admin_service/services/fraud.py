@@ -48,9 +48,9 @@ signal but ``many_voters_*``, which alone describes a carrier's shared address a
   hundred candidate-buckets, 12 at 3.3 M). Consecutive flagged buckets form one run; an adjacent bucket joins
   it while its own excess is significant at BURST_EDGE_P (a burst straddling a bucket boundary; no blind
   widening, which would sweep the candidate's organic votes of two more buckets into the cluster). A run whose
-  excess a listed cluster explains (a flagged farm for the same candidate, all cast in the run's window, its
-  votes spread evenly over its first-last span) is that cluster's and is not listed again: its window would
-  only add the candidate's organic votes of those minutes.
+  excess a listed cluster explains (the run without a flagged cluster's votes for the same candidate that fall
+  in its window, counted as spread evenly over the cluster's first-last span, no longer passes) is that
+  cluster's and is not listed again: its window would only add the candidate's organic votes of those minutes.
 - ``invalidated``: how many of the cluster's votes are already invalid (informational: score 0).
 
 Highest score first, then most votes. The result is kept per (campaign, kind) for ``CACHE_TTL_S`` in a
