@@ -68,7 +68,7 @@ chaos: venv
 	$(PY) -m loadtests.chaos $(CHAOS_ARGS)
 
 # Fraud detector evaluation (docs/fraud.md): labelled traffic (an organic crowd and four attacks) through the real
-# voting service and flusher on loopback, scored against the fraud review's flags; ~2 minutes; last line JSON
+# voting service and flusher on loopback, scored against the fraud review's flags; ~5 minutes; last line JSON
 # {recall_<attack>, organic_false_positive_rate, organic_challenged_rate, ...}. FRAUD_EVAL_ARGS="--organic 2000".
 FRAUD_EVAL_ARGS ?=
 fraud-eval: venv

@@ -1,8 +1,9 @@
 """SQL for fraud review over the per-cluster summaries the flusher keeps (migration 0008; docs/fraud.md).
 
 Nothing here reads the votes table to list flags: clusters come from ``fraud_clusters`` through its partial
-index of possible suspects (each with its top candidate, kept by the flusher), bursts from ``fraud_cluster_buckets`` through its partial index on
-candidate buckets. The votes of one cluster (to count or invalidate them) are read by the cluster's filter.
+index of possible suspects (each with its top candidate, kept by the flusher), bursts from
+``fraud_cluster_buckets`` through the covering partial indexes of candidate and campaign buckets (migration
+0010). The votes of one cluster (to count or invalidate them) are read by the cluster's filter.
 The thresholds are parameters; their meaning is in ``admin_service.services.fraud``.
 """
 
@@ -32,18 +33,22 @@ LEFT JOIN fraud_clusters cand ON cand.campaign_id = c.campaign_id AND cand.kind 
 WHERE c.campaign_id = $1 AND c.kind = ANY($2::text[]) AND c.suspect
 """
 
-# $1 campaign, $2 floor (votes in one bucket), $3 loose ratio over the expected votes by the candidate's share of
-# the whole campaign (the service compares each with a share that leaves the hot buckets out).
-# Hot buckets: a candidate's buckets with at least $2 votes and $3 x its campaign share of the bucket's votes.
-# Each candidate's buckets are read through the partial index (campaign, candidate, votes) from
-# max($2, $3 x its share x the median bucket's votes) up: its ordinary minutes are never read.
+# $1 campaign, $2 floor (the fewest votes a flagged bucket can have), $3 the hot ratio of the index range's start,
+# $4 the burst ratio. Each candidate's buckets are read through the covering partial index
+# fraud_cluster_buckets_cand (migration 0010; campaign, candidate, votes, bucket) from
+# max($2, $3 x its share x the median bucket's votes) up: its ordinary minutes are never read. Of those, the
+# statement returns only the buckets the service could flag: x >= $4 x its share outside the bucket and its
+# neighbours x the bucket's votes, whose lower bound is (votes - 5 x its busiest bucket) / campaign votes (the
+# service leaves out at most five buckets), so the service's test sees every bucket it would flag.
 BURSTS = """
 WITH t AS MATERIALIZED (SELECT votes FROM fraud_clusters WHERE campaign_id = $1 AND kind = 'all' AND key = ''),
      med AS MATERIALIZED (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY votes) AS votes FROM fraud_cluster_buckets
                           WHERE campaign_id = $1 AND kind = 'all' AND key = ''),
      floors AS MATERIALIZED (
          SELECT c.key, c.votes, ceil(greatest($2, $3 * c.votes::float8 / t.votes * med.votes))::bigint AS floor,
-                t.votes AS total
+                t.votes AS total,
+                greatest(0, c.votes - 5 * (SELECT max(m.votes) FROM fraud_cluster_buckets m
+                                           WHERE m.campaign_id = $1 AND m.kind = 'cand' AND m.key = c.key)) AS low
          FROM fraud_clusters c CROSS JOIN t CROSS JOIN med WHERE c.campaign_id = $1 AND c.kind = 'cand')
 SELECT h.key::bigint AS candidate_id, h.bucket, h.votes, a.votes AS bucket_votes, f.votes AS candidate_votes,
        f.total AS total_votes
@@ -54,8 +59,24 @@ CROSS JOIN LATERAL (
     OFFSET 0  -- one index range per candidate: never flattened into a join over every bucket
 ) h
 JOIN fraud_cluster_buckets a ON a.campaign_id = $1 AND a.kind = 'all' AND a.key = '' AND a.bucket = h.bucket
-WHERE h.votes::float8 * f.total >= $3 * f.votes * a.votes
+WHERE h.votes::float8 * f.total >= $4 * f.low * a.votes
 ORDER BY h.key, h.bucket
+"""
+
+# The campaign's first and last vote (how many buckets the burst detector tests).
+CAMPAIGN_SPAN = """
+SELECT first_at, last_at FROM fraud_clusters WHERE campaign_id = $1 AND kind = 'all' AND key = ''
+"""
+
+# $1 campaign, $2 candidates[], $3 from[], $4 to[] (one per run): every bucket of each range, the candidate's
+# votes in it (0 when none) and the campaign's; ``run`` is the range's position, from 1.
+BUCKETS_AROUND = """
+SELECT r.run, a.bucket, coalesce(b.votes, 0) AS votes, a.votes AS bucket_votes
+FROM unnest($2::bigint[], $3::timestamptz[], $4::timestamptz[]) WITH ORDINALITY AS r (candidate, lo, hi, run)
+JOIN fraud_cluster_buckets a ON a.campaign_id = $1 AND a.kind = 'all' AND a.key = '' AND a.bucket BETWEEN r.lo AND r.hi
+LEFT JOIN fraud_cluster_buckets b ON b.campaign_id = $1 AND b.kind = 'cand' AND b.key = r.candidate::text
+                                 AND b.bucket = a.bucket
+ORDER BY r.run, a.bucket
 """
 
 # One cluster's votes. $1 campaign; the rest per kind (services.fraud.parse_cluster_id gives the arguments).
@@ -105,8 +126,18 @@ async def cluster_stats(conn: asyncpg.Connection, *, campaign_id: int, kinds: li
     return await conn.fetch(CLUSTER_STATS, campaign_id, kinds)
 
 
-async def bursts(conn: asyncpg.Connection, *, campaign_id: int, floor: int, ratio: float) -> list[asyncpg.Record]:
-    return await conn.fetch(BURSTS, campaign_id, floor, ratio)
+async def bursts(conn: asyncpg.Connection, *, campaign_id: int, floor: int, hot_ratio: float,
+                 ratio: float) -> list[asyncpg.Record]:
+    return await conn.fetch(BURSTS, campaign_id, floor, hot_ratio, ratio)
+
+
+async def campaign_span(conn: asyncpg.Connection, campaign_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(CAMPAIGN_SPAN, campaign_id)
+
+
+async def buckets_around(conn: asyncpg.Connection, *, campaign_id: int, candidates: list[int], starts: list[Any],
+                         ends: list[Any]) -> list[asyncpg.Record]:
+    return await conn.fetch(BUCKETS_AROUND, campaign_id, candidates, starts, ends)
 
 
 async def count_cluster(conn: asyncpg.Connection, *, campaign_id: int, kind: str,

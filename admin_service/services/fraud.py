@@ -22,8 +22,11 @@ signal but ``many_voters_*``, which alone describes a carrier's shared address a
   MANY_VOTERS_RATIO x the kind's mean votes per cluster). Context only.
 - ``same_candidates``: the cluster's top candidate got x of its n votes where the campaign share p predicts
   e = n p (p: the share of the votes outside the cluster; never for a cluster holding more than
-  BIG_CLUSTER_SHARE of the campaign's votes, which is the crowd itself): flagged when x >= FOCUS_MIN_VOTES, x / n >= FOCUS_SHARE, x / e >= FOCUS_LIFT and
-  (x - e) / sqrt(e + 1) >= FOCUS_Z (a farm votes for the same few candidates; a crowd votes like the campaign).
+  BIG_CLUSTER_SHARE of the campaign's votes, which is the crowd itself): flagged when x >= FOCUS_MIN_VOTES,
+  x / n >= FOCUS_SHARE, x / e >= FOCUS_LIFT and x is significant after correction for the clusters of its kind
+  tested: P(X >= x | Binomial(n, p)) <= FOCUS_ALPHA / clusters (a farm votes for the same few candidates; a
+  crowd votes like the campaign, and among 2 M addresses or 1.9 M number blocks a few reach a 5-sigma lead
+  by chance).
 - ``automated_clients``: >= AUTO_SHARE of at least AUTO_MIN votes from headless browsers or scripts.
 - ``fast_after_signin``: >= FAST_SHARE of at least FAST_MIN votes within ``fast_s`` seconds of sign-in.
 - ``machine_regular_timing``: seconds from sign-in to vote with a coefficient of variation <= REGULAR_CV over
@@ -33,13 +36,21 @@ signal but ``many_voters_*``, which alone describes a carrier's shared address a
 - ``rotation_across_networks`` (signature and block clusters): at least ROTATION_NETS distinct /24s (estimated)
   with at most ROTATION_PER_NET votes each, together with another suspicious signal: one farm moving over
   many networks.
-- ``burst`` (burst clusters): one candidate's votes in a ``bucket_s`` bucket >= max(BURST_MIN, BURST_RATIO x
-  expected), expected = the bucket's votes x the candidate's share of the campaign outside that bucket and its
-  hot neighbours within two buckets (hot: BURST_MIN votes, BURST_HOT_RATIO x its overall share of the bucket
-  and of the median bucket; a burst must not lift its own baseline;
-  a broadcast lifts every candidate, a paid burst one), once those other buckets hold BURST_BASELINE_MIN
-  votes. Consecutive flagged buckets form one cluster, widened by a bucket on
-  each side.
+- ``burst`` (burst clusters): one candidate's votes x in a ``bucket_s`` bucket against e, the votes its share
+  predicts: the bucket's votes x the candidate's share of the campaign outside that bucket and its hot
+  neighbours within two buckets (a burst must not lift its own baseline; a broadcast lifts every candidate, a
+  paid burst one), once those other buckets hold BURST_BASELINE_MIN votes. Flagged when x >= BURST_MIN,
+  x >= BURST_RATIO x e (the effect: real traffic is more bursty than Poisson) and x is significant after
+  correction for the number of candidate-buckets tested: P(X >= x | Poisson(max(e, 1))) <= BURST_ALPHA / n,
+  n = candidates x buckets of the campaign (Bonferroni: the expected number of organic candidate-buckets
+  flagged in a whole review is at most BURST_ALPHA, at 3 M candidate-minutes as at 300). The smallest such x
+  for e = 1 is also the floor the statement reads from, so the floor grows with the campaign (8 at a few
+  hundred candidate-buckets, 12 at 3.3 M). Consecutive flagged buckets form one run; an adjacent bucket joins
+  it while its own excess is significant at BURST_EDGE_P (a burst straddling a bucket boundary; no blind
+  widening, which would sweep the candidate's organic votes of two more buckets into the cluster). A run whose
+  excess a listed cluster explains (the run without a flagged cluster's votes for the same candidate that fall
+  in its window, counted as spread evenly over the cluster's first-last span, no longer passes) is that
+  cluster's and is not listed again: its window would only add the candidate's organic votes of those minutes.
 - ``invalidated``: how many of the cluster's votes are already invalid (informational: score 0).
 
 Highest score first, then most votes. The result is kept per (campaign, kind) for ``CACHE_TTL_S`` in a
@@ -70,7 +81,7 @@ MANY_VOTERS_RATIO = 10.0
 FOCUS_MIN_VOTES = 8
 FOCUS_SHARE = 0.2
 FOCUS_LIFT = 2.0
-FOCUS_Z = 5.0
+FOCUS_ALPHA = 0.01  # expected organic clusters of a kind flagged per review (Bonferroni over the kind's clusters)
 BIG_CLUSTER_SHARE = 0.25
 AUTO_SHARE = 0.5
 AUTO_MIN = 10
@@ -84,8 +95,11 @@ ROTATION_NETS = 20
 ROTATION_PER_NET = 5
 BURST_MIN = 8
 BURST_RATIO = 5.0
+BURST_ALPHA = 0.01  # expected organic candidate-buckets flagged per review (Bonferroni over those tested)
+BURST_EDGE_P = 0.05  # an adjacent bucket joins a flagged run when its own excess is this significant
+BURST_EDGE_MAX = 5  # buckets looked at on each side of a run
 BURST_BASELINE_MIN = 200
-BURST_HOT_RATIO = 1.25  # a bucket is hot from 1.25 x the candidate's campaign share (the loose pre-filter)
+BURST_HOT_RATIO = 1.25  # the index range starts at 1.25 x the candidate's share of the median bucket
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -97,12 +111,13 @@ CLUSTER_KINDS = ("net", "ip", "ua", "blk")
 
 PARAMS: dict[str, Any] = {
     "floor": FLOOR, "many_voters_min": MANY_VOTERS_MIN, "many_voters_ratio": MANY_VOTERS_RATIO,
-    "focus_min_votes": FOCUS_MIN_VOTES, "focus_share": FOCUS_SHARE, "focus_lift": FOCUS_LIFT, "focus_z": FOCUS_Z,
-    "big_cluster_share": BIG_CLUSTER_SHARE,
+    "focus_min_votes": FOCUS_MIN_VOTES, "focus_share": FOCUS_SHARE, "focus_lift": FOCUS_LIFT,
+    "focus_alpha": FOCUS_ALPHA, "big_cluster_share": BIG_CLUSTER_SHARE,
     "auto_share": AUTO_SHARE, "auto_min": AUTO_MIN, "fast_share": FAST_SHARE, "fast_min": FAST_MIN,
     "regular_cv": REGULAR_CV, "regular_min": REGULAR_MIN, "seq_share": SEQ_SHARE, "seq_min": SEQ_MIN,
     "rotation_nets": ROTATION_NETS, "rotation_per_net": ROTATION_PER_NET, "burst_min": BURST_MIN,
-    "burst_ratio": BURST_RATIO, "burst_baseline_min": BURST_BASELINE_MIN, "burst_hot_ratio": BURST_HOT_RATIO,
+    "burst_ratio": BURST_RATIO, "burst_alpha": BURST_ALPHA, "burst_edge_p": BURST_EDGE_P,
+    "burst_baseline_min": BURST_BASELINE_MIN, "burst_hot_ratio": BURST_HOT_RATIO,
 }
 
 _IP_HASH = re.compile(r"^[A-Za-z0-9_-]{1,60}$")  # b64url of the keyed hash (voting_service.deps)
@@ -159,9 +174,29 @@ def _signal(name: str, score: float, value: Any, threshold: Any, baseline: Any, 
             "reason": reason}
 
 
-def _cluster_signals(r: Mapping[str, Any], *, mean_votes: float, total_votes: int,
-                     fast_s: int) -> tuple[list[dict[str, Any]], bool]:
-    """The cluster's signals and whether any suspicious one fired."""
+def binomial_sf(x: int, n: int, p: float) -> float:
+    """P(X >= x) for X ~ Binomial(n, p), summed from x up in log space (for x above the mean)."""
+    if x <= 0:
+        return 1.0
+    if x > n or p <= 0:
+        return 0.0
+    if p >= 1:
+        return 1.0
+    log_first = (math.lgamma(n + 1) - math.lgamma(x + 1) - math.lgamma(n - x + 1) + x * math.log(p)
+                 + (n - x) * math.log1p(-p))
+    odds = p / (1 - p)
+    k, term, total = x, 1.0, 1.0
+    while k < n and term > 1e-17 * total:
+        term *= (n - k) / (k + 1) * odds
+        total += term
+        k += 1
+    return min(1.0, math.exp(log_first) * total)
+
+
+def _cluster_signals(r: Mapping[str, Any], *, mean_votes: float, total_votes: int, fast_s: int,
+                     clusters: int = 1) -> tuple[list[dict[str, Any]], bool]:
+    """The cluster's signals and whether any suspicious one fired (``clusters``: how many of its kind were
+    tested, the correction of the candidate test)."""
     kind, votes = r["kind"], r["votes"]
     where = _WHERE[kind]
     out: list[dict[str, Any]] = []
@@ -182,12 +217,14 @@ def _cluster_signals(r: Mapping[str, Any], *, mean_votes: float, total_votes: in
         if votes > BIG_CLUSTER_SHARE * total_votes:
             x = 0
         e = votes * p
-        z = (x - e) / math.sqrt(e + 1)
-        if x and x >= FOCUS_MIN_VOTES and x / votes >= FOCUS_SHARE and x >= FOCUS_LIFT * e and z >= FOCUS_Z:
+        level = FOCUS_ALPHA / max(1, clusters)
+        if x and x >= FOCUS_MIN_VOTES and x / votes >= FOCUS_SHARE and x >= FOCUS_LIFT * e and \
+                (chance := binomial_sf(x, votes, p)) <= level:
             suspicious.append(_signal(
-                "same_candidates", z / FOCUS_Z, _num(x / votes), FOCUS_SHARE, _num(p),
-                f"{x} of {votes} votes went to candidate {r['top_candidate']}, who has {round(p * 100, 1)} % of "
-                f"the campaign's other votes ({_say(e)} expected; z = {_say(z)}, flagged from {_say(FOCUS_Z)})."))
+                "same_candidates", math.log(max(chance, 1e-300)) / math.log(level), _num(x / votes), FOCUS_SHARE,
+                _num(p), f"{x} of {votes} votes went to candidate {r['top_candidate']}, who has "
+                f"{round(p * 100, 1)} % of the campaign's other votes ({_say(e)} expected; P = {chance:.1g} by "
+                f"chance, flagged from {FOCUS_ALPHA:g} / {clusters} clusters tested)."))
     auto = r["auto_votes"]
     if votes >= AUTO_MIN and auto / votes >= AUTO_SHARE:
         suspicious.append(_signal("automated_clients", (auto / votes) / AUTO_SHARE, _num(auto / votes), AUTO_SHARE,
@@ -236,56 +273,204 @@ def _cluster_item(r: Mapping[str, Any], signals: list[dict[str, Any]]) -> dict[s
     }
 
 
-def _bursts(hot: list[asyncpg.Record], bucket_s: int) -> list[dict[str, Any]]:
+def poisson_sf(x: int, lam: float) -> float:
+    """P(X >= x) for X ~ Poisson(lam), accurate in the far upper tail (summed from x up in log space)."""
+    if x <= 0:
+        return 1.0
+    if lam <= 0:
+        return 0.0
+    if x <= lam:  # the lower side: 1 - P(X <= x - 1), summed from x - 1 down (the largest terms first)
+        k, term, total = x - 1, 1.0, 1.0
+        while k > 0 and term > 1e-17 * total:
+            term *= k / lam
+            total += term
+            k -= 1
+        return max(0.0, 1.0 - math.exp((x - 1) * math.log(lam) - lam - math.lgamma(x)) * total)
+    k, term, total = x, 1.0, 1.0
+    while term > 1e-17 * total:
+        k += 1
+        term *= lam / k
+        total += term
+    return min(1.0, math.exp(x * math.log(lam) - lam - math.lgamma(x + 1)) * total)
+
+
+def poisson_needed(lam: float, p: float) -> int:
+    """The smallest x with P(X >= x | Poisson(lam)) <= p."""
+    x = max(1, math.ceil(lam))
+    while poisson_sf(x, lam) > p:
+        x += 1
+    return x
+
+
+def burst_tests(candidates: int, first_at: dt.datetime | None, last_at: dt.datetime | None, bucket_s: int) -> int:
+    """How many candidate-buckets the burst detector tests: every candidate in every bucket of the campaign."""
+    if first_at is None or last_at is None:
+        return max(1, candidates)
+    return max(1, candidates) * (int((last_at - first_at).total_seconds()) // bucket_s + 1)
+
+
+def burst_floor(tests: int) -> int:
+    """The fewest votes a flagged bucket can have: BURST_MIN, and significant for an expectation of one vote
+    (the expectation is never taken below one) after correction for ``tests`` tests."""
+    return max(BURST_MIN, poisson_needed(1.0, BURST_ALPHA / tests))
+
+
+def _needed(expected: float, tests: int) -> int:
+    """The votes a bucket needs to be flagged where ``expected`` are expected."""
+    e = max(1.0, expected)
+    return max(BURST_MIN, math.ceil(BURST_RATIO * e - 1e-9), poisson_needed(e, BURST_ALPHA / tests))
+
+
+@dataclass
+class _Run:
+    candidate: int
+    buckets: list[tuple[dt.datetime, int, int]]  # (bucket, the candidate's votes, the bucket's votes), in order
+    share: float  # the candidate's share outside the run (the baseline of its edges)
+    peak: tuple[int, int, float]  # (votes, bucket votes, expected) of the most significant bucket
+
+    @property
+    def votes(self) -> int:
+        return sum(b[1] for b in self.buckets)
+
+
+def _burst_runs(hot: list[asyncpg.Record], bucket_s: int, tests: int) -> list[_Run]:
     """Flagged buckets from the hot ones (ordered by candidate, bucket): each compared with the candidate's share
     of the campaign outside it and its hot neighbours within two buckets (a burst must not lift its own
-    baseline), and consecutive flagged buckets of one candidate as one cluster, widened by a bucket each side."""
+    baseline), then consecutive flagged buckets of one candidate as one run."""
     by_cand: dict[int, list[asyncpg.Record]] = {}
     for r in hot:
         by_cand.setdefault(r["candidate_id"], []).append(r)
-    flagged: list[tuple[asyncpg.Record, float]] = []
-    for rows in by_cand.values():
+    runs: list[_Run] = []
+    for cand, rows in by_cand.items():
         cand_votes, total = rows[0]["candidate_votes"], rows[0]["total_votes"]
         for i, r in enumerate(rows):
-            # the bucket and its hot neighbours (a burst spans a few buckets) are left out of the baseline
             near = [x for x in rows[max(0, i - 2):i + 3]
                     if abs((x["bucket"] - r["bucket"]).total_seconds()) <= 2 * bucket_s]
             rest_total = total - sum(x["bucket_votes"] for x in near)
             if rest_total < BURST_BASELINE_MIN:
                 continue  # no baseline yet (a campaign's first minutes)
             share = max(0, cand_votes - sum(x["votes"] for x in near)) / rest_total
-            expected = max(1.0, share * r["bucket_votes"])
-            if r["votes"] >= BURST_MIN and r["votes"] >= BURST_RATIO * expected:
-                flagged.append((r, expected))
-    runs: list[list[tuple[asyncpg.Record, float]]] = []
-    for r, expected in flagged:
-        last = runs[-1][-1][0] if runs else None
-        if (last is not None and last["candidate_id"] == r["candidate_id"]
-                and (r["bucket"] - last["bucket"]).total_seconds() <= bucket_s):
-            runs[-1].append((r, expected))
-        else:
-            runs.append([(r, expected)])
-    out = []
+            expected = share * r["bucket_votes"]
+            if r["votes"] < _needed(expected, tests):
+                continue
+            entry = (r["bucket"], r["votes"], r["bucket_votes"])
+            last = runs[-1] if runs and runs[-1].candidate == cand else None
+            if last is not None and (r["bucket"] - last.buckets[-1][0]).total_seconds() <= bucket_s:
+                last.buckets.append(entry)
+            else:
+                last = _Run(cand, [entry], 0.0, (r["votes"], r["bucket_votes"], expected))
+                runs.append(last)
+            if _significance(r["votes"], expected) < _significance(last.peak[0], last.peak[2]):
+                last.peak = (r["votes"], r["bucket_votes"], expected)
     for run in runs:
-        start = int(run[0][0]["bucket"].timestamp()) - bucket_s
-        end = int(run[-1][0]["bucket"].timestamp()) + 2 * bucket_s
-        votes = sum(r["votes"] for r, _ in run)
-        expected = sum(e for _, e in run)
-        peak, peak_expected = max(run, key=lambda x: x[0]["votes"] / x[1])
-        cand = run[0][0]["candidate_id"]
-        signal = _signal(
-            "burst", peak["votes"] / peak_expected / BURST_RATIO, peak["votes"],
-            _num(max(BURST_MIN, BURST_RATIO * peak_expected)), _num(peak_expected),
-            f"{votes} votes for candidate {cand} in {len(run)} × {bucket_s} s where its share of the other "
-            f"periods predicts {_say(expected)}; the busiest had {peak['votes']} of {peak['bucket_votes']} "
-            f"(flagged from {_say(BURST_RATIO)} × expected and {BURST_MIN} votes).")
-        out.append({
-            "cluster_id": f"burst:{cand}:{start}-{end}", "kind": "burst", "score": signal["score"], "votes": votes,
-            "voters": votes, "already_invalidated": 0, "valid": votes,
-            "top_candidate": {"candidate_id": str(cand), "votes": votes, "share": 1.0},
-            "first_cast_at": dt.datetime.fromtimestamp(start, dt.UTC),
-            "last_cast_at": dt.datetime.fromtimestamp(end, dt.UTC), "signals": [signal],
-        })
+        first = by_cand[run.candidate][0]
+        rest_total = first["total_votes"] - sum(b[2] for b in run.buckets)
+        run.share = max(0, first["candidate_votes"] - run.votes) / max(1, rest_total)
+    return runs
+
+
+def _significance(votes: int, expected: float) -> float:
+    return poisson_sf(votes, max(1.0, expected))
+
+
+def _extend(run: _Run, around: list[asyncpg.Record], bucket_s: int) -> None:
+    """Grow a run into the adjacent buckets (``around``: the candidate's and the campaign's votes per bucket near
+    it) while each has a significant excess of its own over the run's baseline share."""
+    by_bucket = {r["bucket"]: (r["votes"], r["bucket_votes"]) for r in around}
+    step = dt.timedelta(seconds=bucket_s)
+    for direction in (-1, 1):
+        for _ in range(BURST_EDGE_MAX):
+            edge = run.buckets[0][0] - step if direction < 0 else run.buckets[-1][0] + step
+            votes, bucket_votes = by_bucket.get(edge, (0, 0))
+            if votes == 0 or poisson_sf(votes, run.share * bucket_votes) > BURST_EDGE_P:
+                break
+            if direction < 0:
+                run.buckets.insert(0, (edge, votes, bucket_votes))
+            else:
+                run.buckets.append((edge, votes, bucket_votes))
+
+
+def _explained(run: _Run, clusters: list[dict[str, Any]], bucket_s: int) -> int:
+    """How many of the run's votes the most telling listed cluster accounts for: its votes for the run's
+    candidate (its top candidate's), as many as fall in the run's window if spread evenly over its span."""
+    start, end = run.buckets[0][0], run.buckets[-1][0] + dt.timedelta(seconds=bucket_s)
+    best = 0.0
+    for c in clusters:
+        if c["top_candidate"]["candidate_id"] != str(run.candidate):
+            continue
+        first, last = c["first_cast_at"], c["last_cast_at"]
+        span = (last - first).total_seconds()
+        if span <= 0:
+            inside = 1.0 if start <= first < end else 0.0
+        else:
+            inside = max(0.0, (min(last, end) - max(first, start)).total_seconds()) / span
+        best = max(best, c["top_candidate"]["votes"] * inside)
+    return int(best)
+
+
+def _burst_item(run: _Run, bucket_s: int, tests: int) -> dict[str, Any]:
+    start = int(run.buckets[0][0].timestamp())
+    end = int(run.buckets[-1][0].timestamp()) + bucket_s
+    votes = run.votes
+    expected = run.share * sum(b[2] for b in run.buckets)
+    peak_votes, peak_bucket_votes, peak_expected = run.peak
+    needed = _needed(peak_expected, tests)
+    p = _significance(peak_votes, peak_expected)
+    signal = _signal(
+        "burst", peak_votes / needed, peak_votes, needed, _num(max(1.0, peak_expected)),
+        f"{votes} votes for candidate {run.candidate} in {len(run.buckets)} × {bucket_s} s where its share of the "
+        f"other periods predicts {_say(expected)}; the busiest had {peak_votes} of {peak_bucket_votes} "
+        f"(flagged from {needed}: {_say(BURST_RATIO)} × expected, {BURST_MIN} votes, and P = {p:.1g} under its "
+        f"share, at most {BURST_ALPHA:g} / {tests} candidate-buckets tested).")
+    return {
+        "cluster_id": f"burst:{run.candidate}:{start}-{end}", "kind": "burst", "score": signal["score"],
+        "votes": votes, "voters": votes, "already_invalidated": 0, "valid": votes,
+        "top_candidate": {"candidate_id": str(run.candidate), "votes": votes, "share": 1.0},
+        "first_cast_at": dt.datetime.fromtimestamp(start, dt.UTC),
+        "last_cast_at": dt.datetime.fromtimestamp(end, dt.UTC), "signals": [signal],
+    }
+
+
+async def _bursts(conn: asyncpg.Connection, campaign_id: int, totals: Mapping[str, asyncpg.Record],
+                  clusters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The campaign's burst clusters (``clusters``: the flagged clusters, which may explain a burst)."""
+    bucket_s = totals["all"]["bucket_s"]
+    span = await repo.campaign_span(conn, campaign_id)
+    cands = totals["cand"]["clusters"] if "cand" in totals else 1
+    tests = burst_tests(cands, span["first_at"] if span else None, span["last_at"] if span else None, bucket_s)
+    hot = await repo.bursts(conn, campaign_id=campaign_id, floor=burst_floor(tests), hot_ratio=BURST_HOT_RATIO,
+                            ratio=BURST_RATIO)
+    runs = _burst_runs(hot, bucket_s, tests)
+    if not runs:
+        return []
+    step = dt.timedelta(seconds=bucket_s * BURST_EDGE_MAX)
+    around = await repo.buckets_around(conn, campaign_id=campaign_id, candidates=[r.candidate for r in runs],
+                                       starts=[r.buckets[0][0] - step for r in runs],
+                                       ends=[r.buckets[-1][0] + step for r in runs])
+    near: dict[int, list[asyncpg.Record]] = {}
+    for r in around:
+        near.setdefault(r["run"], []).append(r)
+    for i, run in enumerate(runs):
+        _extend(run, near.get(i + 1, []), bucket_s)
+    merged: list[_Run] = []
+    for run in runs:  # runs that grew into each other are one
+        prev = merged[-1] if merged else None
+        if prev is not None and prev.candidate == run.candidate and run.buckets[0][0] <= prev.buckets[-1][0] + \
+                dt.timedelta(seconds=bucket_s):
+            seen = {b[0] for b in prev.buckets}
+            prev.buckets = sorted(prev.buckets + [b for b in run.buckets if b[0] not in seen])
+            if _significance(run.peak[0], run.peak[2]) < _significance(prev.peak[0], prev.peak[2]):
+                prev.peak = run.peak
+        else:
+            merged.append(run)
+    out = []
+    for run in merged:
+        expected = run.share * sum(b[2] for b in run.buckets)
+        rest = run.votes - _explained(run, clusters, bucket_s)
+        if rest < BURST_MIN or rest < BURST_RATIO * max(1.0, expected) or \
+                poisson_sf(rest, max(1.0, expected)) > BURST_ALPHA / tests:
+            continue  # a listed cluster accounts for the excess: the burst is that cluster's
+        out.append(_burst_item(run, bucket_s, tests))
     return out
 
 
@@ -330,19 +515,19 @@ async def compute_flags(conn: asyncpg.Connection, campaign_id: int, kind: str | 
     everything = totals.get("all")
     if everything is None:
         return []
-    total_votes, bucket_s, fast_s = everything["votes"], everything["bucket_s"], everything["fast_s"]
-    items: list[dict[str, Any]] = []
-    kinds = [k for k in CLUSTER_KINDS if kind in (None, k)]
-    if kinds:
-        for r in await repo.cluster_stats(conn, campaign_id=campaign_id, kinds=kinds):
-            t = totals.get(r["kind"])
-            mean = t["votes"] / t["clusters"] if t is not None and t["clusters"] else 0.0
-            signals, suspicious = _cluster_signals(r, mean_votes=mean, total_votes=total_votes, fast_s=fast_s)
-            if suspicious:
-                items.append(_cluster_item(r, signals))
+    total_votes, fast_s = everything["votes"], everything["fast_s"]
+    clusters: list[dict[str, Any]] = []
+    kinds = list(CLUSTER_KINDS) if kind in (None, "burst") else [kind]  # bursts: the clusters may explain one
+    for r in await repo.cluster_stats(conn, campaign_id=campaign_id, kinds=kinds):
+        t = totals.get(r["kind"])
+        mean = t["votes"] / t["clusters"] if t is not None and t["clusters"] else 0.0
+        signals, suspicious = _cluster_signals(r, mean_votes=mean, total_votes=total_votes, fast_s=fast_s,
+                                               clusters=t["clusters"] if t is not None else 1)
+        if suspicious:
+            clusters.append(_cluster_item(r, signals))
+    items = [c for c in clusters if kind in (None, c["kind"])]
     if kind in (None, "burst"):
-        items += _bursts(await repo.bursts(conn, campaign_id=campaign_id, floor=BURST_MIN, ratio=BURST_HOT_RATIO),
-                         bucket_s)
+        items += await _bursts(conn, campaign_id, totals, clusters)
     items.sort(key=lambda i: (-i["score"], -i["votes"], i["cluster_id"]))
     return items
 

@@ -24,12 +24,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.e2e
 @pytest.mark.alone
-@pytest.mark.timeout(420)
+@pytest.mark.timeout(600)
 def test_fraud_eval_runs_and_meets_the_targets() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "loadtests.fraud_eval", "--organic", "600", "--duration", "40",
+        [sys.executable, "-m", "loadtests.fraud_eval", "--organic", "600", "--duration", "180",
          "--redis-db", str(redis_db("BENCH"))],
-        cwd=ROOT, capture_output=True, text=True, timeout=400,
+        cwd=ROOT, capture_output=True, text=True, timeout=580,
     )
     lines = proc.stdout.strip().splitlines()
     assert lines, f"no output (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
@@ -38,11 +38,11 @@ def test_fraud_eval_runs_and_meets_the_targets() -> None:
     assert set(report) >= {f"recall_{a}" for a in ATTACKS} | {"organic_false_positive_rate", "organic_challenged_rate"}
     assert report["client_errors"] == 0 and report["organic_voted"] >= 0.98 * report["organic_voters"], report
     assert all(report[f"votes_{a}"] > 0 for a in ATTACKS), report
-    context = f"(the machine was {report['schedule_lag_s']} s late on the schedule) {report}"
+    context = (f"(the machine was {report['schedule_lag_s']} s late on the schedule; the paid burst reached the "
+               f"service over {report['paid_burst_spread_s']} s) {report}")
     assert all(report[f"recall_{a}"] >= 0.95 for a in ATTACKS), context
-    # Issue 12's target is 0.5 %; not met yet (3 % in the quiet run of 2026-12-02: organic browsers voting fast
-    # after sign-in in one language and the paid burst's window, docs/fraud.md "Limits and open work"). This
-    # bound catches a detector that starts flagging the crowd at large; tighten it to 0.005 once the target holds.
-    assert report["organic_false_positive_rate"] <= 0.05, context
+    # Issue 12's target. What is left is the paid burst's window: the organic votes for its candidate in the
+    # same seconds (docs/fraud.md "make fraud-eval"), 2 of 600 voters in the runs of 2026-12-02.
+    assert report["organic_false_positive_rate"] <= 0.005, context
     assert report["organic_challenged_rate"] <= 0.01, context
     assert report["review_ms"] < 1000, context

@@ -117,7 +117,10 @@ async def test_flags_point_at_the_farms_and_cluster_invalidation_marks_exactly_t
         assert "ua:script.n.x.en" in ids
 
         top = next(i for i in items if i["cluster_id"] == f"net:{FARM_NET}")
-        assert (top["votes"], top["voters"], top["already_invalidated"], top["valid"]) == (40, 40, 0, 40)
+        assert (top["votes"], top["already_invalidated"], top["valid"]) == (40, 0, 40)
+        # voters are estimated by linear counting over 1 024 bits: 40 random pseudonyms collide on a bit twice or
+        # more in about one run in five (39, 38), six times or more (below 36) in about one run in 8 000
+        assert 36 <= top["voters"] <= 40, top
         assert top["top_candidate"] == {"candidate_id": str(camp.candidate_ids[0]), "votes": 40, "share": 1.0}
         assert top["first_cast_at"] <= top["last_cast_at"]
         sig = signals(top)

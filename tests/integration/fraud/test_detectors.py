@@ -63,6 +63,30 @@ async def test_every_attack_is_flagged_and_the_crowd_is_not(pool, redis):
     assert all(i["score"] > 0 and all(s["reason"] for s in i["signals"]) for i in items)
 
 
+async def test_a_burst_is_listed_with_its_own_minutes_and_a_listed_farm_is_not_listed_again(pool, redis):
+    """The paid voters' burst covers the minutes they voted in (plus at most an adjacent minute with its own
+    excess), not a blind margin of the candidate's organic minutes; the one-/24 farm's votes for its favourite
+    are a burst too, but its network and signature already name exactly them: no burst is listed for it."""
+    camp = await make_campaign(pool, redis, candidates=12, k=3)
+    c = camp.candidate_ids
+    traffic = Traffic(camp.id, c, seed=5)
+    traffic.organic(3000, duration_s=4 * 3600)
+    traffic.farm_one_24(60, at_s=3600, cand=c[5])
+    traffic.paid_burst(120, at_s=3 * 3600 + 30, cand=c[8], within_s=60)
+    await _load(pool, traffic)
+    items, flagged = await _review(pool, camp.id)
+    bursts = {i["cluster_id"].split(":")[1]: i for i in items if i["kind"] == "burst"}
+    assert set(bursts) == {str(c[8])}, list(bursts)
+    assert "net:203.0.113.0/24" in flagged
+    paid = bursts[str(c[8])]
+    start, end = (int(x) for x in paid["cluster_id"].split(":")[2].split("-"))
+    assert end - start <= 3 * 60, paid["cluster_id"]  # 60 s of paid votes straddle at most two minutes
+    labels = [traffic.labels[v] for v in flagged[paid["cluster_id"]]]
+    assert labels.count("paid_burst") == 120 and labels.count("organic") <= 12, labels
+    signal = paid["signals"][0]
+    assert signal["signal"] == "burst" and signal["score"] >= 1 and signal["value"] >= signal["threshold"]
+
+
 async def test_an_organic_crowd_with_nat_and_a_broadcast_surge_raises_no_flag(pool, redis):
     camp = await make_campaign(pool, redis, candidates=12, k=3)
     traffic = Traffic(camp.id, camp.candidate_ids, seed=11)
@@ -78,8 +102,9 @@ async def test_an_organic_crowd_with_nat_and_a_broadcast_surge_raises_no_flag(po
 
 
 async def test_the_review_reads_no_votes(pool, redis):
-    """The listing's statements, explained: no scan of votes at all (only summaries), and the cluster statement
-    through the partial index of suspects."""
+    """The listing's statements, explained: no scan of votes at all (only summaries), the cluster statement
+    through the partial index of suspects, the bursts' through the covering indexes of candidate and campaign
+    buckets."""
     from admin_service.repos import fraud as repo
 
     camp = await make_campaign(pool, redis, candidates=12, k=3)
@@ -87,8 +112,11 @@ async def test_the_review_reads_no_votes(pool, redis):
     async with pool.acquire() as conn:
         await conn.execute("ANALYZE fraud_clusters; ANALYZE fraud_cluster_buckets; ANALYZE fraud_kind_totals")
         plans = []
+        first = await conn.fetchval("SELECT min(bucket) FROM fraud_cluster_buckets WHERE campaign_id = $1", camp.id)
         for sql, args in ((repo.CLUSTER_STATS, (camp.id, list(fraud.CLUSTER_KINDS))),
-                          (repo.BURSTS, (camp.id, 8, 1.25)), (repo.TOTALS, (camp.id,))):
+                          (repo.BURSTS, (camp.id, 8, 1.25, 5.0)), (repo.TOTALS, (camp.id,)),
+                          (repo.CAMPAIGN_SPAN, (camp.id,)),
+                          (repo.BUCKETS_AROUND, (camp.id, camp.candidate_ids[:2], [first] * 2, [first] * 2))):
             await conn.execute("SET enable_seqscan = off")  # what the plan would be at scale (tables are tiny)
             plans.append("\n".join(r[0] for r in await conn.fetch(f"EXPLAIN {sql}", *args)))
             await conn.execute("RESET enable_seqscan")
@@ -96,3 +124,5 @@ async def test_the_review_reads_no_votes(pool, redis):
         assert " votes" not in plan.replace("fraud_", "_"), plan
         assert "Seq Scan" not in plan, plan
     assert "fraud_clusters_suspects" in plans[0], plans[0]
+    # bursts: each candidate's buckets and the campaign's, from the covering indexes of migration 0010
+    assert "fraud_cluster_buckets_cand" in plans[1] and "fraud_cluster_buckets_all" in plans[1], plans[1]
