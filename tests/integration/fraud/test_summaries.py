@@ -113,7 +113,8 @@ async def test_summaries_equal_a_recount_of_the_votes_after_any_batches_and_rede
             # the stored predicate of the partial index the review reads (migration 0009), from the counts
             v, top = got["votes"], got["top_votes"] or 0
             assert got["suspect"] == (v >= 8 and (
-                got["auto_votes"] * 2 >= v or got["fast_votes"] * 2 >= v or got["seq_votes"] * 2 >= v or top >= 8
+                got["auto_votes"] * 2 >= v or got["fast_votes"] * 2 >= v or got["seq_votes"] * 2 >= v
+                or (top >= 8 and top * 5 >= v)
                 or (got["dt_n"] >= 10 and got["dt_sq"] * got["dt_n"] <= 1.1225 * got["dt_sum"] ** 2))), (kind, key)
         buckets = {(r["kind"], r["key"], r["bucket"]): r["votes"] for r in await conn.fetch(
             "SELECT kind, key, bucket, votes FROM fraud_cluster_buckets WHERE campaign_id = $1", cid)}
