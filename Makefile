@@ -28,12 +28,13 @@ services: venv
 	$(PY) -m devtools.devstack services
 
 # System Postgres/Redis on 127.0.0.1:5432/6379 if they answer, else bundled ones; then pytest $(PYTEST_ARGS) in
-# PYTEST_WORKERS processes (pytest-xdist; a test file stays in one worker, so its module fixtures start once).
+# PYTEST_WORKERS processes (pytest-xdist; a test file stays in one worker, so its module fixtures start once;
+# the longest files first: tests/conftest.py orders them, --no-loadscope-reorder keeps that order).
 # Fails if pytest fails or collects no tests (exit code 5). Chromium for the browser test is installed first
 # when missing and we are root, with wrk and promtool (scripts/ensure_test_tools.sh; without them those tests skip).
 test: venv
 	bash scripts/ensure_test_tools.sh
-	$(PY) -m devtools.devstack test -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m devtools.devstack test -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 # The vote path's suites again on a Redis Cluster of 3 primaries + 3 replicas started on loopback ports for the
 # run (TEST_REDIS_CLUSTER=1, tests/conftest.py; needs redis-server and redis-cli 7+ on PATH). Postgres as for

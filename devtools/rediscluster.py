@@ -174,7 +174,10 @@ class LocalCluster:
                 "--appendonly", "yes" if self.appendonly else "no", "--daemonize", "no",
                 "--logfile", str(d / "redis.log"), "--protected-mode", "no",
                 # A replica that lost its primary may take over at once (no "data too old" refusal in tests).
-                "--cluster-replica-validity-factor", "0"]
+                "--cluster-replica-validity-factor", "0",
+                # A replica's full sync starts at once: the default waits 5 s for more replicas to share one
+                # transfer, which was most of a cluster's start (and of a restarted node's rejoining).
+                "--repl-diskless-sync-delay", "0"]
         if self.password:
             args += ["--requirepass", self.password, "--masterauth", self.password]
         args += list(self.extra_args)

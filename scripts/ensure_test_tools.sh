@@ -41,6 +41,12 @@ npm_tools() {
     if [ -f "$dir/node_modules/.package-lock.json" ] && [ ! "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
         return 0
     fi
+    # A node_modules that is a symbolic link is another checkout's install (a git worktree sharing it): npm ci
+    # would empty the directory it points to and install a copy here instead. Left alone.
+    if [ -L "$dir/node_modules" ]; then
+        echo "note: $dir/node_modules is a symbolic link (a shared install): not reinstalled here" >&2
+        return 0
+    fi
     echo "installing the npm tools of $dir (npm ci) ..." >&2
     if ! (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) >/tmp/ensure_test_tools_npm.log 2>&1; then
         echo "note: npm ci failed in $dir (see /tmp/ensure_test_tools_npm.log); the axe-core and Lighthouse checks will be skipped" >&2

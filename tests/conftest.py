@@ -47,7 +47,24 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return collection_path not in files or None
 
 
+def _duration_rank(item: pytest.Item) -> int:
+    """Roughly how long the item's file takes, for xdist's queue: the browser tests' files (a page survey is a
+    minute or more), then the other end-to-end and the contract fuzzing files (seconds to tens of seconds a
+    test), then the rest (mostly well under a second a test)."""
+    parts = item.nodeid.split("::", 1)[0].split("/")
+    if parts[:2] == ["tests", "e2e"]:
+        return 0 if parts[-1].endswith("_browser.py") else 1
+    return 1 if parts[:2] == ["tests", "contract"] else 2
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if hasattr(config, "workerinput"):
+        # In an xdist worker (every worker collects the same list, in this order): the longest files first, so
+        # that no minute-long file starts near the end while the other worker runs out of work. A stable sort on
+        # a per-file key keeps each file's tests together and in their order. ``make test`` passes
+        # ``--no-loadscope-reorder`` so that --dist loadfile keeps this order (by default it queues the files
+        # with the most tests first, which put the page surveys, three tests a file, at the tail).
+        items.sort(key=_duration_rank)
     if PHASE not in ("parallel", "alone"):
         return
     keep, drop = [], []

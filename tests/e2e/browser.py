@@ -23,6 +23,7 @@ ARTIFACTS = ROOT / "artifacts"
 AXE_JS = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 
 try:
+    from playwright.async_api import Page as AsyncPage
     from playwright.sync_api import Page, sync_playwright
 except ImportError:  # pragma: no cover - depends on the machine
     sync_playwright = None  # type: ignore[assignment]
@@ -61,9 +62,14 @@ def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical"
     return [v for v in page.evaluate(AXE_RUN) if v["impact"] in impacts]
 
 
-def sideways_overflow(page: Page) -> dict[str, Any] | None:
-    """None when the page does not scroll horizontally; else the widths and the widest elements past the edge."""
-    return page.evaluate("""() => {
+async def axe_violations_async(page: AsyncPage, impacts: tuple[str, ...] = ("serious", "critical")
+                               ) -> list[dict[str, Any]]:
+    """``axe_violations`` for Playwright's async API (the surveys that drive several pages at once)."""
+    return [v for v in await page.evaluate(AXE_RUN) if v["impact"] in impacts]
+
+
+# What sticks out past the window's right edge: null when the page does not scroll horizontally.
+SIDEWAYS_OVERFLOW = """() => {
       const root = document.scrollingElement || document.documentElement;
       const width = document.documentElement.clientWidth;
       if (root.scrollWidth <= width) return null;
@@ -78,7 +84,17 @@ def sideways_overflow(page: Page) -> dict[str, Any] | None:
         if (wide.length >= 8) break;
       }
       return {scrollWidth: root.scrollWidth, clientWidth: width, elements: wide};
-    }""")
+    }"""
+
+
+def sideways_overflow(page: Page) -> dict[str, Any] | None:
+    """None when the page does not scroll horizontally; else the widths and the widest elements past the edge."""
+    return page.evaluate(SIDEWAYS_OVERFLOW)
+
+
+async def sideways_overflow_async(page: AsyncPage) -> dict[str, Any] | None:
+    """``sideways_overflow`` for Playwright's async API."""
+    return await page.evaluate(SIDEWAYS_OVERFLOW)
 
 
 def fresh_dir(path: Path, pattern: str) -> Path:

@@ -74,7 +74,9 @@ def test_redis_exporter_exports_what_the_rules_use(procs):
     work = Path(tempfile.mkdtemp(prefix="exporters-"))
     primary, replica, port = free_port(), free_port(), free_port()
     try:
-        for p, extra in ((primary, ["--maxmemory", "64mb"]), (replica, ["--replicaof", "127.0.0.1", str(primary)])):
+        # The replica's sync starts at once (the default waits 5 s for more replicas to share the transfer).
+        for p, extra in ((primary, ["--maxmemory", "64mb", "--repl-diskless-sync-delay", "0"]),
+                         (replica, ["--replicaof", "127.0.0.1", str(primary)])):
             procs.append(subprocess.Popen(
                 ["redis-server", "--port", str(p), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                  "--dir", str(work), "--dbfilename", f"{p}.rdb", *extra],

@@ -38,14 +38,18 @@ from devtools.demo import generate_candidates
 from devtools.ports import free_port
 from shared.infra import create_redis
 from tests.e2e.browser import (
-    ARTIFACTS, AXE_JS, CHROMIUM, CHROMIUM_ARGS, answers, axe_violations, fresh_dir, needs_axe, needs_browser,
-    sideways_overflow,
+    ARTIFACTS, AXE_JS, CHROMIUM, CHROMIUM_ARGS, answers, axe_violations, axe_violations_async, fresh_dir, needs_axe,
+    needs_browser, sideways_overflow, sideways_overflow_async,
 )
 from tests.e2e.conftest import Spawner, wait_for
 from tests.http import http, ssl_context
 from tests.integration.admin.conftest import CHEAP
 
 try:
+    from playwright.async_api import Browser as AsyncBrowser
+    from playwright.async_api import Page as AsyncPage
+    from playwright.async_api import async_playwright
+    from playwright.async_api import expect as async_expect
     from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 except ImportError:  # pragma: no cover - depends on the machine (needs_browser skips)
     pass
@@ -147,8 +151,10 @@ async def portal(env: dict[str, str], pool, redis_url: str) -> AsyncIterator[Por
         spawner.stop_all()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def browser() -> Iterator[Browser]:
+    """Chromium through Playwright's sync API, for one test: while it is open its event loop counts as running in
+    this thread, so the page survey (async API, in pytest-asyncio's loop) could not run beside a module-wide one."""
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
@@ -387,115 +393,173 @@ def nominate(page: Page, nominee: str, phone: str) -> str:
 
 # --- every page, two widths ----------------------------------------------------------------------------------
 
+# The survey's pages, numbered in this order in the screenshots' names (as when one page visited them one after
+# another); several browser contexts visit them at once (SURVEY_GROUPS).
+def survey_names(portal: Portal) -> list[str]:
+    return ["home", "home-ru", "home-en", "ballot", "ballot-ru", "ballot-en", "ballot-page-2-en", "ballot-page-3",
+            "ballot-filtered", "ballot-search-empty", "candidate", "results", "rules", "privacy", "receipts",
+            "receipt-unknown", *(["receipt"] if portal.shared.get("receipt") else []), "final", "final-results",
+            "final-person", "not-found", "signin", "signin-error", "signin-code", "ballot-signed-in", "ballot-voted",
+            "candidate-signed-in", "my-votes", "nominate", "nominate-errors",
+            *(["nomination-status"] if portal.shared.get("nomination_ref") else [])]
+
+
 @dataclass
 class Survey:
-    page: Page
-    watch: Watch
-    failures: list[str] = field(default_factory=list)
-    shots: int = 0
+    """One browser context of the page survey (async API): its page, what its ``Watch`` saw, what its checks
+    found, and the screenshots' numbers (``survey_names``)."""
 
+    page: AsyncPage
+    watch: Watch
+    numbers: dict[str, int]
+    failures: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=lambda: {"screenshots": 0.0, "axe": 0.0})
 
-    def check(self, name: str) -> None:
+    async def check(self, name: str) -> None:
         """The page as it is now: at 390 px no sideways scrolling, axe-core, a screenshot; at 1366 px a screenshot."""
-        self.shots += 1
+        self.checked.append(name)
+        number = self.numbers[name]
         # A full-page screenshot does not scroll, so lazy portraits below the first screen would show as grey
         # discs: load them first (the screenshots are for people to look at).
-        self.page.evaluate("() => Promise.all([...document.images].map(i => { i.loading = 'eager';"
-                           " return i.decode().catch(() => null); }))")
+        await self.page.evaluate("() => Promise.all([...document.images].map(i => { i.loading = 'eager';"
+                                 " return i.decode().catch(() => null); }))")
         for label, size in VIEWPORTS.items():
-            self.page.set_viewport_size(size)
+            await self.page.set_viewport_size(size)
             t0 = time.monotonic()
-            self.page.screenshot(path=str(SHOTS / f"{self.shots:02d}-{name}-{size['width']}.png"), full_page=True)
+            await self.page.screenshot(path=str(SHOTS / f"{number:02d}-{name}-{size['width']}.png"), full_page=True)
             t1 = time.monotonic()
             self.timings["screenshots"] += t1 - t0
             if label != "phone":
                 continue
-            if wide := sideways_overflow(self.page):
+            if wide := await sideways_overflow_async(self.page):
                 self.failures.append(f"{name} ({self.page.url}): scrolls sideways at 390 px: {wide}")
-            self.page.set_viewport_size(REFLOW)  # WCAG 1.4.10: 1280 px at 400 % zoom
-            if wide := sideways_overflow(self.page):
+            await self.page.set_viewport_size(REFLOW)  # WCAG 1.4.10: 1280 px at 400 % zoom
+            if wide := await sideways_overflow_async(self.page):
                 self.failures.append(f"{name} ({self.page.url}): scrolls sideways at 320 px (400 % zoom): {wide}")
-            self.page.set_viewport_size(size)
-            for v in axe_violations(self.page):
+            await self.page.set_viewport_size(size)
+            for v in await axe_violations_async(self.page):
                 self.failures.append(f"{name} ({self.page.url}): axe {v['impact']} {v['id']}: {v['help']} — "
                                      f"{v['nodes']}")
             self.timings["axe"] += time.monotonic() - t1
-        self.page.set_viewport_size(VIEWPORTS["phone"])
+        await self.page.set_viewport_size(VIEWPORTS["phone"])
 
-    def visit(self, name: str, path: str) -> None:
-        self.page.goto(path)
-        self.check(name)
+    async def visit(self, name: str, path: str) -> None:
+        await self.page.goto(path)
+        await self.check(name)
+
+
+async def survey_first_pages(s: Survey, portal: Portal) -> None:
+    """The home page in the three languages, the open ballot's first page in each, its second by its link."""
+    open_slug = portal.slugs[portal.open_campaign.id]
+    await s.visit("home", "/")
+    await s.visit("home-ru", "/?lang=ru")
+    await s.visit("home-en", "/?lang=en")
+    await s.visit("ballot", f"/campaigns/{open_slug}?lang=kk")
+    await async_expect(s.page.locator("article.cand")).to_have_count(50)
+    await s.visit("ballot-ru", f"/campaigns/{open_slug}?lang=ru")
+    await s.visit("ballot-en", f"/campaigns/{open_slug}?lang=en")
+    await s.page.locator("nav.pages a[rel=next]").click()  # the next page by its link, as a visitor would
+    await s.page.wait_for_url("**page=2**")
+    await async_expect(s.page.locator("nav.pages a[aria-current=page]")).to_have_text("2")
+    await s.check("ballot-page-2-en")
+
+
+async def survey_ballot_and_texts(s: Survey, portal: Portal) -> None:
+    """The ballot's last page, filtered, an empty search; a candidate, the results, the rules and privacy (kk)."""
+    open_slug, first = portal.slugs[portal.open_campaign.id], portal.open_campaign.candidate_ids[0]
+    await s.visit("ballot-page-3", f"/campaigns/{open_slug}?page=3&lang=kk")
+    await async_expect(s.page.locator("article.cand")).to_have_count(20)
+    await s.visit("ballot-filtered", f"/campaigns/{open_slug}?region={portal.cards[first].region}")
+    await s.visit("ballot-search-empty", f"/campaigns/{open_slug}?q=zzzzzz")
+    await s.visit("candidate", f"/campaigns/{open_slug}/candidates/{first}")
+    await s.visit("results", f"/campaigns/{open_slug}/results")
+    await s.visit("rules", "/rules")
+    await s.visit("privacy", "/privacy")
+
+
+async def survey_receipts_and_final(s: Survey, portal: Portal) -> None:
+    """Receipts (the form, an unknown one, the citizen test's), the final 100 and its results, a 404 (kk)."""
+    final_slug = portal.slugs[portal.vote_campaign.id]
+    await s.visit("receipts", "/receipts")
+    await s.visit("receipt-unknown", "/receipts/no-such-receipt")
+    if portal.shared.get("receipt"):
+        await s.visit("receipt", f"/receipts/{portal.shared['receipt']}")
+    await s.visit("final", f"/campaigns/{final_slug}/final")
+    await s.visit("final-results", f"/campaigns/{final_slug}/results")
+    await s.visit("final-person", f"/campaigns/{final_slug}/candidates/{portal.vote_campaign.candidate_ids[0]}")
+    await s.visit("not-found", "/no-such-page")
+
+
+async def survey_signed_in(s: Survey, portal: Portal) -> None:
+    """Sign-in: the phone form, its error, the code form; then the personal pages and the nomination form (kk)."""
+    open_slug, first = portal.slugs[portal.open_campaign.id], portal.open_campaign.candidate_ids[0]
+    page = s.page
+    await s.visit("signin", f"/signin?next=/campaigns/{open_slug}")
+    await page.fill("#phone", "12")
+    await page.locator("main form[action='/signin'] button[type=submit]").click()
+    await async_expect(page.locator("#error-summary")).to_be_visible()
+    await s.check("signin-error")
+    phone = phone_number()
+    await page.fill("#phone", phone)
+    await page.locator("main form[action='/signin'] button[type=submit]").click()
+    await page.wait_for_url("**/signin/code**")
+    await s.check("signin-code")
+    await page.fill("#code", await asyncio.to_thread(outbox_code, portal, phone))
+    await page.locator("main form[action='/signin/code'] button[type=submit]").click()
+    await page.wait_for_url(f"**/campaigns/{open_slug}**")
+    await s.check("ballot-signed-in")
+    await page.locator(f"button.vote[value='{first}']").click()
+    await async_expect(page.locator("#outcome")).to_be_visible()
+    await s.check("ballot-voted")
+    await async_expect(page.locator(f"button.vote[value='{first}']")).to_have_attribute("aria-pressed", "true")
+    await s.visit("candidate-signed-in", f"/campaigns/{open_slug}/candidates/{first}")
+    await s.visit("my-votes", "/my-votes")
+    await s.visit("nominate", "/nominate")
+    await page.locator("main form[action='/nominate'] button[type=submit]").click()
+    await async_expect(page.locator("#error-summary")).to_be_visible()
+    await s.check("nominate-errors")
+    if portal.shared.get("nomination_ref"):
+        await s.visit("nomination-status", f"/nominate/status?ref={portal.shared['nomination_ref']}")
+
+
+# Each its own browser context (a visitor of its own: cookies, language, session), all four at once.
+SURVEY_GROUPS = (survey_first_pages, survey_ballot_and_texts, survey_receipts_and_final, survey_signed_in)
 
 
 @needs_axe
 @pytest.mark.timeout(240)
-def test_every_portal_page_on_a_phone_and_a_desktop(portal: Portal, browser: Browser,
-                                                    record_property: Any) -> None:
+async def test_every_portal_page_on_a_phone_and_a_desktop(portal: Portal, record_property: Any) -> None:
     fresh_dir(SHOTS, "*.png")
     record_property("artifacts", f"portal screenshots (390x844 and 1366x900): {SHOTS}")
-    context, page, watch = new_page(browser, portal, axe=True)
-    s = Survey(page, watch)
-    open_slug, final_slug = portal.slugs[portal.open_campaign.id], portal.slugs[portal.vote_campaign.id]
-    first = portal.open_campaign.candidate_ids[0]
-    s.visit("home", "/")
-    s.visit("home-ru", "/?lang=ru")
-    s.visit("home-en", "/?lang=en")
-    s.visit("ballot", f"/campaigns/{open_slug}?lang=kk")
-    expect(page.locator("article.cand")).to_have_count(50)
-    s.visit("ballot-ru", f"/campaigns/{open_slug}?lang=ru")
-    s.visit("ballot-en", f"/campaigns/{open_slug}?lang=en")
-    page.locator("nav.pages a[rel=next]").click()  # the next page by its link, as a visitor would
-    page.wait_for_url("**page=2**")
-    expect(page.locator("nav.pages a[aria-current=page]")).to_have_text("2")
-    s.check("ballot-page-2-en")
-    s.visit("ballot-page-3", f"/campaigns/{open_slug}?page=3&lang=kk")
-    expect(page.locator("article.cand")).to_have_count(20)
-    s.visit("ballot-filtered", f"/campaigns/{open_slug}?region={portal.cards[first].region}")
-    s.visit("ballot-search-empty", f"/campaigns/{open_slug}?q=zzzzzz")
-    s.visit("candidate", f"/campaigns/{open_slug}/candidates/{first}")
-    s.visit("results", f"/campaigns/{open_slug}/results")
-    s.visit("rules", "/rules")
-    s.visit("privacy", "/privacy")
-    s.visit("receipts", "/receipts")
-    s.visit("receipt-unknown", "/receipts/no-such-receipt")
-    if portal.shared.get("receipt"):
-        s.visit("receipt", f"/receipts/{portal.shared['receipt']}")
-    s.visit("final", f"/campaigns/{final_slug}/final")
-    s.visit("final-results", f"/campaigns/{final_slug}/results")
-    s.visit("final-person", f"/campaigns/{final_slug}/candidates/{portal.vote_campaign.candidate_ids[0]}")
-    s.visit("not-found", "/no-such-page")
-    # sign-in: the phone form, its error, the code form; then the personal pages
-    s.visit("signin", f"/signin?next=/campaigns/{open_slug}")
-    page.fill("#phone", "12")
-    page.locator("main form[action='/signin'] button[type=submit]").click()
-    expect(page.locator("#error-summary")).to_be_visible()
-    s.check("signin-error")
-    phone = phone_number()
-    page.fill("#phone", phone)
-    page.locator("main form[action='/signin'] button[type=submit]").click()
-    page.wait_for_url("**/signin/code**")
-    s.check("signin-code")
-    page.fill("#code", outbox_code(portal, phone))
-    page.locator("main form[action='/signin/code'] button[type=submit]").click()
-    page.wait_for_url(f"**/campaigns/{open_slug}**")
-    s.check("ballot-signed-in")
-    page.locator(f"button.vote[value='{first}']").click()
-    expect(page.locator("#outcome")).to_be_visible()
-    s.check("ballot-voted")
-    expect(page.locator(f"button.vote[value='{first}']")).to_have_attribute("aria-pressed", "true")
-    s.visit("candidate-signed-in", f"/campaigns/{open_slug}/candidates/{first}")
-    s.visit("my-votes", "/my-votes")
-    s.visit("nominate", "/nominate")
-    page.locator("main form[action='/nominate'] button[type=submit]").click()
-    expect(page.locator("#error-summary")).to_be_visible()
-    s.check("nominate-errors")
-    if portal.shared.get("nomination_ref"):
-        s.visit("nomination-status", f"/nominate/status?ref={portal.shared['nomination_ref']}")
-    context.close()
-    print(f"{s.shots} pages; seconds spent: {s.timings}")
-    assert not s.failures, "\n".join(s.failures)
-    assert not watch.problems, watch.problems
+    names = survey_names(portal)
+    numbers = {name: n for n, name in enumerate(names, start=1)}
+
+    async def run(browser: AsyncBrowser, group: Any) -> Survey:
+        context = await browser.new_context(base_url=portal.voting, viewport=VIEWPORTS["phone"], locale="kk-KZ",
+                                            device_scale_factor=1)
+        await context.add_init_script(path=str(AXE_JS))
+        page = await context.new_page()
+        page.set_default_timeout(15_000)
+        s = Survey(page, Watch(page), numbers)
+        await group(s, portal)
+        await context.close()
+        return s
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            surveys = await asyncio.gather(*(run(browser, group) for group in SURVEY_GROUPS))
+        finally:
+            await browser.close()
+    checked = [name for s in surveys for name in s.checked]
+    timings = {k: round(sum(s.timings[k] for s in surveys), 1) for k in ("screenshots", "axe")}
+    print(f"{len(checked)} pages; seconds spent (over the contexts): {timings}")
+    assert sorted(checked) == sorted(names), "every page of the survey checked once"
+    failures = [f for s in surveys for f in s.failures]
+    assert not failures, "\n".join(failures)
+    problems = [p for s in surveys for p in s.watch.problems]
+    assert not problems, problems
 
 
 @needs_axe

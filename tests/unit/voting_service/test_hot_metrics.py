@@ -17,7 +17,11 @@ DURATIONS = st.lists(st.one_of(st.floats(0, 20, allow_nan=False), st.sampled_fro
 
 
 def _samples(registry: CollectorRegistry, name: str, path: str) -> dict[tuple[str, str, str], float]:
-    return {(s.name, str(s.labels["status_code"]), s.labels.get("le", "")): s.value for m in registry.collect() for s in m.samples
+    # Only the family asked for is collected: in a worker that ran many other tests the process-wide REGISTRY holds
+    # every app's collectors, and a whole scrape per example made this test take 15 s instead of 0.5 s.
+    names = [name + suffix for suffix in ("", "_bucket", "_count", "_sum", "_total")]
+    return {(s.name, str(s.labels["status_code"]), s.labels.get("le", "")): s.value
+            for m in registry.restricted_registry(names).collect() for s in m.samples
             if s.name.startswith(name) and s.labels.get("path") == path and not s.name.endswith("_created")}
 
 
