@@ -187,7 +187,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     flusher_block_ms: int = 200
     # After a pass that left every stream short of its share, wait this long so the next batch is fuller: the
     # fraud summaries make a batch's fixed cost large (hot rows updated once per batch), so per vote Postgres
-    # spends ~25 % less at ~1 600 votes a batch than at ~800 (docs/performance.md), for this much more lag.
+    # spends ~17 % less at ~1 600 votes a batch than at ~800 (docs/performance.md, eighth measurement), for this
+    # much more lag.
     flusher_fill_ms: int = 200
     flusher_claim_idle_ms: int = 10_000
     flusher_consumer: str = ""
