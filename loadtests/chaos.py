@@ -75,7 +75,7 @@ from devtools.campaigns import publish_campaign
 from devtools.ports import free_port
 from devtools.rediscluster import LocalCluster
 from devtools.servers import PostgresServer, RedisServer
-from loadtests.stack import Process, contact_public_key, cpu_busy, wait_ready
+from loadtests.stack import BROWSER_UA, Process, contact_public_key, cpu_busy, wait_ready
 from shared import store_access
 from shared.crypto import VoterTokens, pseudonym
 from shared.infra import create_pool, create_redis
@@ -217,7 +217,7 @@ class Load:
         while not self.stopping.is_set():
             n, token, choices = self.voters.next()
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
-                       "User-Agent": stack.BROWSER_UA}  # citizens: scripts would turn the attack mode on
+                       "User-Agent": BROWSER_UA}  # citizens: scripts would turn the attack mode on
             for candidate in choices:
                 next_at = max(next_at + self.interval, loop.time() - 1.0)
                 await asyncio.sleep(max(0.0, next_at - loop.time()))
