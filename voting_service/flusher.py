@@ -47,7 +47,7 @@ from shared.votestore.projection import is_current, project
 from shared.votestore.receipts import make_receipt
 from voting_service import flusher_metrics as m
 from voting_service.repos import votes as votes_repo
-from voting_service.services.attack import AttackWatch
+from voting_service.services.attack import AttackWatch, current_level
 
 log = logging.getLogger("voting_service.flusher")
 
@@ -104,6 +104,10 @@ class Flusher:
 
     async def refresh_streams(self) -> None:
         self.streams = await streams.registered(self.redis)
+
+    async def read_attack_level(self) -> None:
+        """Export the national attack level (declared here or by an operator; it lapses by itself)."""
+        m.attack_level().set((await current_level(self.redis))[0])
 
     async def sync_projections(self) -> None:
         """Re-project any campaign whose Redis copy is missing or stale (e.g. Redis restarted empty)."""
@@ -213,6 +217,7 @@ class Flusher:
                 if housekeeping:
                     await self.sync_projections()
                     await self.refresh_streams()
+                    await self.read_attack_level()
                     last_housekeeping = now
                 moved = await self.drain_once(claim=housekeeping)
                 if now - last_lag >= LAG_EVERY_S:

@@ -47,6 +47,14 @@ def suspect_votes() -> Counter:
     return c
 
 
+@functools.cache
+def attack_level() -> Gauge:
+    """The national attack level of the vote as the flusher last read it (voting_service/services/attack.py):
+    set by the flusher itself or by an operator; the AttackModeOn alert."""
+    return Gauge("vote_attack_level", "The national attack level of the vote (0: none; 1 to 16: every vote needs "
+                 "proof of work at that level)")
+
+
 def prime() -> None:
-    for metric in (flushed, pending, lag_seconds, batch_seconds, errors, suspect_votes):
+    for metric in (flushed, pending, lag_seconds, batch_seconds, errors, suspect_votes, attack_level):
         metric()

@@ -9,6 +9,7 @@ import asyncio
 
 import pytest
 from hypothesis import given, strategies as st
+from prometheus_client import REGISTRY
 
 from shared.errors import ConfigError
 from shared.settings import Settings
@@ -57,9 +58,11 @@ async def test_a_minute_of_script_votes_makes_every_vote_cost_work(env, pool, re
     camp = await make_campaign(pool, redis, candidates=2, k=2)
     async with app_client(s, pool, redis) as c:
         assert await _votes(c, camp, s, 0, 30) == [201] * 30  # httpx's User-Agent: a script, 30 of 30
-    await _flush(s, pool, redis)
+    f = await _flush(s, pool, redis)
     level, ttl = await current_level(redis)
     assert level == 16 and 55 <= ttl <= 60  # every vote flagged: the top level
+    await f.read_attack_level()  # the flusher's housekeeping exports it (the AttackModeOn alert)
+    assert REGISTRY.get_sample_value("vote_attack_level") == 16
 
     async with app_client(s, pool, redis) as c:  # a new worker reads the level at its first vote
         token = mint_token(s, "+77029999999")
@@ -74,6 +77,8 @@ async def test_a_minute_of_script_votes_makes_every_vote_cost_work(env, pool, re
     assert await attack_cli("clear") == 0
     async with app_client(s, pool, redis) as c:
         assert await _votes(c, camp, s, 100, 1, BROWSER) == [201]
+    await f.read_attack_level()
+    assert REGISTRY.get_sample_value("vote_attack_level") == 0
 
 
 async def test_a_surge_of_people_in_browsers_declares_nothing(env, pool, redis):
