@@ -103,9 +103,12 @@ async def _attack_main(args: argparse.Namespace) -> int:
     r = create_redis(redis_url, timeout_s=5.0)
     try:
         if args.action == "set":
-            if not 1.0 <= args.level <= MAX_LEVEL:
+            if not 1.0 <= args.level <= MAX_LEVEL:  # nan fails this too
                 print(f"voting_service attack: the level must be 1..{MAX_LEVEL:g}, not {args.level:g}",
                       file=sys.stderr)
+                return 2
+            if args.hold < 1:
+                print(f"voting_service attack: --hold must be at least 1 second, not {args.hold}", file=sys.stderr)
                 return 2
             await r.set(keys.ATTACK_LEVEL, repr(args.level), ex=args.hold)
         elif args.action == "clear":

@@ -13,8 +13,10 @@ import httpx
 import pytest
 
 from devtools.ports import free_port
-from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, answers, needs_browser
+from tests.e2e.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, answers, needs_browser
 from tests.e2e.conftest import wait_for
+
+SHOTS = ARTIFACTS / "portal"  # with the portal survey's screenshots
 
 try:
     from playwright.sync_api import sync_playwright
@@ -66,5 +68,20 @@ def _in_browser(base: str) -> None:
             text = page.content()
             assert "One moment: a quick check" in text and "turn JavaScript on for this site" in text
             context.close()
+            # The page in each language and width, kept with the portal's screenshots (no JavaScript: it stays put).
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            for n, (lang, title) in enumerate((("kk", "Бір сәт"), ("ru", "Минуту"), ("en", "One moment"))):
+                for size, (w, h) in (("phone", (390, 844)), ("desktop", (1366, 900))):
+                    context = browser.new_context(base_url=base, java_script_enabled=False,
+                                                  viewport={"width": w, "height": h})
+                    page = context.new_page()
+                    page.goto(f"/signin?lang={lang}")
+                    page.fill("#phone", f"+7701{n}{1 if size == 'phone' else 2}44440")  # new numbers, other blocks
+                    page.locator("main form[action='/signin'] button[type=submit]").click()
+                    page.wait_for_load_state()
+                    assert page.locator("html").get_attribute("lang") == lang and title in page.content()
+                    assert page.evaluate("document.documentElement.scrollWidth") <= w
+                    page.screenshot(path=str(SHOTS / f"{size}-{lang}-challenge.png"), full_page=True)
+                    context.close()
         finally:
             browser.close()

@@ -110,6 +110,10 @@ class AttackLevel:
         self._level = 0.0
         self._next = 0.0
 
+    def cached(self) -> float | None:
+        """The level, or None when it is due to be read again (then ``await level()``): no coroutine per vote."""
+        return self._level if time.monotonic() < self._next else None
+
     async def level(self) -> float:
         now = time.monotonic()
         if now >= self._next:

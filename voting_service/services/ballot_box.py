@@ -80,7 +80,9 @@ class BallotBox:
         # -- layered limits (issue 12): a presented proof of work is checked, then the address and its networks
         # count the attempt; past a soft limit a vote needs a solution (428), past a hard one it is refused.
         solved = 0 if solution is None else await self._guard.challenges.check("vote", solution)
-        attack = await self.attack.level()
+        attack = self.attack.cached()
+        if attack is None:
+            attack = await self.attack.level()
         if attack and solved * 2 < self._guard.challenges.difficulty(attack):
             raise self._guard.challenges.require("vote", attack, ATTACK_DETAIL)
         if self._layers is not None:

@@ -121,6 +121,9 @@ async def test_operator_levels_out_of_range_are_refused_with_no_side_effect(atta
     assert await attack_cli("set", "30") == 2
     assert "1..16" in capsys.readouterr().err
     assert await attack_cli("set", "0.5") == 2
+    assert await attack_cli("set", "nan") == 2
+    assert await attack_cli("set", "4", "--hold", "0") == 2
+    assert "at least 1 second" in capsys.readouterr().err
     assert await redis.get(keys.ATTACK_LEVEL) is None
 
 
