@@ -103,7 +103,7 @@ class ClusterClient(RedisCluster):
       redis-py 8's async cluster transaction pipeline runs each queued command through ``asyncio.run`` in a
       thread (and initialises the client on that thread's loop when it must), so it is never used here.
 
-    The node clients are closed with the cluster client (``aclose``)."""
+    The node clients' connections are closed with the cluster client (``aclose``)."""
 
     def __init__(self, *args: Any, faces_node_options: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -165,9 +165,13 @@ class ClusterClient(RedisCluster):
         raise AssertionError("unreachable")
 
     async def aclose(self, *args: Any, **kwargs: Any) -> None:
-        clients, self._node_clients = list(self._node_clients.values()), {}
-        for client in clients:
-            await client.aclose()
+        # redis-py calls ``aclose`` itself to reset its slot map (on CLUSTERDOWN, a slot not covered, every few
+        # MOVEDs), not only when the owner closes the client: the node clients stay registered (the vote
+        # batchers hold them) and only their idle connections are dropped; one in use goes back to its pool and
+        # is dropped at the next close. Clearing them here once let a batcher open connections in a pool nobody
+        # closed any more (unclosed sockets after a failover).
+        for client in list(self._node_clients.values()):
+            await client.connection_pool.disconnect(inuse_connections=False)
         await super().aclose(*args, **kwargs)
 
 

@@ -129,3 +129,25 @@ async def test_waiting_for_a_replica_on_a_cluster(env, pool, cluster_redis, redi
     with pytest.raises(ReplicaWaitFailed):  # a ConnectionError: the flusher's retry path; nothing moved
         await greedy_flusher.drain_once()
     assert greedy_flusher.flushed == 0
+
+
+def _open_connections(client: aioredis.Redis) -> int:
+    pool = client.connection_pool
+    return sum(1 for c in (*pool._available_connections, *pool._in_use_connections) if c.is_connected)
+
+
+async def test_a_slot_map_reset_by_redis_py_leaves_no_connection_unclosed(redis_cluster):
+    """redis-py's cluster client calls its own ``aclose`` to reset its slot map (CLUSTERDOWN, uncovered slot,
+    repeated MOVED). That must not orphan the node clients the vote batcher holds: once it did, and after a
+    failover the batcher kept opening connections in pools nobody closed (unclosed sockets in CI)."""
+    r = create_redis(redis_cluster.url(), timeout_s=2.0)
+    primary = await r.primary_client("any-key")
+    await primary.ping()
+    assert _open_connections(primary) == 1
+    await r.aclose()  # as redis-py does on CLUSTERDOWN
+    assert _open_connections(primary) == 0  # idle connections dropped
+    assert await r.primary_client("any-key") is primary  # still the one the batcher holds
+    await primary.ping()  # reconnects in the same, still-registered pool
+    assert _open_connections(primary) == 1
+    await r.aclose()  # the owner's close
+    assert _open_connections(primary) == 0
