@@ -33,8 +33,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import hashlib
 import json
 import math
 import os
@@ -54,6 +52,7 @@ import redis.asyncio as aioredis
 
 from loadtests import stack
 from loadtests.fraud_traffic import ATTACKS
+from loadtests.pow import solution_header
 from shared.infra import create_pool
 
 BROWSER_UA = ("Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
@@ -62,18 +61,6 @@ HEADLESS_UA = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like 
                "Safari/537.36")
 SCRIPT_UA = "python-requests/2.32.3"
 OPERATORS = (700, 701, 702, 705, 706, 707, 708, 747, 771, 775, 776, 777, 778)
-
-
-def solve_altcha(challenge: dict[str, Any]) -> str:
-    """The ``X-Challenge-Solution`` header for an ALTCHA challenge (SHA-256): base64 of the JSON
-    {algorithm, challenge, number, salt, signature} with n in [0, maxnumber], sha256(salt + str(n)) == challenge."""
-    salt, target = challenge["salt"], challenge["challenge"]
-    for n in range(int(challenge.get("maxnumber", 1_000_000)) + 1):
-        if hashlib.sha256(f"{salt}{n}".encode()).hexdigest() == target:
-            payload = {"algorithm": challenge.get("algorithm", "SHA-256"), "challenge": target, "number": n,
-                       "salt": salt, "signature": challenge["signature"]}
-            return base64.b64encode(json.dumps(payload).encode()).decode()
-    raise ValueError("unsolvable challenge")
 
 
 # --- the SMS gateway ------------------------------------------------------------------------------------
@@ -170,7 +157,7 @@ class Client:
                 return r
             v.challenged = True
             challenge = r.json().get("challenge") or {}
-            headers["X-Challenge-Solution"] = await asyncio.to_thread(solve_altcha, challenge)
+            headers["X-Challenge-Solution"] = await asyncio.to_thread(solution_header, challenge)
         return r
 
     async def run(self, v: Voter, t0: float) -> None:

@@ -165,13 +165,13 @@ class ClusterClient(RedisCluster):
         raise AssertionError("unreachable")
 
     async def aclose(self, *args: Any, **kwargs: Any) -> None:
-        # redis-py calls ``aclose`` itself to reset its slot map (on CLUSTERDOWN, a slot not covered, every few
-        # MOVEDs), not only when the owner closes the client: the node clients stay registered (the vote
-        # batchers hold them) and only their idle connections are dropped; one in use goes back to its pool and
-        # is dropped at the next close. Clearing them here once let a batcher open connections in a pool nobody
-        # closed any more (unclosed sockets after a failover).
+        # redis-py also calls ``aclose`` itself to reset its slot map (on CLUSTERDOWN, a slot not covered, every
+        # few MOVEDs), not only when the owner closes the client. Every connection of the node clients is closed
+        # either way, but the clients stay registered: the vote batchers hold them and reconnect through them.
+        # Forgetting them here once let a batcher open connections in a pool nobody would close again
+        # (unclosed sockets after a failover).
         for client in list(self._node_clients.values()):
-            await client.connection_pool.disconnect(inuse_connections=False)
+            await client.aclose()
         await super().aclose(*args, **kwargs)
 
 

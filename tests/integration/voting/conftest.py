@@ -1,21 +1,19 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import json
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-import altcha
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
 import httpx
 
+from loadtests.pow import solution_header
 from shared.crypto import VoterTokens, pseudonym
 from shared.infra import is_cluster_url
 from shared.problem import PROBLEM_JSON
@@ -69,12 +67,7 @@ def settings_with(env: Mapping[str, str], **overrides: str) -> Settings:
 
 def solve(challenge: dict) -> str:
     """What the portal's worker (or any ALTCHA client) sends back: base64 of the solution's JSON."""
-    found = altcha.solve_challenge_v1(challenge["challenge"], challenge["salt"], challenge["algorithm"],
-                                      challenge["maxnumber"])
-    assert found is not None
-    payload = {"algorithm": challenge["algorithm"], "challenge": challenge["challenge"], "number": found.number,
-               "salt": challenge["salt"], "signature": challenge["signature"]}
-    return base64.b64encode(json.dumps(payload).encode()).decode()
+    return solution_header(challenge)
 
 
 async def sign_in(client: httpx.AsyncClient, phone: str, *, solve_pow: bool = False) -> str:

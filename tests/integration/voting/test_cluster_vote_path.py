@@ -139,15 +139,21 @@ def _open_connections(client: aioredis.Redis) -> int:
 async def test_a_slot_map_reset_by_redis_py_leaves_no_connection_unclosed(redis_cluster):
     """redis-py's cluster client calls its own ``aclose`` to reset its slot map (CLUSTERDOWN, uncovered slot,
     repeated MOVED). That must not orphan the node clients the vote batcher holds: once it did, and after a
-    failover the batcher kept opening connections in pools nobody closed (unclosed sockets in CI)."""
+    failover the batcher kept opening connections in pools nobody closed (unclosed sockets in CI). The owner's
+    close also closes a connection still in use (the flusher's blocking stream read)."""
     r = create_redis(redis_cluster.url(), timeout_s=2.0)
     primary = await r.primary_client("any-key")
     await primary.ping()
     assert _open_connections(primary) == 1
     await r.aclose()  # as redis-py does on CLUSTERDOWN
-    assert _open_connections(primary) == 0  # idle connections dropped
+    assert _open_connections(primary) == 0
     assert await r.primary_client("any-key") is primary  # still the one the batcher holds
     await primary.ping()  # reconnects in the same, still-registered pool
+    blocked = asyncio.create_task(primary.blpop(["{any-key}:nothing"], timeout=1.5))
+    await asyncio.sleep(0.2)
+    assert primary.connection_pool._in_use_connections  # waiting in BLPOP
     assert _open_connections(primary) == 1
     await r.aclose()  # the owner's close
     assert _open_connections(primary) == 0
+    with pytest.raises(Exception):  # noqa: B017 - whichever error the closed socket gives the blocked read
+        await blocked

@@ -9,7 +9,7 @@ import json
 
 from hypothesis import given, strategies as st
 
-from loadtests.fraud_eval import solve_altcha
+from loadtests.pow import solution_header
 from shared import fraud_signals as fs
 
 
@@ -53,6 +53,6 @@ def test_the_harness_solves_an_altcha_challenge():
     salt, number = "s4lt?expires=1", 4321
     challenge = {"algorithm": "SHA-256", "challenge": hashlib.sha256(f"{salt}{number}".encode()).hexdigest(),
                  "salt": salt, "maxnumber": 10_000, "signature": "sig"}
-    sent = json.loads(base64.b64decode(solve_altcha(challenge)))
+    sent = json.loads(base64.b64decode(solution_header(challenge)))
     assert sent == {"algorithm": "SHA-256", "challenge": challenge["challenge"], "number": number, "salt": salt,
                     "signature": "sig"}
