@@ -8,7 +8,6 @@ sign-in throttle and audit log must see the same address as the public service's
 from __future__ import annotations
 
 import functools
-import hashlib
 import hmac
 import ipaddress
 import socket

@@ -4,6 +4,7 @@ installs it), a check that a page does not scroll sideways, and screenshots kept
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from pathlib import Path
@@ -56,15 +57,29 @@ AXE_RUN = """async () => {
 }"""
 
 
+@functools.cache
+def _axe_source() -> str:
+    return AXE_JS.read_text() + "\n;0"  # a script, evaluated for its effect (``window.axe``), not its value
+
+
+# Loads axe into the page when it is not there yet: evaluated through DevTools, which the page's
+# Content-Security-Policy does not block (a <script> tag would be). Only into the pages that run it: an init
+# script put axe's 550 KB into every page of a survey, most of which never ran it.
+_AXE_LOADED = "() => typeof window.axe !== 'undefined'"
+
+
 def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict[str, Any]]:
-    """axe-core's violations of the page as it is now, of the given impacts. axe is put into every page of the
-    context by ``add_init_script`` (a DevTools script the page's Content-Security-Policy does not block)."""
+    """axe-core's violations of the page as it is now, of the given impacts."""
+    if not page.evaluate(_AXE_LOADED):
+        page.evaluate(_axe_source())
     return [v for v in page.evaluate(AXE_RUN) if v["impact"] in impacts]
 
 
 async def axe_violations_async(page: AsyncPage, impacts: tuple[str, ...] = ("serious", "critical")
                                ) -> list[dict[str, Any]]:
     """``axe_violations`` for Playwright's async API (the surveys that drive several pages at once)."""
+    if not await page.evaluate(_AXE_LOADED):
+        await page.evaluate(_axe_source())
     return [v for v in await page.evaluate(AXE_RUN) if v["impact"] in impacts]
 
 

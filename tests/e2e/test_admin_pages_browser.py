@@ -36,7 +36,7 @@ from devtools.demo_stages import CLOSED_SLUG, DRAFT_SLUG
 from devtools.ports import free_port
 from shared.infra import create_pool, create_redis
 from tests.e2e.browser import (
-    ARTIFACTS, AXE_JS, CHROMIUM, CHROMIUM_ARGS, answers, axe_violations_async, fresh_dir, needs_axe, needs_browser,
+    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, answers, axe_violations_async, fresh_dir, needs_axe, needs_browser,
 )
 from tests.e2e.conftest import Spawner, wait_for
 from tests.integration.admin.conftest import CHEAP, env_on_own_database
@@ -170,7 +170,6 @@ async def test_every_staff_page_on_a_phone_and_a_desktop(stack: Stack, record_pr
         """The sign-in page, then every staff page, in ``lang`` at ``size``; returns the screenshots taken."""
         async with slots:
             context = await browser.new_context(base_url=stack.admin, viewport=viewport, locale="ru-RU")
-            await context.add_init_script(path=str(AXE_JS))
             page = await context.new_page()
             page.set_default_timeout(20_000)
             page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)

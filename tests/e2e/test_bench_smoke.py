@@ -9,7 +9,6 @@ Runs ``python -m loadtests.bench`` as ``make bench`` would (1 s per phase, 8 con
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys

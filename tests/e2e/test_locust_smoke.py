@@ -11,7 +11,6 @@ phase): with two seconds to run, a machine busy with the other tests can leave i
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path

@@ -38,7 +38,7 @@ from devtools.demo import generate_candidates
 from devtools.ports import free_port
 from shared.infra import create_redis
 from tests.e2e.browser import (
-    ARTIFACTS, AXE_JS, CHROMIUM, CHROMIUM_ARGS, answers, axe_violations, axe_violations_async, fresh_dir, needs_axe,
+    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, answers, axe_violations, axe_violations_async, fresh_dir, needs_axe,
     needs_browser, sideways_overflow, sideways_overflow_async,
 )
 from tests.e2e.conftest import Spawner, wait_for
@@ -184,12 +184,10 @@ class Watch:
             self.problems.append(f"{r.status} {r.request.resource_type} {r.url}")
 
 
-def new_page(browser: Browser, portal: Portal, *, locale: str = "kk-KZ", viewport: str = "phone",
-             axe: bool = False) -> tuple[BrowserContext, Page, Watch]:
+def new_page(browser: Browser, portal: Portal, *, locale: str = "kk-KZ", viewport: str = "phone"
+             ) -> tuple[BrowserContext, Page, Watch]:
     context = browser.new_context(base_url=portal.voting, viewport=VIEWPORTS[viewport], locale=locale,
                                   device_scale_factor=1)
-    if axe:
-        context.add_init_script(path=str(AXE_JS))
     page = context.new_page()
     page.set_default_timeout(15_000)
     return context, page, Watch(page)
@@ -538,7 +536,6 @@ async def test_every_portal_page_on_a_phone_and_a_desktop(portal: Portal, record
     async def run(browser: AsyncBrowser, group: Any) -> Survey:
         context = await browser.new_context(base_url=portal.voting, viewport=VIEWPORTS["phone"], locale="kk-KZ",
                                             device_scale_factor=1)
-        await context.add_init_script(path=str(AXE_JS))
         page = await context.new_page()
         page.set_default_timeout(15_000)
         s = Survey(page, Watch(page), numbers)
@@ -567,7 +564,6 @@ def test_the_page_checks_catch_what_they_look_for(browser: Browser) -> None:
     """The survey's checks on a page made to fail them: an image without text, a field without a label, grey
     on white, and a box wider than a phone."""
     context = browser.new_context(viewport=VIEWPORTS["phone"])
-    context.add_init_script(path=str(AXE_JS))
     page = context.new_page()
     page.set_content('<!doctype html><html lang="en"><head><title>bad</title></head><body><main>'
                      '<h1>Bad</h1><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
