@@ -13,7 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 import httpx
 
-from loadtests.pow import solution_header
+from loadtests.pow import solution_header as solve  # noqa: F401 - the tests import it from here
 from shared.crypto import VoterTokens, pseudonym
 from shared.infra import is_cluster_url
 from shared.problem import PROBLEM_JSON
@@ -63,11 +63,6 @@ async def client(settings: Settings, voting_pool: asyncpg.Pool, voting_redis: ai
 def settings_with(env: Mapping[str, str], **overrides: str) -> Settings:
     """The session's settings with some environment variables changed (``OTP_TTL_S="1"``, ...)."""
     return Settings.from_env({**env, **overrides}, service="voting")
-
-
-def solve(challenge: dict) -> str:
-    """What the portal's worker (or any ALTCHA client) sends back: base64 of the solution's JSON."""
-    return solution_header(challenge)
 
 
 async def sign_in(client: httpx.AsyncClient, phone: str, *, solve_pow: bool = False) -> str:
