@@ -7,16 +7,11 @@
 -- front would send it). Each line makes two requests, in this order: POST /api/v1/auth/otp {phone} (202) and
 -- POST /api/v1/auth/otp/verify {phone, code: "000000"} (wrk cannot read the SMS: the check runs the same limits and
 -- script as a right one and answers 401 invalid_code, without minting a token). Requests are formatted once, in
--- init(); statuses are counted and printed as vote.lua does ("BENCH_JSON {...}").
+-- init(). Everything but the requests is vote.lua's (loaded from beside this file): the threads' share of the lines,
+-- request(), the status counts and the one "BENCH_JSON {...}" line of done().
 
-local threads = {}
-local next_id = 1
-
-function setup(thread)
-  thread:set("id", next_id)
-  next_id = next_id + 1
-  table.insert(threads, thread)
-end
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+dofile(here .. "vote.lua")
 
 function init(args)
   local data, nthreads = args[1], tonumber(args[3] or "1")
@@ -45,41 +40,4 @@ function init(args)
   pos = 0
   wrapped = 0
   counts = {}
-end
-
-function request()
-  pos = pos + 1
-  if pos > nreq then
-    pos = 1
-    wrapped = wrapped + 1
-  end
-  return reqs[pos]
-end
-
-function response(status, headers, body)
-  counts[status] = (counts[status] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  local statuses, wraps, sent = {}, 0, 0
-  for _, t in ipairs(threads) do
-    for status, n in pairs(t:get("counts") or {}) do
-      statuses[status] = (statuses[status] or 0) + n
-    end
-    wraps = wraps + (t:get("wrapped") or 0)
-    sent = sent + (t:get("wrapped") or 0) * (t:get("nreq") or 0) + (t:get("pos") or 0)
-  end
-  local parts = {}
-  for status, n in pairs(statuses) do
-    parts[#parts + 1] = string.format('"%d":%d', status, n)
-  end
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH_JSON {"duration_us":%d,"requests":%d,"bytes":%d,"sent":%d,"wrapped":%d,' ..
-    '"errors":{"connect":%d,"read":%d,"write":%d,"timeout":%d,"status":%d},"statuses":{%s},' ..
-    '"latency_us":{"min":%d,"mean":%.1f,"stdev":%.1f,"max":%d,"p50":%d,"p90":%d,"p99":%d,"p999":%d}}\n',
-    summary.duration, summary.requests, summary.bytes, sent, wraps,
-    e.connect, e.read, e.write, e.timeout, e.status, table.concat(parts, ","),
-    latency.min, latency.mean, latency.stdev, latency.max,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency:percentile(99.9)))
 end
