@@ -102,13 +102,18 @@ def parse_level(raw: str | bytes | None) -> float:
 
 
 class AttackLevel:
-    """The voting worker's side: the declared level, read from Redis at most once a second."""
+    """The voting worker's side: the declared level, read from Redis at most once a second.
+
+    A read that fails keeps the last level (the vote itself meets the same Redis trouble and answers for it).
+    The first failure of a run of them is logged with its traceback, the rest of the run not at all (during a
+    failover that would be one traceback a second per worker), and the first read that works again says so."""
 
     def __init__(self, redis: aioredis.Redis, refresh_s: float = REFRESH_S) -> None:
         self._redis = redis
         self._refresh_s = refresh_s
         self._level = 0.0
         self._next = 0.0
+        self._failing_since: float | None = None
 
     def cached(self) -> float | None:
         """The level, or None when it is due to be read again (then ``await level()``): no coroutine per vote."""
@@ -121,5 +126,13 @@ class AttackLevel:
             try:
                 self._level = parse_level(await self._redis.get(keys.ATTACK_LEVEL))
             except Exception:  # noqa: BLE001 - Redis trouble shows in the vote itself; keep the last level
-                log.warning("attack level not read", exc_info=True)
+                if self._failing_since is None:
+                    self._failing_since = now
+                    log.warning("attack level not read; keeping %.3g until a read works", self._level,
+                                exc_info=True)
+            else:
+                if self._failing_since is not None:
+                    log.warning("attack level read again after %.1f s: %.3g", now - self._failing_since,
+                                self._level)
+                    self._failing_since = None
         return self._level

@@ -6,6 +6,7 @@ lowered by the flusher. Real Redis and Postgres, through the app."""
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 from hypothesis import given, strategies as st
@@ -20,7 +21,7 @@ from tests.integration.voting.conftest import (
 )
 from voting_service.__main__ import main as cli
 from voting_service.flusher import Flusher
-from voting_service.services.attack import AttackWatch, current_level, level_for
+from voting_service.services.attack import AttackLevel, AttackWatch, current_level, level_for
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/131.0 Mobile Safari",
            "X-Page-Token": "page"}
@@ -157,3 +158,24 @@ def test_bad_attack_settings_stop_the_service_with_their_name(env, bad):
 def test_on_by_default_in_production():
     assert Settings.from_env({"APP_ENV": "production"}).attack_share_percent == 50
     assert Settings.from_env({"APP_ENV": "development"}).attack_share_percent == 0
+
+
+async def test_a_run_of_failed_level_reads_logs_one_traceback_and_its_end(redis, caplog):
+    """While Redis answers the level's key with an error (here the key holds a hash: WRONGTYPE; in a failover, no
+    connection) every read keeps the last level, and only the first failure and the first read that works again
+    are logged."""
+    level = AttackLevel(redis, refresh_s=0)
+    await redis.set(keys.ATTACK_LEVEL, "4")
+    assert await level.level() == 4.0
+    await redis.delete(keys.ATTACK_LEVEL)
+    await redis.hset(keys.ATTACK_LEVEL, "x", "1")
+    with caplog.at_level(logging.INFO, logger="voting_service.attack"):
+        assert [await level.level() for _ in range(5)] == [4.0] * 5
+        failed = [r for r in caplog.records if r.name == "voting_service.attack"]
+        assert len(failed) == 1 and failed[0].exc_info is not None and "keeping 4" in failed[0].getMessage()
+        await redis.delete(keys.ATTACK_LEVEL)
+        await redis.set(keys.ATTACK_LEVEL, "2")
+        assert await level.level() == 2.0
+        assert await level.level() == 2.0
+    logged = [r.getMessage() for r in caplog.records if r.name == "voting_service.attack"]
+    assert len(logged) == 2 and logged[1].startswith("attack level read again after") and logged[1].endswith(": 2")
