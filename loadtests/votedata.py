@@ -1,8 +1,12 @@
 """Request data for wrk: voter tokens minted offline and a planned sequence of votes.
 
-Voter ``n`` has the phone ``+77<n:09d>``, the pseudonym the sign-in would give it
-(``pseudonym(PSEUDONYM_KEY, "voter", phone)``) and a token from ``VoterTokens.issue`` — exactly what
-``POST /auth/otp/verify`` hands out, without the SMS round trip.
+Voter ``n`` has the phone ``phone_of(n)``, the pseudonym the sign-in would give it
+(``pseudonym(PSEUDONYM_KEY, "voter", phone)``) and a token from ``VoterTokens.issue`` with the fraud signals the
+sign-in puts in it (the operator code and the keyed hash of the number's block of 100,
+``shared.fraud_signals.phone_block``) — what ``POST /auth/otp/verify`` hands out, without the SMS round trip. So
+the flusher keeps the number-block summaries for the bench's votes as it does for real ones. The phones are
+spread as a crowd's are: consecutive voters land in different blocks of 100 numbers (a block shared by many
+voters would be the walked blocks the fraud review flags, and cheaper to summarise than a real crowd).
 
 The plan: 9 requests in 10 are new votes, voter ``n`` casting ``1 + n % k`` of them for distinct random
 candidates (so every new vote is accepted: 201); every 10th request repeats a (voter, candidate) pair sent
@@ -22,10 +26,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.crypto import VoterTokens, pseudonym
+from shared.fraud_signals import phone_block
 
 REPEAT_EVERY = 10          # every 10th request is a repeat
 REPEAT_GAP = (500, 5000)   # ... of a pair sent this many requests earlier
 HOSTS_PER_NETWORK = 32
+
+
+PHONE_SPREAD = 7919  # coprime with 10: multiplying by it permutes the 10**9 nine-digit numbers
+
+
+def phone_of(voter: int) -> str:
+    """Voter ``n``'s phone, ``+77`` and nine digits: distinct for every ``n`` below 10**9, and voters ``n`` and
+    ``n + 1`` 7 919 numbers apart, so a block of 100 numbers rarely holds two of the bench's voters."""
+    return f"+77{voter * PHONE_SPREAD % 10**9:09d}"
 
 
 def client_address(voter: int, networks: int) -> str:
@@ -84,7 +98,10 @@ def write_vote_file(path: Path, *, requests: int, candidates: list[int], k: int,
     for voter, candidate in sequence:
         token = tokens.get(voter)
         if token is None:
-            token = tokens[voter] = issuer.issue(pseudonym(pseudonym_key, "voter", f"+77{voter:09d}"))[0]
+            phone = phone_of(voter)
+            operator, block, _ = phone_block(pseudonym_key, phone)
+            token = tokens[voter] = issuer.issue(pseudonym(pseudonym_key, "voter", phone), op=operator,
+                                                 blk=block)[0]
         address = f" {client_address(voter, networks)}" if networks else ""
         lines.append(f"{token} {candidate}{address}\n")
     path.write_text("".join(lines), encoding="ascii")
