@@ -42,6 +42,13 @@ def phone_of(voter: int) -> str:
     return f"+77{voter * PHONE_SPREAD % 10**9:09d}"
 
 
+def voter_token(issuer: VoterTokens, pseudonym_key: bytes, phone: str) -> str:
+    """The token ``POST /auth/otp/verify`` gives ``phone``: its pseudonym, operator code and number-block hash
+    (no run of sequential numbers: the sign-in saw none)."""
+    operator, block, _ = phone_block(pseudonym_key, phone)
+    return issuer.issue(pseudonym(pseudonym_key, "voter", phone), op=operator, blk=block)[0]
+
+
 def client_address(voter: int, networks: int) -> str:
     """Voter ``n``'s address: network ``n % networks`` (20.x.y.0/24), host ``n // networks % 32 + 1``."""
     net, host = voter % networks, voter // networks % HOSTS_PER_NETWORK + 1
@@ -98,10 +105,7 @@ def write_vote_file(path: Path, *, requests: int, candidates: list[int], k: int,
     for voter, candidate in sequence:
         token = tokens.get(voter)
         if token is None:
-            phone = phone_of(voter)
-            operator, block, _ = phone_block(pseudonym_key, phone)
-            token = tokens[voter] = issuer.issue(pseudonym(pseudonym_key, "voter", phone), op=operator,
-                                                 blk=block)[0]
+            token = tokens[voter] = voter_token(issuer, pseudonym_key, phone_of(voter))
         address = f" {client_address(voter, networks)}" if networks else ""
         lines.append(f"{token} {candidate}{address}\n")
     path.write_text("".join(lines), encoding="ascii")

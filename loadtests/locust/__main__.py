@@ -187,15 +187,15 @@ def tokens_needed(o: argparse.Namespace, extra: list[str]) -> int:
 
 
 def mint_tokens(path: Path, n: int, token_key: bytes | KeyRing, pseudonym_key: bytes) -> None:
-    """Tokens exactly as sign-in issues them, for phones +77<random base + i>."""
-    from shared.crypto import VoterTokens, pseudonym
+    """Tokens exactly as sign-in issues them (fraud signals included), for the phones of voters random base + i."""
+    from loadtests.votedata import phone_of, voter_token
+    from shared.crypto import VoterTokens
 
     issuer = VoterTokens(token_key, 24 * 3600)
     base = secrets.randbelow(10**8)
     with path.open("w", encoding="ascii") as f:
         for i in range(n):
-            voter = pseudonym(pseudonym_key, "voter", f"+77{(base + i) % 10**9:09d}")
-            f.write(issuer.issue(voter)[0] + "\n")
+            f.write(voter_token(issuer, pseudonym_key, phone_of((base + i) % 10**9)) + "\n")
 
 
 class LocalStack:
