@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 
 import pytest
+from aiohttp import web
 
+from devtools.ports import free_port
 from shared.crypto import VoterTokens
 from shared.errors import ConfigError
 from shared.settings import Settings
@@ -261,3 +264,52 @@ def test_outbox_backend_refused_in_production(env):
         Settings.from_env({**env, "APP_ENV": "production", "SMS_BACKEND": "outbox"}, service="voting")
     with pytest.raises(ConfigError):  # outbox is also the default backend
         Settings.from_env({k: v for k, v in env.items() if k != "SMS_BACKEND"} | {"APP_ENV": "production"}, service="voting")
+
+
+class Gateway:
+    """An SMS gateway on loopback (aiohttp's server): records what it is sent and answers ``status``."""
+
+    def __init__(self, status: int = 202) -> None:
+        self.status = status
+        self.seen: list[tuple[str, str | None, dict]] = []
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        self.seen.append((request.content_type, request.headers.get("Authorization"), await request.json()))
+        return web.json_response({"id": len(self.seen)}, status=self.status)
+
+    async def __aenter__(self) -> Gateway:
+        app = web.Application()
+        app.router.add_post("/send", self._handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        port = free_port()
+        await web.TCPSite(self._runner, "127.0.0.1", port).start()
+        self.url = f"http://127.0.0.1:{port}/send"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+
+async def test_codes_go_to_the_sms_gateway_with_its_token(env, pool, redis):
+    async with Gateway() as gw:
+        s = settings_with(env, SMS_BACKEND="http", SMS_GATEWAY_URL=gw.url, SMS_GATEWAY_TOKEN="gw-secret")
+        async with app_client(s, pool, redis) as c:
+            assert (await c.post(OTP, json={"phone": "+7 701 222 33 44"})).status_code == 202
+            assert (await c.post(OTP, json={"phone": "+77015556677"})).status_code == 202
+    assert [(ctype, auth, sorted(body)) for ctype, auth, body in gw.seen] == \
+        [("application/json", "Bearer gw-secret", ["text", "to"])] * 2
+    assert [body["to"] for _, _, body in gw.seen] == [PHONE, "+77015556677"]  # normalised
+    assert all(re.search(r"\b\d{6}\b", body["text"]) for _, _, body in gw.seen)  # the code in the message
+
+
+@pytest.mark.parametrize("status", [301, 400, 429, 500, 503])
+async def test_a_gateway_that_refuses_the_message_is_an_outage(env, pool, redis, status):
+    async with Gateway(status) as gw:
+        s = settings_with(env, SMS_BACKEND="http", SMS_GATEWAY_URL=gw.url)
+        async with app_client(s, pool, redis) as c:
+            assert_problem(await c.post(OTP, json={"phone": PHONE}), 503, "unavailable")
+    assert len(gw.seen) == 1
