@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 
 from shared.client_ip import Client
 from shared.crypto import VoterTokens, pseudonym
-from shared.errors import AppError, InvalidCode, InvalidRequest, RateLimited
+from shared.errors import AppError, InvalidCode, InvalidRequest, RateLimited, Unavailable
 from shared.identity import normalise_kz_mobile
 from shared.settings import Settings
 from shared.votestore.script import Script
@@ -61,6 +61,7 @@ class OtpService:
         self._guard = guard if guard is not None else Guard(settings=settings, redis=redis)
         self._issue = Script("otp_issue", OTP_LUA)
         self._verify = Script("otp_verify", OTP_LUA)
+        self._unissue = Script("otp_unissue", OTP_LUA)
 
     def _phone_pseudonym(self, e164: str) -> str:
         return pseudonym(self._s.secrets.pseudonym_key, "phone", e164)
@@ -97,10 +98,10 @@ class OtpService:
             await guard.sms.give(reserved)
             raise guard.challenges.require("otp", global_level, CHALLENGE_DETAIL)
         code = f"{secrets.randbelow(1_000_000):06d}"
+        code_keys, code_mac = [keys.otp(p), keys.otp_resend(p), keys.otp_hourly(p)], self._code_mac(p, code)
         result = await self._issue(
-            self._redis,
-            [keys.otp(p), keys.otp_resend(p), keys.otp_hourly(p)],
-            [self._code_mac(p, code), self._s.otp_ttl_s, self._s.otp_resend_s, self._s.otp_max_per_phone_hour,
+            self._redis, code_keys,
+            [code_mac, self._s.otp_ttl_s, self._s.otp_resend_s, self._s.otp_max_per_phone_hour,
              self._s.otp_free_per_phone_hour, 1 if solved else 0],
         )
         if result[0] != "ok":
@@ -113,7 +114,14 @@ class OtpService:
             raise RateLimited("A code was sent recently; wait before asking again.", retry_after=int(result[1]))
         # The number's block of 100 remembers it asked (runs of sequential numbers: a risk signal).
         await sequential_block_risk(self._redis, self._s.secrets.pseudonym_key, e164, record=True)
-        await self._sms.send(phone=e164, phone_pseudonym=p, text=SMS_TEXT.format(code=code), code=code)
+        try:
+            await self._sms.send(phone=e164, phone_pseudonym=p, text=SMS_TEXT.format(code=code), code=code)
+        except Unavailable:
+            # The gateway did not take it: no SMS, so no wait before the next try, no count against the phone's
+            # hour and no share of the budget; the 503 says "try again shortly" and that is true.
+            await self._unissue(self._redis, code_keys, [code_mac])
+            await guard.sms.give(reserved)
+            raise
         return self._s.otp_ttl_s, self._s.otp_resend_s
 
     async def verify(self, *, phone: str, code: str, client: Client | None = None,

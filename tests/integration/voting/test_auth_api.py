@@ -294,10 +294,10 @@ class Gateway:
         await self._runner.cleanup()
 
 
-async def test_codes_go_to_the_sms_gateway_with_its_token(env, pool, redis):
+async def test_codes_go_to_the_sms_gateway_with_its_token(env, voting_pool, voting_redis):
     async with Gateway() as gw:
         s = settings_with(env, SMS_BACKEND="http", SMS_GATEWAY_URL=gw.url, SMS_GATEWAY_TOKEN="gw-secret")
-        async with app_client(s, pool, redis) as c:
+        async with app_client(s, voting_pool, voting_redis) as c:
             assert (await c.post(OTP, json={"phone": "+7 701 222 33 44"})).status_code == 202
             assert (await c.post(OTP, json={"phone": "+77015556677"})).status_code == 202
     assert [(ctype, auth, sorted(body)) for ctype, auth, body in gw.seen] == \
@@ -307,9 +307,25 @@ async def test_codes_go_to_the_sms_gateway_with_its_token(env, pool, redis):
 
 
 @pytest.mark.parametrize("status", [301, 400, 429, 500, 503])
-async def test_a_gateway_that_refuses_the_message_is_an_outage(env, pool, redis, status):
+async def test_a_gateway_that_refuses_the_message_is_an_outage(env, voting_pool, voting_redis, status):
     async with Gateway(status) as gw:
         s = settings_with(env, SMS_BACKEND="http", SMS_GATEWAY_URL=gw.url)
-        async with app_client(s, pool, redis) as c:
+        async with app_client(s, voting_pool, voting_redis) as c:
             assert_problem(await c.post(OTP, json={"phone": PHONE}), 503, "unavailable")
     assert len(gw.seen) == 1
+
+
+async def test_a_code_the_gateway_did_not_take_can_be_asked_again_at_once_and_costs_no_quota(env, voting_pool,
+                                                                                            voting_redis):
+    """A 503 says "try again shortly": the code, its resend wait, its count in the phone's hour and its share of the
+    national SMS budget are taken back (as the voting service's own Redis user: its ACL allows the script)."""
+    async with Gateway(500) as gw:
+        s = settings_with(env, SMS_BACKEND="http", SMS_GATEWAY_URL=gw.url, OTP_MAX_PER_PHONE_HOUR="2",
+                          SMS_BUDGET_PER_MINUTE="3")
+        async with app_client(s, voting_pool, voting_redis) as c:
+            for _ in range(4):  # more failures than the hour allows codes
+                assert_problem(await c.post(OTP, json={"phone": PHONE}), 503, "unavailable")
+            gw.status = 202
+            assert (await c.post(OTP, json={"phone": PHONE})).status_code == 202
+            assert_problem(await c.post(OTP, json={"phone": PHONE}), 429, "rate_limited")  # now the wait holds
+    assert len(gw.seen) == 5
