@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 
 from shared.client_ip import Client
 from shared.crypto import VoterTokens, pseudonym
-from shared.errors import AppError, InvalidCode, InvalidRequest, RateLimited, Unavailable
+from shared.errors import AppError, InvalidCode, InvalidRequest, RateLimited
 from shared.identity import normalise_kz_mobile
 from shared.settings import Settings
 from shared.votestore.script import Script
@@ -19,7 +19,7 @@ from voting_service import metrics
 from voting_service import redis_keys as keys
 from voting_service.services.guard import CHALLENGE_DETAIL, Guard
 from voting_service.services.signin_risk import sequential_block_risk
-from voting_service.services.sms import SmsSender
+from voting_service.services.sms import NotSent, SmsSender
 
 # The sign-in scripts are the voting service's own (keys in voting_service/redis_keys.py), not the vote store's.
 OTP_LUA = "voting_service.lua"
@@ -116,9 +116,10 @@ class OtpService:
         await sequential_block_risk(self._redis, self._s.secrets.pseudonym_key, e164, record=True)
         try:
             await self._sms.send(phone=e164, phone_pseudonym=p, text=SMS_TEXT.format(code=code), code=code)
-        except Unavailable:
+        except NotSent:
             # The gateway did not take it: no SMS, so no wait before the next try, no count against the phone's
-            # hour and no share of the budget; the 503 says "try again shortly" and that is true.
+            # hour and no share of the budget; the 503 says "try again shortly" and that is true. (A gateway that
+            # timed out may have sent it: that code stays counted, or a slow gateway would send without limit.)
             await self._unissue(self._redis, code_keys, [code_mac])
             await guard.sms.give(reserved)
             raise

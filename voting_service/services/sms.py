@@ -57,9 +57,14 @@ class OutboxSender:
         return None
 
 
+class NotSent(Unavailable):
+    """The gateway certainly did not send the message: no connection, or it answered with a refusal. (A timeout or a
+    connection lost mid-answer is a plain ``Unavailable``: the message may have gone out.)"""
+
+
 class HttpGatewaySender:
     """POST {"to", "text"} with a bearer token; any non-2xx answer, a refused connection or no answer within
-    ``timeout_s`` is an outage for the caller (Unavailable: 503).
+    ``timeout_s`` is an outage for the caller (Unavailable: 503; ``NotSent`` when the message surely did not go).
 
     aiohttp's client, kept-alive connections (at most ``max_connections``, waiting for one counts in the timeout):
     during a surge every code sent is one of these requests, and httpx's connection pool cost 1 - 2 ms of CPU
@@ -87,10 +92,12 @@ class HttpGatewaySender:
             async with self._client().post(self._url, data=body, headers=self._headers) as resp:
                 status = resp.status
                 await resp.read()  # the whole (short) answer: the connection goes back to the pool
+        except aiohttp.ClientConnectorError as exc:  # no connection: nothing was sent
+            raise NotSent("The SMS gateway is not answering; try again shortly.") from exc
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise Unavailable("The SMS gateway is not answering; try again shortly.") from exc
         if status >= 300:
-            raise Unavailable(f"The SMS gateway refused the message ({status}).")
+            raise NotSent(f"The SMS gateway refused the message ({status}).")
 
     async def close(self) -> None:
         if self._session is not None:

@@ -11,9 +11,10 @@ from aiohttp import web
 
 from devtools.ports import free_port
 from shared.crypto import VoterTokens
-from shared.errors import ConfigError
+from shared.errors import ConfigError, Unavailable
 from shared.settings import Settings
 from tests.integration.voting.conftest import app_client, assert_problem, outbox_code, settings_with
+from voting_service.services.sms import HttpGatewaySender, NotSent
 
 PHONE = "+77012223344"
 OTP = "/api/v1/auth/otp"
@@ -269,14 +270,15 @@ def test_outbox_backend_refused_in_production(env):
 class Gateway:
     """An SMS gateway on loopback (aiohttp's server): records what it is sent and answers ``status``."""
 
-    def __init__(self, status: int = 202) -> None:
-        self.status = status
+    def __init__(self, status: int = 202, delay_s: float = 0.0) -> None:
+        self.status, self.delay_s = status, delay_s
         self.seen: list[tuple[str, str | None, dict]] = []
         self._runner: web.AppRunner | None = None
         self.url = ""
 
     async def _handle(self, request: web.Request) -> web.Response:
         self.seen.append((request.content_type, request.headers.get("Authorization"), await request.json()))
+        await asyncio.sleep(self.delay_s)
         return web.json_response({"id": len(self.seen)}, status=self.status)
 
     async def __aenter__(self) -> Gateway:
@@ -329,3 +331,18 @@ async def test_a_code_the_gateway_did_not_take_can_be_asked_again_at_once_and_co
             assert (await c.post(OTP, json={"phone": PHONE})).status_code == 202
             assert_problem(await c.post(OTP, json={"phone": PHONE}), 429, "rate_limited")  # now the wait holds
     assert len(gw.seen) == 5
+
+
+async def test_the_sender_says_not_sent_only_when_the_message_surely_did_not_go():
+    """Refused or unreachable: NotSent (the code is taken back); no answer in time: it may have gone out, so only
+    Unavailable (the code stays counted: a slow gateway must not send without limit)."""
+    async with Gateway(500) as refusing, Gateway(202, delay_s=2.0) as slow:
+        for url, surely in ((refusing.url, True), (f"http://127.0.0.1:{free_port()}/send", True), (slow.url, False)):
+            sender = HttpGatewaySender(url, "", timeout_s=0.3)
+            try:
+                with pytest.raises(Unavailable) as caught:
+                    await sender.send(phone=PHONE, phone_pseudonym="p", text="code 123456", code="123456")
+            finally:
+                await sender.close()
+            assert isinstance(caught.value, NotSent) == surely, url
+        assert len(refusing.seen) == 1 and len(slow.seen) == 1
