@@ -58,8 +58,8 @@ class OutboxSender:
 
 
 class NotSent(Unavailable):
-    """The gateway certainly did not send the message: no connection, or it answered with a refusal. (A timeout or a
-    connection lost mid-answer is a plain ``Unavailable``: the message may have gone out.)"""
+    """The gateway certainly did not send the message: no connection, or a redirect, a 4xx or a 503. (A timeout,
+    a connection lost mid-answer or another 5xx is a plain ``Unavailable``: the message may have gone out.)"""
 
 
 class HttpGatewaySender:
@@ -89,7 +89,8 @@ class HttpGatewaySender:
     async def send(self, *, phone: str, phone_pseudonym: str, text: str, code: str) -> None:
         body = msgspec.json.encode({"to": phone, "text": text})
         try:
-            async with self._client().post(self._url, data=body, headers=self._headers) as resp:
+            async with self._client().post(self._url, data=body, headers=self._headers,
+                                           allow_redirects=False) as resp:
                 status = resp.status
                 await resp.read()  # the whole (short) answer: the connection goes back to the pool
         except aiohttp.ClientConnectorError as exc:  # no connection: nothing was sent
@@ -97,7 +98,10 @@ class HttpGatewaySender:
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise Unavailable("The SMS gateway is not answering; try again shortly.") from exc
         if status >= 300:
-            raise NotSent(f"The SMS gateway refused the message ({status}).")
+            # A redirect, a refusal (4xx) or 503 come before the message is handled; another 5xx (a proxy's 502 or
+            # 504, an error half-way) may come after it went out.
+            surely = status < 500 or status == 503
+            raise (NotSent if surely else Unavailable)(f"The SMS gateway refused the message ({status}).")
 
     async def close(self) -> None:
         if self._session is not None:

@@ -321,7 +321,7 @@ async def test_a_code_the_gateway_did_not_take_can_be_asked_again_at_once_and_co
                                                                                             voting_redis):
     """A 503 says "try again shortly": the code, its resend wait, its count in the phone's hour and its share of the
     national SMS budget are taken back (as the voting service's own Redis user: its ACL allows the script)."""
-    async with Gateway(500) as gw:
+    async with Gateway(503) as gw:
         s = settings_with(env, SMS_BACKEND="http", SMS_GATEWAY_URL=gw.url, OTP_MAX_PER_PHONE_HOUR="2",
                           SMS_BUDGET_PER_MINUTE="3")
         async with app_client(s, voting_pool, voting_redis) as c:
@@ -334,10 +334,11 @@ async def test_a_code_the_gateway_did_not_take_can_be_asked_again_at_once_and_co
 
 
 async def test_the_sender_says_not_sent_only_when_the_message_surely_did_not_go():
-    """Refused or unreachable: NotSent (the code is taken back); no answer in time: it may have gone out, so only
-    Unavailable (the code stays counted: a slow gateway must not send without limit)."""
-    async with Gateway(500) as refusing, Gateway(202, delay_s=2.0) as slow:
-        for url, surely in ((refusing.url, True), (f"http://127.0.0.1:{free_port()}/send", True), (slow.url, False)):
+    """Refused or unreachable: NotSent (the code is taken back); no answer in time or a 5xx from behind a proxy: it
+    may have gone out, so only Unavailable (the code stays counted: a slow gateway must not send without limit)."""
+    async with Gateway(429) as refusing, Gateway(502) as proxy_error, Gateway(202, delay_s=2.0) as slow:
+        for url, surely in ((refusing.url, True), (f"http://127.0.0.1:{free_port()}/send", True),
+                            (proxy_error.url, False), (slow.url, False)):
             sender = HttpGatewaySender(url, "", timeout_s=0.3)
             try:
                 with pytest.raises(Unavailable) as caught:
@@ -345,4 +346,4 @@ async def test_the_sender_says_not_sent_only_when_the_message_surely_did_not_go(
             finally:
                 await sender.close()
             assert isinstance(caught.value, NotSent) == surely, url
-        assert len(refusing.seen) == 1 and len(slow.seen) == 1
+        assert len(refusing.seen) == len(proxy_error.seen) == len(slow.seen) == 1
